@@ -1,0 +1,58 @@
+# lead_scoring: two commands on a fresh machine (python3, make, git):
+#   make run    build everything on the committed sample and say where the results are
+#   make test   lint, unit tests, an end-to-end dbt build on generated data, dbt docs
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_PROJECT_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export LEAD_SCORING_DUCKDB ?= $(CURDIR)/lead_scoring.duckdb
+DBT := $(BIN)/dbt
+
+.PHONY: help setup run build test lint unit docs bench sample lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install the pinned dependencies
+
+build: $(STAMP)  ## dbt build on the committed sample (data/sample)
+	$(DBT) build --fail-fast
+
+run: build  ## setup + build everything on the sample, then print where the results are
+	@$(BIN)/lead-scoring where --duckdb "$(LEAD_SCORING_DUCKDB)"
+
+lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
+	$(BIN)/ruff check src tests python_models scripts
+	$(BIN)/sqlfluff lint models macros tests/dbt --processes 2
+
+unit: $(STAMP)  ## pytest: unit tests and the end-to-end dbt build on generated data
+	$(BIN)/pytest -q
+
+docs: $(STAMP)  ## dbt docs generate (into target/)
+	$(DBT) docs generate --target lint
+
+test: lint unit docs  ## the full check run by CI
+
+bench: $(STAMP)  ## time every stage at 10k and 100k leads (BENCH_LEADS="10000 100000 1000000")
+	$(BIN)/python scripts/bench.py $(if $(BENCH_LEADS),--leads $(BENCH_LEADS),)
+
+sample: $(STAMP)  ## regenerate the committed sample with its fixed seed
+	rm -rf data/sample && $(BIN)/lead-scoring generate --leads 2500 --seed 42 --out data/sample
+
+lock: $(STAMP)  ## rewrite requirements.txt from the current environment
+	{ sed -n '1,2p' requirements.txt; $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock.tmp && mv requirements.lock.tmp requirements.txt
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf target logs lead_scoring.duckdb lead_scoring.duckdb.wal published reports

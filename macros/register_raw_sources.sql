@@ -1,0 +1,116 @@
+{% macro register_raw_sources() %}
+    {{ return(adapter.dispatch('register_raw_sources', 'lead_scoring')()) }}
+{% endmacro %}
+
+{% macro default__register_raw_sources() %}
+    {#-
+        Runs on-run-start. For each file of the raw data contract:
+          1. find <raw_data_path>/<name>.parquet, else <name>.csv;
+          2. check every contract column is there with a castable type;
+          3. check no typed column is mostly unparseable (a wrong file or format);
+          4. expose it as the view raw.<name>, which the dbt sources read.
+        Any failure stops the run with a message naming the file, the column
+        and the var to fix. Single malformed values are not errors: staging
+        repairs or drops them and counts them in fct_data_quality_issues.
+    -#}
+    {% if not execute %}{{ return('') }}{% endif %}
+    {% set folder = var('raw_data_path') | string %}
+    {% set folder = folder.rstrip('/') %}
+    {% set limit = var('raw_malformed_share_limit') | float %}
+    {% set castable = {
+        'varchar': none,
+        'timestamp': ['TIMESTAMP', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S', 'TIMESTAMP WITH TIME ZONE', 'DATE', 'VARCHAR'],
+        'date': ['DATE', 'TIMESTAMP', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR'],
+        'double': ['DOUBLE', 'FLOAT', 'DECIMAL', 'BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT', 'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT', 'VARCHAR'],
+        'integer': ['INTEGER', 'BIGINT', 'SMALLINT', 'TINYINT', 'HUGEINT', 'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT', 'DOUBLE', 'FLOAT', 'DECIMAL', 'VARCHAR'],
+    } %}
+    {% set how_to_fix = "Fix the file, or point the var at the right folder: dbt build --vars '{raw_data_path: /path/to/folder}'." %}
+    {% do run_query('create schema if not exists raw') %}
+
+    {% for name, columns in raw_contract().items() %}
+        {% set parquet_path = folder ~ '/' ~ name ~ '.parquet' %}
+        {% set csv_path = folder ~ '/' ~ name ~ '.csv' %}
+        {% set found = run_query(
+            "select (select count(*) from glob('" ~ parquet_path ~ "')) as parquet_files, "
+            ~ "(select count(*) from glob('" ~ csv_path ~ "')) as csv_files"
+        ) %}
+        {% if found.columns[0].values()[0] > 0 %}
+            {% set file_path = parquet_path %}
+            {% set reader = "read_parquet('" ~ parquet_path ~ "')" %}
+        {% elif found.columns[1].values()[0] > 0 %}
+            {% set file_path = csv_path %}
+            {% set reader = "read_csv('" ~ csv_path ~ "', header = true, all_varchar = true)" %}
+        {% else %}
+            {% do exceptions.raise_compiler_error(
+                "Raw data contract: file '" ~ name ~ ".parquet' (or '" ~ name ~ ".csv') not found in folder '"
+                ~ folder ~ "' (var raw_data_path). " ~ how_to_fix
+            ) %}
+        {% endif %}
+
+        {% set described = run_query('describe select * from ' ~ reader) %}
+        {% set physical = {} %}
+        {% for row in described.rows %}
+            {% do physical.update({(row[0] | lower): (row[1] | upper)}) %}
+        {% endfor %}
+
+        {% set select_list = [] %}
+        {% set checks = [] %}
+        {% for column, logical_type in columns %}
+            {% if column not in physical %}
+                {% do exceptions.raise_compiler_error(
+                    "Raw data contract: file '" ~ file_path ~ "' has no column '" ~ column
+                    ~ "' (expected " ~ logical_type ~ "; found: " ~ (physical.keys() | list | join(', '))
+                    ~ ") (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
+                ) %}
+            {% endif %}
+            {% set physical_type = physical[column] %}
+            {% set allowed = castable[logical_type] %}
+            {% if allowed is not none and (physical_type.split('(')[0]) not in allowed %}
+                {% do exceptions.raise_compiler_error(
+                    "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' has type "
+                    ~ physical_type ~ ", which cannot be read as " ~ logical_type
+                    ~ " (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
+                ) %}
+            {% endif %}
+            {% if physical_type == 'TIMESTAMP WITH TIME ZONE' %}
+                {% do select_list.append("timezone('UTC', " ~ adapter.quote(column) ~ ") as " ~ adapter.quote(column)) %}
+            {% elif logical_type != 'varchar' and physical_type == 'VARCHAR' %}
+                {#- typed values given as text (CSV): blank is null; staging try_casts and counts failures -#}
+                {% do select_list.append("nullif(trim(" ~ adapter.quote(column) ~ "), '') as " ~ adapter.quote(column)) %}
+            {% else %}
+                {% do select_list.append(adapter.quote(column)) %}
+            {% endif %}
+            {% if logical_type != 'varchar' and physical_type == 'VARCHAR' %}
+                {% do checks.append((column, logical_type)) %}
+            {% endif %}
+        {% endfor %}
+
+        {#- a typed column given as text: most values must parse -#}
+        {% for column, logical_type in checks %}
+            {% set parsed = run_query(
+                "select count(" ~ adapter.quote(column) ~ ") as non_null, "
+                ~ "count(*) filter (where nullif(trim(" ~ adapter.quote(column) ~ "), '') is not null and try_cast(trim("
+                ~ adapter.quote(column) ~ ") as " ~ logical_type ~ ") is null) as failed, "
+                ~ "any_value(" ~ adapter.quote(column) ~ ") filter (where nullif(trim(" ~ adapter.quote(column)
+                ~ "), '') is not null and try_cast(trim(" ~ adapter.quote(column) ~ ") as " ~ logical_type
+                ~ ") is null) as example from " ~ reader
+            ) %}
+            {% set non_null = parsed.columns[0].values()[0] %}
+            {% set failed = parsed.columns[1].values()[0] %}
+            {% if non_null > 0 and (failed / non_null) > limit %}
+                {% do exceptions.raise_compiler_error(
+                    "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' cannot be parsed as "
+                    ~ logical_type ~ ": " ~ failed ~ " of " ~ non_null ~ " values fail (e.g. '"
+                    ~ parsed.columns[2].values()[0] ~ "'; limit: var raw_malformed_share_limit="
+                    ~ limit ~ ") (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
+                ) %}
+            {% endif %}
+        {% endfor %}
+
+        {% do run_query(
+            'create or replace view raw.' ~ name ~ ' as select ' ~ (select_list | join(', ')) ~ ' from ' ~ reader
+        ) %}
+        {{ log('raw contract ok: ' ~ file_path ~ ' -> raw.' ~ name, info=true) }}
+    {% endfor %}
+    {{ return('') }}
+{% endmacro %}

@@ -1,0 +1,37 @@
+-- One row per web session of an identified lead: when it started and ended,
+-- its entry channel and campaign, and what happened in it.
+
+with
+
+touchpoints as (
+
+    select * from {{ ref('int_touchpoints_sessionized') }}
+    where session_id is not null
+
+),
+
+sessions as (
+
+    select
+        session_id,
+        lead_id,
+        min_by(channel, occurred_at) as channel,
+        min_by(utm_campaign, occurred_at) as utm_campaign,
+        min_by(page_type, occurred_at) as landing_page_type,
+        bool_or(is_session_derived) as is_session_derived,
+        count(*) as event_count,
+        count(*) filter (where event_type = 'page_view') as page_view_count,
+        count(distinct page_path) as distinct_page_count,
+        count(*) filter (where is_high_intent_page) as high_intent_page_view_count,
+        count(*) filter (where event_type = 'content_download') as content_download_count,
+        count(*) filter (where event_type in ('demo_request', 'form_submit')) as form_submit_count,
+        coalesce(sum(duration_seconds), 0) as duration_seconds,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at
+
+    from touchpoints
+    group by session_id, lead_id
+
+)
+
+select * from sessions

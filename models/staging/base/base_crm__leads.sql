@@ -1,0 +1,140 @@
+-- Every raw lead row, cast and normalised, with the first data-quality rule it
+-- breaks (dq_issue; null = kept) and flags for values repaired in place.
+-- PII (email, company_name) is reduced here to non-identifying signals.
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'leads') }}
+
+),
+
+seniority_keywords as (
+
+    select * from {{ ref('job_title_keywords') }}
+
+),
+
+country_regions as (
+
+    select * from {{ ref('country_regions') }}
+
+),
+
+cleaned as (
+
+    select
+        ---------- ids
+        nullif(trim(cast(lead_id as varchar)), '') as lead_id,
+
+        ---------- strings
+        nullif(regexp_replace(lower(trim(job_title)), '\s+', ' ', 'g'), '') as job_title,
+        nullif(replace(trim(company_size), ' ', ''), '') as company_size_raw,
+        nullif(regexp_replace(lower(trim(industry)), '\s+', ' ', 'g'), '') as industry,
+        nullif(upper(trim(country)), '') as country_raw,
+        nullif(regexp_replace(lower(trim(lead_source)), '[\s\-]+', '_', 'g'), '') as lead_source,
+        nullif(regexp_replace(lower(trim(tech_stack)), '\s*;\s*', ';', 'g'), '') as tech_stack,
+        -- the email is reduced to its domain's kind; the address never leaves this model
+        lower(trim(split_part(email, '@', 2))) in (
+            'gmail.com', 'googlemail.com', 'yahoo.com', 'hotmail.com', 'outlook.com',
+            'live.com', 'icloud.com', 'aol.com', 'proton.me', 'protonmail.com', 'gmx.com', 'mail.com'
+        ) as is_personal_email,
+        md5(lower(trim(split_part(email, '@', 2)))) as email_domain_hash,
+
+        ---------- timestamps
+        try_cast(created_at as timestamp) as created_at,
+        created_at is not null and try_cast(created_at as timestamp) is null as is_created_at_malformed
+
+    from source
+
+),
+
+titles as (
+
+    -- parse seniority once per distinct title, not once per lead
+    select
+        titles.job_title,
+        min_by(seniority_keywords.seniority_level, seniority_keywords.match_priority) as seniority_level,
+        min_by(seniority_keywords.seniority_rank, seniority_keywords.match_priority) as seniority_rank
+
+    from (
+        select distinct job_title from cleaned
+        where job_title is not null
+    ) as titles
+    left join seniority_keywords
+        on {{ regex_matches('titles.job_title', 'seniority_keywords.keyword_pattern') }}
+    group by titles.job_title
+
+),
+
+enriched as (
+
+    select
+        cleaned.*,
+        coalesce(titles.seniority_level, 'unknown') as seniority_level,
+        titles.seniority_rank,
+        case
+            when cleaned.company_size_raw in ('1-10', '11-50', '51-200', '201-500', '501-1000', '1001-5000', '5001+')
+                then cleaned.company_size_raw
+        end as company_size,
+        case cleaned.company_size_raw
+            when '1-10' then 1
+            when '11-50' then 2
+            when '51-200' then 3
+            when '201-500' then 4
+            when '501-1000' then 5
+            when '1001-5000' then 6
+            when '5001+' then 7
+        end as company_size_ordinal,
+        country_regions.country_code,
+        coalesce(country_regions.region, 'unknown') as region,
+        cleaned.company_size_raw is not null
+        and cleaned.company_size_raw not in (
+            '1-10', '11-50', '51-200', '201-500', '501-1000', '1001-5000', '5001+'
+        ) as is_company_size_repaired,
+        cleaned.country_raw is not null and country_regions.country_code is null as is_country_repaired
+
+    from cleaned
+    left join titles
+        on cleaned.job_title = titles.job_title
+    left join country_regions
+        on cleaned.country_raw = country_regions.country_code
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by lead_id
+            -- the latest valid version of a lead wins; invalid versions rank last
+            order by
+                created_at is null or created_at > {{ scoring_at() }},
+                created_at desc,
+                seniority_rank desc nulls last,
+                industry asc nulls last
+        ) as lead_row_number
+
+    from enriched
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            when lead_id is null then 'missing_lead_id'
+            when created_at is null and is_created_at_malformed then 'malformed_created_at'
+            when created_at is null then 'missing_created_at'
+            when created_at > {{ scoring_at() }} then 'created_after_scoring_date'
+            when lead_row_number > 1 then 'duplicate_lead_id'
+        end as dq_issue
+
+    from ranked
+
+)
+
+select * from validated

@@ -1,0 +1,53 @@
+"""Say where the results of a build are: the warehouse file and its main tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# The tables users open first, in the order they are shown; others are summarised.
+HEADLINE_TABLES = (
+    "scored_leads",
+    "fct_channel_attribution",
+    "fct_campaign_attribution",
+    "fct_conversion_paths",
+    "fct_lead_features",
+    "ml_model_metrics",
+    "fct_data_quality_issues",
+)
+
+
+def describe_results(duckdb_path: Path) -> str:
+    """Return a short, human-readable summary of a built warehouse file."""
+    duckdb_path = Path(duckdb_path).resolve()
+    if not duckdb_path.exists():
+        raise FileNotFoundError(f"no warehouse at {duckdb_path}: run `make run` first")
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    try:
+        relations = con.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_schema = 'main' order by table_name"
+        ).fetchall()
+        kinds = dict(relations)
+        lines = [f"Warehouse: {duckdb_path}", "Main tables (rows):"]
+        for name in HEADLINE_TABLES:
+            if name in kinds:
+                rows = con.execute(f'select count(*) from main."{name}"').fetchall()[0][0]
+                lines.append(f"  {name:28s} {rows:>12,d}")
+        layers: dict[str, int] = {}
+        for name, _ in relations:
+            layer = name.split("_", 1)[0] if "_" in name else name
+            layers[layer] = layers.get(layer, 0) + 1
+        summary = ", ".join(f"{count} {layer}_*" for layer, count in sorted(layers.items()))
+        lines.append(f"All relations in schema main: {summary}")
+    finally:
+        con.close()
+    docs = Path("target/index.html").resolve()
+    if docs.exists():
+        lines.append(f"dbt docs: {docs} (serve with: .venv/bin/dbt docs serve)")
+    lines.append(
+        "Query it: .venv/bin/python -c \"import duckdb; "
+        f"print(duckdb.connect('{duckdb_path}', read_only=True).sql('from fct_data_quality_issues'))\""
+    )
+    return "\n".join(lines)
