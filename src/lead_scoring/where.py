@@ -46,8 +46,6 @@ def describe_results(duckdb_path: Path) -> str:
     docs = Path("target/index.html").resolve()
     if docs.exists():
         lines.append(f"dbt docs: {docs} (serve with: .venv/bin/dbt docs serve)")
-    lines.append(
-        "Query it: .venv/bin/python -c \"import duckdb; "
-        f"print(duckdb.connect('{duckdb_path}', read_only=True).sql('from fct_data_quality_issues'))\""
-    )
+    query = f"duckdb.connect('{duckdb_path}', read_only=True).sql('from scored_leads').show()"
+    lines.append(f'Query it: .venv/bin/python -c "import duckdb; {query}"')
     return "\n".join(lines)

@@ -2,6 +2,8 @@
 -- (derived from UTM tags and referrer when missing), page path and page type;
 -- with the first data-quality rule it breaks (dq_issue; null = kept) and
 -- flags for values repaired in place.
+-- Text normalisation and rule matching run once per distinct raw value (a few
+-- thousand), not once per event (millions), and are joined back.
 
 with
 
@@ -33,169 +35,214 @@ page_types as (
 
 ),
 
-normalized as (
+raw_tags as (
+
+    select distinct
+        event_type,
+        channel,
+        utm_source,
+        utm_medium,
+        referrer_domain
+    from source
+
+),
+
+normalized_tags as (
 
     select
-        ---------- ids
-        nullif(trim(cast(event_id as varchar)), '') as event_id,
-        nullif(trim(cast(lead_id as varchar)), '') as lead_id,
-        nullif(trim(cast(session_id as varchar)), '') as session_id,
-
-        ---------- strings
+        event_type as raw_event_type,
+        channel as raw_channel,
+        utm_source as raw_utm_source,
+        utm_medium as raw_utm_medium,
+        referrer_domain as raw_referrer_domain,
         nullif(regexp_replace(lower(trim(event_type)), '[\s\-]+', '_', 'g'), '') as event_type_raw,
         nullif(regexp_replace(lower(trim(channel)), '[\s\-]+', '_', 'g'), '') as channel_raw,
         nullif(lower(trim(utm_source)), '') as utm_source,
         nullif(lower(trim(utm_medium)), '') as utm_medium,
-        nullif(lower(trim(utm_campaign)), '') as utm_campaign,
         nullif(
             regexp_replace(
                 regexp_replace(lower(trim(referrer_domain)), '^[a-z]+://', ''),
                 '^www\.|[/:?#].*$', '', 'g'
             ),
             ''
-        ) as referrer_domain,
-        -- path only: no scheme and host, no query or fragment, no trailing slash
-        case
-            when nullif(trim(page_url), '') is not null
-                then coalesce(
-                    nullif(
-                        regexp_replace(
-                            regexp_replace(
-                                regexp_replace(lower(trim(page_url)), '^[a-z]+://[^/]*', ''),
-                                '[?#].*$', ''
-                            ),
-                            '/+$', ''
-                        ),
-                        ''
-                    ),
-                    '/'
-                )
-        end as page_path,
-        nullif(trim(asset_name), '') as asset_name,
-
-        ---------- numerics
-        try_cast(duration_seconds as integer) as duration_seconds_raw,
-        duration_seconds is not null and try_cast(duration_seconds as integer) is null as is_duration_malformed,
-
-        ---------- timestamps
-        try_cast(occurred_at as timestamp) as occurred_at,
-        occurred_at is not null and try_cast(occurred_at as timestamp) is null as is_occurred_at_malformed
-
-    from source
+        ) as referrer_domain
+    from raw_tags
 
 ),
 
-channel_combinations as (
+rule_matches as (
 
-    -- derive a channel once per distinct (medium, source, referrer), not once per event
-    select distinct
-        -- a non-canonical channel value (e.g. 'cpc') is read as a medium when utm_medium is empty
-        coalesce(utm_medium, channel_raw) as utm_medium,
-        utm_source,
-        referrer_domain,
-        coalesce(utm_medium, channel_raw, '') || '|' || coalesce(utm_source, '') || '|'
-        || coalesce(referrer_domain, '') as combination_key
-
-    from normalized
-    where
-        channel_raw is null
-        or channel_raw not in {{ sql_values(canonical_channels()) }}
-
-),
-
-derived_channels as (
-
+    -- a non-canonical channel value (e.g. 'cpc') is read as a medium when utm_medium is empty
     select
-        channel_combinations.combination_key,
+        normalized_tags.raw_event_type,
+        normalized_tags.raw_channel,
+        normalized_tags.raw_utm_source,
+        normalized_tags.raw_utm_medium,
+        normalized_tags.raw_referrer_domain,
         min_by(channel_rules.channel, channel_rules.rule_priority) as derived_channel
-
-    from channel_combinations
+    from normalized_tags
     inner join channel_rules
         on case channel_rules.source_field
-            when 'utm_medium' then {{ regex_matches('channel_combinations.utm_medium', 'channel_rules.pattern') }}
-            when 'utm_source' then {{ regex_matches('channel_combinations.utm_source', 'channel_rules.pattern') }}
-            when
-                'referrer_domain'
-                then {{ regex_matches('channel_combinations.referrer_domain', 'channel_rules.pattern') }}
+            when 'utm_medium'
+                then {{ regex_matches('coalesce(normalized_tags.utm_medium, normalized_tags.channel_raw)', 'channel_rules.pattern') }}
+            when 'utm_source' then {{ regex_matches('normalized_tags.utm_source', 'channel_rules.pattern') }}
+            when 'referrer_domain' then {{ regex_matches('normalized_tags.referrer_domain', 'channel_rules.pattern') }}
         end
-    group by channel_combinations.combination_key
+    where
+        normalized_tags.channel_raw is null
+        or normalized_tags.channel_raw not in {{ sql_values(canonical_channels()) }}
+    group by
+        normalized_tags.raw_event_type,
+        normalized_tags.raw_channel,
+        normalized_tags.raw_utm_source,
+        normalized_tags.raw_utm_medium,
+        normalized_tags.raw_referrer_domain
 
 ),
 
-paths as (
+tags as (
 
     select
-        distinct_paths.page_path,
-        min_by(page_types.page_type, page_types.match_priority) as page_type,
-        coalesce(min_by(page_types.is_high_intent, page_types.match_priority), false) as is_high_intent_page
+        normalized_tags.raw_event_type,
+        normalized_tags.raw_channel,
+        normalized_tags.raw_utm_source,
+        normalized_tags.raw_utm_medium,
+        normalized_tags.raw_referrer_domain,
+        normalized_tags.utm_source,
+        normalized_tags.utm_medium,
+        normalized_tags.referrer_domain,
+        coalesce(normalized_tags.event_type_raw in {{ sql_values(event_types()) }}, false)
+            as is_event_type_known,
+        coalesce(normalized_tags.channel_raw in {{ sql_values(canonical_channels()) }}, false)
+            as is_channel_given,
+        case
+            when normalized_tags.event_type_raw in {{ sql_values(event_types()) }}
+                then normalized_tags.event_type_raw
+            else 'other'
+        end as event_type,
+        case
+            when normalized_tags.channel_raw in {{ sql_values(canonical_channels()) }}
+                then normalized_tags.channel_raw
+            when rule_matches.derived_channel is not null then rule_matches.derived_channel
+            -- no usable tag: the event type still tells where the touch came from
+            when normalized_tags.event_type_raw in ('email_open', 'email_click') then 'email'
+            when normalized_tags.event_type_raw in ('webinar_attended', 'event_attended') then 'events'
+            when
+                normalized_tags.utm_medium is null
+                and normalized_tags.utm_source is null
+                and normalized_tags.referrer_domain is null
+                then 'direct'
+            else 'other'
+        end as channel
+    from normalized_tags
+    left join rule_matches
+        on
+            normalized_tags.raw_event_type is not distinct from rule_matches.raw_event_type
+            and normalized_tags.raw_channel is not distinct from rule_matches.raw_channel
+            and normalized_tags.raw_utm_source is not distinct from rule_matches.raw_utm_source
+            and normalized_tags.raw_utm_medium is not distinct from rule_matches.raw_utm_medium
+            and normalized_tags.raw_referrer_domain is not distinct from rule_matches.raw_referrer_domain
 
-    from (
-        select distinct page_path from normalized
-        where page_path is not null
-    ) as distinct_paths
+),
+
+raw_pages as (
+
+    select distinct page_url from source where nullif(trim(page_url), '') is not null
+
+),
+
+normalized_pages as (
+
+    -- path only: no scheme and host, no query or fragment, no trailing slash
+    select
+        page_url as raw_page_url,
+        coalesce(
+            nullif(
+                regexp_replace(
+                    regexp_replace(
+                        regexp_replace(lower(trim(page_url)), '^[a-z]+://[^/]*', ''),
+                        '[?#].*$', ''
+                    ),
+                    '/+$', ''
+                ),
+                ''
+            ),
+            '/'
+        ) as page_path
+    from raw_pages
+
+),
+
+pages as (
+
+    select
+        normalized_pages.raw_page_url,
+        normalized_pages.page_path,
+        coalesce(min_by(page_types.page_type, page_types.match_priority), 'other') as page_type,
+        coalesce(min_by(page_types.is_high_intent, page_types.match_priority), false) as is_high_intent_page
+    from normalized_pages
     left join page_types
-        on {{ regex_matches('distinct_paths.page_path', 'page_types.path_pattern') }}
-    group by distinct_paths.page_path
+        on {{ regex_matches('normalized_pages.page_path', 'page_types.path_pattern') }}
+    group by
+        normalized_pages.raw_page_url,
+        normalized_pages.page_path
 
 ),
 
 enriched as (
 
     select
-        normalized.event_id,
-        normalized.lead_id,
-        normalized.session_id,
+        ---------- ids
+        nullif(trim(cast(source.event_id as varchar)), '') as event_id,
+        nullif(trim(cast(source.lead_id as varchar)), '') as lead_id,
+        nullif(trim(cast(source.session_id as varchar)), '') as session_id,
+
+        ---------- strings
+        tags.event_type,
+        tags.channel,
+        tags.utm_source,
+        tags.utm_medium,
+        nullif(lower(trim(source.utm_campaign)), '') as utm_campaign,
+        tags.referrer_domain,
+        pages.page_path,
+        pages.page_type,
+        coalesce(pages.is_high_intent_page, false) as is_high_intent_page,
+        nullif(trim(source.asset_name), '') as asset_name,
+
+        ---------- numerics
         case
-            when normalized.event_type_raw in {{ sql_values(event_types()) }} then normalized.event_type_raw
-            else 'other'
-        end as event_type,
-        case
-            when normalized.channel_raw in {{ sql_values(canonical_channels()) }} then normalized.channel_raw
-            when derived_channels.derived_channel is not null then derived_channels.derived_channel
-            -- no usable tag: the event type still tells where the touch came from
-            when normalized.event_type_raw in ('email_open', 'email_click') then 'email'
-            when normalized.event_type_raw in ('webinar_attended', 'event_attended') then 'events'
-            when
-                normalized.utm_medium is null
-                and normalized.utm_source is null
-                and normalized.referrer_domain is null then 'direct'
-            else 'other'
-        end as channel,
-        normalized.utm_source,
-        normalized.utm_medium,
-        normalized.utm_campaign,
-        normalized.referrer_domain,
-        normalized.page_path,
-        case when normalized.page_path is not null then coalesce(paths.page_type, 'other') end as page_type,
-        coalesce(paths.is_high_intent_page, false) as is_high_intent_page,
-        normalized.asset_name,
-        case
-            when normalized.duration_seconds_raw between 0 and 86400 then normalized.duration_seconds_raw
+            when try_cast(source.duration_seconds as integer) between 0 and 86400
+                then try_cast(source.duration_seconds as integer)
         end as duration_seconds,
-        normalized.occurred_at,
-        normalized.is_occurred_at_malformed,
+
+        ---------- timestamps
+        try_cast(source.occurred_at as timestamp) as occurred_at,
+        source.occurred_at is not null
+        and try_cast(source.occurred_at as timestamp) is null as is_occurred_at_malformed,
 
         ---------- repairs
-        normalized.event_type_raw is null
-        or normalized.event_type_raw not in {{ sql_values(event_types()) }} as is_event_type_repaired,
-        normalized.channel_raw is null
-        or normalized.channel_raw not in {{ sql_values(canonical_channels()) }} as is_channel_derived,
-        normalized.is_duration_malformed
-        or coalesce(normalized.duration_seconds_raw not between 0 and 86400, false) as is_duration_repaired,
+        not tags.is_event_type_known as is_event_type_repaired,
+        not tags.is_channel_given as is_channel_derived,
+        source.duration_seconds is not null
+        and coalesce(not try_cast(source.duration_seconds as integer) between 0 and 86400, true)
+            as is_duration_repaired,
 
         ---------- lead reference
         leads.lead_id is not null as is_known_lead,
         leads.created_at as lead_created_at
 
-    from normalized
-    left join derived_channels
+    from source
+    left join tags
         on
-            coalesce(normalized.utm_medium, normalized.channel_raw, '') || '|' || coalesce(normalized.utm_source, '')
-            || '|' || coalesce(normalized.referrer_domain, '') = derived_channels.combination_key
-    left join paths
-        on normalized.page_path = paths.page_path
+            source.event_type is not distinct from tags.raw_event_type
+            and source.channel is not distinct from tags.raw_channel
+            and source.utm_source is not distinct from tags.raw_utm_source
+            and source.utm_medium is not distinct from tags.raw_utm_medium
+            and source.referrer_domain is not distinct from tags.raw_referrer_domain
+    left join pages
+        on source.page_url = pages.raw_page_url
     left join leads
-        on normalized.lead_id = leads.lead_id
+        on nullif(trim(cast(source.lead_id as varchar)), '') = leads.lead_id
 
 ),
 
@@ -207,7 +254,6 @@ ranked as (
             partition by event_id
             order by occurred_at nulls last, lead_id nulls last, page_path nulls last
         ) as event_row_number
-
     from enriched
 
 ),
@@ -226,7 +272,6 @@ validated as (
             when not is_known_lead then 'unknown_lead_id'
             when occurred_at < lead_created_at then 'occurred_before_lead_created'
         end as dq_issue
-
     from ranked
 
 )

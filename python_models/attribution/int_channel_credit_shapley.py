@@ -1,0 +1,14 @@
+"""Shapley-value attribution: each channel's credit, from fct_conversion_paths.
+
+Thin: the math is ``lead_scoring.attribution.shapley_attribution`` (tested with pytest);
+the setting ``max_channels`` comes from the model's YAML ``config:``.
+"""
+
+from lead_scoring.attribution import shapley_attribution
+
+
+def model(dbt, session):
+    paths = dbt.ref("fct_conversion_paths").df()
+    max_channels = int(dbt.config.get("max_channels"))
+    credit = shapley_attribution(paths, max_channels=max_channels)
+    return credit.astype({"channel": "string"})

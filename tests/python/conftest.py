@@ -1,0 +1,104 @@
+"""Shared pytest helpers: run dbt in a throw-away warehouse, write small raw files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+@dataclass
+class DbtRun:
+    returncode: int
+    output: str
+    duckdb_path: Path
+
+    def query(self, sql: str):
+        con = duckdb.connect(str(self.duckdb_path), read_only=True)
+        try:
+            return con.sql(sql).df()
+        finally:
+            con.close()
+
+
+def run_dbt(
+    args: list[str],
+    workdir: Path,
+    dbt_vars: dict | None = None,
+    duckdb_path: Path | None = None,
+    timeout: int = 900,
+) -> DbtRun:
+    """Run the dbt CLI on this project with its warehouse, target and logs in workdir."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    duckdb_path = duckdb_path or workdir / "warehouse.duckdb"
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "LEAD_SCORING_DUCKDB": str(duckdb_path),
+    }
+    command = [DBT, *args]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    completed = subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return DbtRun(completed.returncode, completed.stdout + completed.stderr, duckdb_path)
+
+
+def write_tiny_raw(folder: Path, fmt: str = "parquet") -> Path:
+    """Write a minimal valid raw data set (two leads) in the given format."""
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    tables = {
+        "leads": """
+            select * from (values
+                ('L1', timestamp '2025-01-01 10:00', 'a@acme.com', 'Acme', 'VP Sales', '51-200',
+                 'software', 'US', 'webinar', 'salesforce'),
+                ('L2', timestamp '2025-01-02 10:00', 'b@beta.io', 'Beta', 'Intern', '1-10',
+                 'retail', 'DE', 'organic_search', null)
+            ) as t(lead_id, created_at, email, company_name, job_title, company_size, industry,
+                   country, lead_source, tech_stack)""",
+        "touchpoints": """
+            select * from (values
+                ('E1', 'L1', timestamp '2025-01-05 10:00', 'page_view', null, 'google', 'cpc',
+                 'ps_brand', null, '/pricing', null, null, 30),
+                ('E2', 'L2', timestamp '2025-01-06 10:00', 'page_view', 'direct', null, null,
+                 null, null, '/', null, 's1', 12)
+            ) as t(event_id, lead_id, occurred_at, event_type, channel, utm_source, utm_medium,
+                   utm_campaign, referrer_domain, page_url, asset_name, session_id,
+                   duration_seconds)""",
+        "conversions": """
+            select * from (values ('L1', timestamp '2025-01-05 12:00', 'opportunity', 1000.0))
+                as t(lead_id, converted_at, conversion_type, amount)""",
+        "ad_spend": """
+            select * from (values (date '2025-01-05', 'paid_search', 'ps_brand', 10.0))
+                as t(spend_date, channel, utm_campaign, spend)""",
+    }
+    for name, query in tables.items():
+        target = folder / f"{name}.{fmt}"
+        option = "(format parquet)" if fmt == "parquet" else "(format csv, header true)"
+        con.execute(f"copy ({query}) to '{target}' {option}")
+    con.close()
+    return folder
+
+
+@pytest.fixture
+def tiny_raw(tmp_path: Path) -> Path:
+    return write_tiny_raw(tmp_path / "raw")

@@ -1,0 +1,91 @@
+"""End to end: generate a small funnel, run the whole `dbt build` in a temporary
+warehouse, and check the promises that span layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DbtRun, run_dbt
+
+from lead_scoring.generate import GeneratorConfig, generate_dataset
+
+pytestmark = pytest.mark.e2e
+
+PII_COLUMNS = {"email", "company_name", "first_name", "last_name", "full_name", "phone"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    root = tmp_path_factory.mktemp("e2e")
+    raw = root / "raw"
+    generate_dataset(GeneratorConfig(n_leads=1500, seed=11), raw, progress=False)
+    run = run_dbt(["build"], root / "dbt", {"raw_data_path": str(raw)})
+    assert run.returncode == 0, run.output[-6000:]
+    return run
+
+
+def test_every_raw_row_is_kept_or_counted(built: DbtRun) -> None:
+    issues = built.query(
+        "select source_file, action, sum(row_count) as rows "
+        "from fct_data_quality_issues group by all"
+    )
+    dropped = issues[issues.action == "dropped"].set_index("source_file")["rows"]
+    # the generator writes duplicates, anonymous and unknown-lead events: they must be counted
+    assert dropped.get("touchpoints", 0) > 0
+    assert dropped.get("leads", 0) > 0
+    rules = set(built.query("select distinct rule from fct_data_quality_issues").rule)
+    assert {"duplicate_event_id", "anonymous_lead", "unknown_lead_id", "duplicate_lead_id"} <= rules
+
+
+def test_pii_never_leaves_staging(built: DbtRun) -> None:
+    columns = built.query(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema <> 'raw'"
+    )
+    leaked = columns[columns.column_name.str.lower().isin(PII_COLUMNS)]
+    assert leaked.empty, leaked.to_string()
+
+
+def test_channels_are_derived_for_every_touchpoint(built: DbtRun) -> None:
+    counts = built.query(
+        "select count(*) as total, count(*) filter (where is_channel_derived) as derived, "
+        "count(*) filter (where channel = 'other') as other from stg_web__touchpoints"
+    ).iloc[0]
+    assert counts.total > 10_000
+    assert counts.derived > 0.05 * counts.total
+    assert counts.other < 0.05 * counts.total
+
+
+def test_sessions_respect_the_inactivity_timeout(built: DbtRun) -> None:
+    gaps = built.query(
+        """
+        with ordered as (
+            select session_id, occurred_at,
+                lag(occurred_at) over (partition by session_id order by occurred_at) as previous
+            from int_touchpoints_sessionized
+            where is_session_derived
+        )
+        select max(epoch(occurred_at) - epoch(previous)) as max_gap_seconds from ordered
+        """
+    ).iloc[0]
+    assert gaps.max_gap_seconds <= 30 * 60
+
+
+def test_staging_is_within_scoring_date(built: DbtRun) -> None:
+    bounds = built.query(
+        "select (select max(occurred_at) from stg_web__touchpoints) as last_event, "
+        "(select max(created_at) from stg_crm__leads) as last_lead, "
+        "(select max(converted_at) from stg_crm__conversions) as last_conversion"
+    ).iloc[0]
+    assert bounds.last_event.year < 2099
+    assert bounds.last_lead <= bounds.last_event
+    assert bounds.last_conversion <= bounds.last_event
+
+
+def test_where_command_lists_the_main_tables(built: DbtRun) -> None:
+    from lead_scoring.where import describe_results
+
+    text = describe_results(Path(built.duckdb_path))
+    assert "fct_data_quality_issues" in text
+    assert str(built.duckdb_path.resolve()) in text
