@@ -3,6 +3,8 @@
 -- source has one; otherwise a lead's events are cut into sessions by
 -- var session_timeout_minutes of inactivity. Off-site events (email, ads,
 -- webinars, events) have no session.
+-- The windows run on narrow rows (ids and times) and are joined back: window
+-- operators carrying every column are several times slower.
 
 with
 
@@ -15,9 +17,10 @@ touchpoints as (
 unsessionized_web_events as (
 
     select
-        *,
+        event_id,
+        lead_id,
+        occurred_at,
         lag(occurred_at) over (partition by lead_id order by occurred_at, event_id) as previous_occurred_at
-
     from touchpoints
     where is_web_event and session_id is null
 
@@ -26,7 +29,8 @@ unsessionized_web_events as (
 derived_sessions as (
 
     select
-        *,
+        event_id,
+        occurred_at,
         'auto-' || lead_id || '-' || cast(
             sum(
                 case
@@ -41,57 +45,82 @@ derived_sessions as (
             as varchar
         ) as session_key,
         true as is_session_derived
-
     from unsessionized_web_events
 
 ),
 
-all_events as (
+web_sessions as (
 
-    select * from derived_sessions
-    union all
     select
-        *,
-        cast(null as timestamp) as previous_occurred_at,
-        case when is_web_event then session_id end as session_key,
+        event_id,
+        occurred_at,
+        session_key,
+        is_session_derived
+    from derived_sessions
+
+    union all
+
+    select
+        event_id,
+        occurred_at,
+        session_id as session_key,
         false as is_session_derived
     from touchpoints
-    where not is_web_event or session_id is not null
+    where is_web_event and session_id is not null
+
+),
+
+session_starts as (
+
+    select
+        session_key,
+        event_id as first_event_id,
+        row_number() over (partition by session_key order by occurred_at, event_id) as event_number
+    from web_sessions
+
+),
+
+first_events as (
+
+    select
+        session_starts.session_key,
+        session_starts.first_event_id,
+        touchpoints.channel
+    from session_starts
+    inner join touchpoints
+        on session_starts.first_event_id = touchpoints.event_id
+    where session_starts.event_number = 1
 
 ),
 
 sessionized as (
 
     select
-        event_id,
-        lead_id,
-        session_key as session_id,
-        event_type,
-        channel,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        referrer_domain,
-        page_path,
-        page_type,
-        asset_name,
-        duration_seconds,
-        is_high_intent_page,
-        is_channel_derived,
-        is_web_event,
-        is_session_derived,
-        case
-            when session_key is not null
-                then row_number() over (partition by session_key order by occurred_at, event_id) = 1
-            else false
-        end as is_session_start,
-        case
-            when session_key is not null
-                then first_value(channel) over (partition by session_key order by occurred_at, event_id)
-        end as session_channel,
-        occurred_at
-
-    from all_events
+        touchpoints.event_id,
+        touchpoints.lead_id,
+        web_sessions.session_key as session_id,
+        touchpoints.event_type,
+        touchpoints.channel,
+        touchpoints.utm_source,
+        touchpoints.utm_medium,
+        touchpoints.utm_campaign,
+        touchpoints.referrer_domain,
+        touchpoints.page_path,
+        touchpoints.page_type,
+        touchpoints.asset_name,
+        touchpoints.duration_seconds,
+        touchpoints.is_high_intent_page,
+        touchpoints.is_channel_derived,
+        touchpoints.is_web_event,
+        coalesce(web_sessions.is_session_derived, false) as is_session_derived,
+        coalesce(touchpoints.event_id = first_events.first_event_id, false) as is_session_start,
+        first_events.channel as session_channel,
+        touchpoints.occurred_at
+    from touchpoints
+    left join web_sessions
+        on touchpoints.event_id = web_sessions.event_id
+    left join first_events
+        on web_sessions.session_key = first_events.session_key
 
 )
 

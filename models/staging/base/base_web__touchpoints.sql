@@ -83,8 +83,9 @@ rule_matches as (
     from normalized_tags
     inner join channel_rules
         on case channel_rules.source_field
-            when 'utm_medium'
-                then {{ regex_matches('coalesce(normalized_tags.utm_medium, normalized_tags.channel_raw)', 'channel_rules.pattern') }}
+            when 'utm_medium' then {{ regex_matches(
+                'coalesce(normalized_tags.utm_medium, normalized_tags.channel_raw)', 'channel_rules.pattern'
+            ) }}
             when 'utm_source' then {{ regex_matches('normalized_tags.utm_source', 'channel_rules.pattern') }}
             when 'referrer_domain' then {{ regex_matches('normalized_tags.referrer_domain', 'channel_rules.pattern') }}
         end
@@ -147,7 +148,9 @@ tags as (
 
 raw_pages as (
 
-    select distinct page_url from source where nullif(trim(page_url), '') is not null
+    select distinct page_url
+    from source
+    where nullif(trim(page_url), '') is not null
 
 ),
 
