@@ -34,7 +34,14 @@ def test_valid_parquet_passes(tiny_raw: Path, tmp_path: Path) -> None:
 def test_csv_with_same_columns_is_accepted(tmp_path: Path) -> None:
     raw = write_tiny_raw(tmp_path / "raw_csv", fmt="csv")
     run = run_dbt(
-        ["build", "--select", "+fct_data_quality_issues", "path:models/staging"],
+        [
+            "build",
+            "--select",
+            "+fct_data_quality_issues",
+            "path:models/staging",
+            "--indirect-selection",
+            "cautious",
+        ],
         tmp_path / "dbt",
         {"raw_data_path": str(raw)},
     )

@@ -1,0 +1,63 @@
+-- One row per marketing touch of an identified lead: the single definition of
+-- a "touch" that attribution paths and journey features share.
+-- A touch is the start of a web session (its entry channel), an email click,
+-- an ad click, or a webinar or event attended. Email opens are not touches:
+-- they are passive and inflated by privacy proxies that pre-fetch every email.
+-- A touch of the same channel within var session_timeout_minutes of the
+-- previous touch is the same interaction seen twice (an ad click and the
+-- session it lands in) and is folded into it.
+
+with
+
+touchpoints as (
+
+    select * from {{ ref('int_touchpoints_sessionized') }}
+
+),
+
+candidate_touches as (
+
+    select
+        event_id,
+        lead_id,
+        session_id,
+        case when is_session_start then session_channel else channel end as channel,
+        utm_campaign,
+        case
+            when is_session_start then 'session'
+            else event_type
+        end as touch_type,
+        occurred_at,
+        lag(case when is_session_start then session_channel else channel end) over (
+            partition by lead_id order by occurred_at, event_id
+        ) as previous_channel,
+        lag(occurred_at) over (partition by lead_id order by occurred_at, event_id) as previous_occurred_at
+
+    from touchpoints
+    where
+        is_session_start
+        or event_type in ('email_click', 'ad_click', 'webinar_attended', 'event_attended')
+
+),
+
+touches as (
+
+    select
+        event_id as touch_id,
+        lead_id,
+        session_id,
+        channel,
+        utm_campaign,
+        touch_type,
+        occurred_at,
+        row_number() over (partition by lead_id order by occurred_at, event_id) as touch_number
+
+    from candidate_touches
+    where
+        previous_channel is null
+        or previous_channel <> channel
+        or {{ seconds_between('previous_occurred_at', 'occurred_at') }} > {{ var('session_timeout_minutes') }} * 60
+
+)
+
+select * from touches

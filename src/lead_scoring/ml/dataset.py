@@ -1,0 +1,477 @@
+"""Feature selection, categorical levels, the purged time split and the leakage trap.
+
+Input frame (the dbt mart ``fct_lead_features``): one row per lead x ``snapshot_at`` with
+
+* ``lead_id`` (str), ``snapshot_at`` (datetime64),
+* ``is_scoring_snapshot`` (bool): the snapshot at the scoring date, to be scored, label unknown,
+* ``label_converted_in_horizon`` (nullable Int 1/0; NA while not yet known),
+* optionally other ``label_*`` columns, other ids / times (``*_id``, ``*_at``),
+* feature columns: numeric (int / float / bool, nullable or not) and categorical (string).
+
+**Reserved columns are never features:** :data:`RESERVED_COLUMNS`, every name starting with
+``label_`` and every name ending in ``_at`` or ``_id``, plus datetime / timedelta columns. All other
+columns are features, unless the config gives an explicit ``include_features`` list (which must
+not name a reserved column) or ``exclude_features``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from lead_scoring.ml.errors import InsufficientHistoryError, LeakageError
+from lead_scoring.ml.metrics import roc_auc
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "LABEL_COLUMN",
+    "RESERVED_COLUMNS",
+    "SPLITS",
+    "FeatureSpec",
+    "SplitBoundaries",
+    "build_feature_spec",
+    "check_leakage",
+    "is_reserved",
+    "labeled_mask",
+    "prepare_features",
+    "select_features",
+    "time_split",
+]
+
+LABEL_COLUMN = "label_converted_in_horizon"
+RESERVED_COLUMNS: frozenset[str] = frozenset(
+    {"lead_id", "snapshot_at", "is_scoring_snapshot", "created_at", LABEL_COLUMN}
+)
+SPLITS: tuple[str, ...] = ("train", "valid", "calib", "test")
+
+
+def is_reserved(name: str) -> bool:
+    """True for ids, times, labels and the bookkeeping columns (never features)."""
+    return (
+        name in RESERVED_COLUMNS
+        or name.startswith("label_")
+        or name.endswith("_at")
+        or name.endswith("_id")
+    )
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return bool(
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or ptypes.is_string_dtype(s.dtype)
+        or ptypes.is_object_dtype(s.dtype)
+    )
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return bool(ptypes.is_bool_dtype(s.dtype) or ptypes.is_numeric_dtype(s.dtype))
+
+
+def select_features(
+    df: pd.DataFrame,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+) -> list[str]:
+    """Feature columns of ``df`` by rule, in frame order.
+
+    Without ``include``: every column that is not reserved (:func:`is_reserved`), is numeric /
+    boolean / string / categorical, and is not in ``exclude``. With ``include``: exactly those
+    columns (minus ``exclude``); naming a reserved or missing column raises ``ValueError``.
+    """
+    excluded = set(exclude)
+    if include is not None:
+        missing = [c for c in include if c not in df.columns]
+        if missing:
+            raise ValueError(f"include_features not in the frame: {missing}")
+        reserved = [c for c in include if is_reserved(c)]
+        if reserved:
+            raise ValueError(f"include_features names reserved (id/time/label) columns: {reserved}")
+        chosen = [c for c in df.columns if c in set(include) and c not in excluded]
+    else:
+        chosen = []
+        for c in df.columns:
+            if is_reserved(c) or c in excluded:
+                continue
+            s = df[c]
+            if ptypes.is_datetime64_any_dtype(s.dtype) or ptypes.is_timedelta64_dtype(s.dtype):
+                continue
+            if _is_numeric(s) or _is_categorical(s):
+                chosen.append(c)
+            else:
+                logger.info("column %s (dtype %s) is not a usable feature type", c, s.dtype)
+    for c in chosen:
+        if not (_is_numeric(df[c]) or _is_categorical(df[c])):
+            raise ValueError(f"feature {c!r} has unsupported dtype {df[c].dtype}")
+    if not chosen:
+        raise ValueError("no feature columns selected")
+    return chosen
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The feature columns of a model and the categorical levels fixed at training time.
+
+    ``columns`` keeps the training order; a column in ``categorical_levels`` is categorical
+    (levels sorted, values outside them become missing), every other column is numeric
+    (float32; ``boolean`` lists the ones that were bool, for display).
+    """
+
+    columns: tuple[str, ...]
+    categorical_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    boolean: tuple[str, ...] = ()
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c in self.categorical_levels)
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c not in self.categorical_levels)
+
+    def to_dict(self) -> dict:
+        return {
+            "columns": list(self.columns),
+            "categorical_levels": {k: list(v) for k, v in self.categorical_levels.items()},
+            "boolean": list(self.boolean),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FeatureSpec:
+        return cls(
+            columns=tuple(d["columns"]),
+            categorical_levels={k: tuple(v) for k, v in d["categorical_levels"].items()},
+            boolean=tuple(d.get("boolean", ())),
+        )
+
+
+def build_feature_spec(
+    df_train: pd.DataFrame, columns: Sequence[str], max_levels: int = 100
+) -> FeatureSpec:
+    """Fix the categorical levels from the training rows: the ``max_levels`` most frequent
+    non-missing values (ties by name), stored sorted."""
+    levels: dict[str, tuple[str, ...]] = {}
+    boolean: list[str] = []
+    for c in columns:
+        s = df_train[c]
+        if _is_numeric(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            if ptypes.is_bool_dtype(s.dtype):
+                boolean.append(c)
+            continue
+        counts = s.dropna().astype(str).value_counts()
+        counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+        if len(counts) > max_levels:
+            logger.info("%s: keeping %d of %d levels", c, max_levels, len(counts))
+        levels[c] = tuple(sorted(counts.index[:max_levels].tolist()))
+    return FeatureSpec(columns=tuple(columns), categorical_levels=levels, boolean=tuple(boolean))
+
+
+def prepare_features(
+    df: pd.DataFrame, spec: FeatureSpec, rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The model matrix: numerics as float32 (NA -> NaN), categoricals as pandas ``category``
+    with exactly the training levels (a value unseen in training -> missing), in spec order.
+
+    ``rows`` (positions) restricts the matrix to those rows without copying the whole frame.
+    """
+    missing = [c for c in spec.columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"feature columns missing from the frame: {missing}")
+    index = df.index if rows is None else df.index[rows]
+    out: dict[str, object] = {}
+    for c in spec.columns:
+        s = df[c] if rows is None else df[c].iloc[rows]
+        if c in spec.categorical_levels:
+            levels = pd.Index(spec.categorical_levels[c], dtype=object)
+            own_codes, uniques = pd.factorize(s, use_na_sentinel=True)
+            mapping = levels.get_indexer(pd.Index([str(u) for u in uniques], dtype=object))
+            mapping = np.r_[mapping, -1]  # own code -1 (missing) -> index -1 -> missing
+            codes = mapping[own_codes]
+            out[c] = pd.Categorical.from_codes(
+                codes, dtype=pd.CategoricalDtype(levels.astype(str), ordered=False)
+            )
+        else:
+            out[c] = s.to_numpy(dtype=np.float32, na_value=np.nan)
+    return pd.DataFrame(out, index=index)
+
+
+def labeled_mask(df: pd.DataFrame, label: str = LABEL_COLUMN) -> pd.Series:
+    """Rows with a known label that are not scoring snapshots."""
+    if label not in df.columns:
+        raise ValueError(f"label column {label!r} not in the frame")
+    mask = df[label].notna()
+    if "is_scoring_snapshot" in df.columns:
+        mask &= ~df["is_scoring_snapshot"].fillna(False).astype(bool)
+    return mask
+
+
+@dataclass(frozen=True)
+class SplitBoundaries:
+    """Time boundaries of the four splits and what fell into each.
+
+    Split ``s`` holds the labeled rows with ``starts[s] <= snapshot_at < ends[s]`` (the test split
+    includes ``end``). A purged split drops the rows whose label window reaches the next split:
+    ``snapshot_at + horizon_days > ends[s]``; ``purge`` is 'train' (train only), 'all' (train,
+    valid and calib) or 'none'.
+    """
+
+    start: pd.Timestamp
+    valid_start: pd.Timestamp
+    calib_start: pd.Timestamp
+    test_start: pd.Timestamp
+    end: pd.Timestamp
+    horizon_days: int
+    purge: str
+    n_rows: dict[str, int]
+    n_positives: dict[str, int]
+    n_purged: dict[str, int]
+
+    @property
+    def starts(self) -> dict[str, pd.Timestamp]:
+        return dict(
+            zip(
+                SPLITS,
+                (self.start, self.valid_start, self.calib_start, self.test_start),
+                strict=True,
+            )
+        )
+
+    @property
+    def ends(self) -> dict[str, pd.Timestamp]:
+        return dict(
+            zip(
+                SPLITS, (self.valid_start, self.calib_start, self.test_start, self.end), strict=True
+            )
+        )
+
+    def assign(self, df: pd.DataFrame) -> pd.Series:
+        """Split name per row of ``df`` (None: unlabeled, scoring snapshot or purged)."""
+        return _assign(
+            df,
+            self.start,
+            self.valid_start,
+            self.calib_start,
+            self.test_start,
+            self.end,
+            self.horizon_days,
+            self.purge,
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per split: split, start, end, end_inclusive, purge_cutoff (last usable
+        snapshot_at, NaT for test), n_rows, n_positives, positive_rate, n_purged, horizon_days."""
+        horizon = pd.Timedelta(days=self.horizon_days)
+        rows = []
+        for s in SPLITS:
+            n = self.n_rows[s]
+            rows.append(
+                {
+                    "split": s,
+                    "start": self.starts[s],
+                    "end": self.ends[s],
+                    "end_inclusive": s == "test",
+                    "purge_cutoff": (self.ends[s] - horizon)
+                    if s in _purged_splits(self.purge)
+                    else pd.NaT,
+                    "n_rows": n,
+                    "n_positives": self.n_positives[s],
+                    "positive_rate": self.n_positives[s] / n if n else math.nan,
+                    "n_purged": self.n_purged[s],
+                    "horizon_days": self.horizon_days,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _purged_splits(purge: str) -> tuple[str, ...]:
+    modes = {"train": ("train",), "all": ("train", "valid", "calib"), "none": ()}
+    if purge not in modes:
+        raise ValueError("purge must be 'train', 'all' or 'none'")
+    return modes[purge]
+
+
+def _times(df: pd.DataFrame) -> np.ndarray:
+    """``snapshot_at`` as naive datetime64[ns] (tz-aware values are converted to UTC)."""
+    s = df["snapshot_at"]
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return s.to_numpy(dtype="datetime64[ns]")
+
+
+def _naive(ts: pd.Timestamp) -> pd.Timestamp:
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _raw_split(df: pd.DataFrame, b: Sequence[pd.Timestamp]) -> np.ndarray:
+    t = _times(df)
+    edges = np.array([np.datetime64(x.as_unit("ns").to_datetime64()) for x in b[1:4]])
+    return np.searchsorted(edges, t, side="right")  # 0..3 = train..test
+
+
+def _assign(df, start, valid_start, calib_start, test_start, end, horizon_days, purge):
+    labeled = labeled_mask(df).to_numpy()
+    t = _times(df)
+    idx = _raw_split(df, (start, valid_start, calib_start, test_start))
+    inside = (
+        labeled
+        & (t >= np.datetime64(start.as_unit("ns").to_datetime64()))
+        & (t <= np.datetime64(end.as_unit("ns").to_datetime64()))
+    )
+    purged = np.array([s in _purged_splits(purge) for s in SPLITS])
+    if purged.any():
+        ends = np.array(
+            [
+                np.datetime64(x.as_unit("ns").to_datetime64())
+                for x in (valid_start, calib_start, test_start, end)
+            ]
+        )
+        horizon = np.timedelta64(int(horizon_days), "D")
+        inside &= ~purged[idx] | (t + horizon <= ends[idx])
+    names = np.array(SPLITS, dtype=object)[idx]
+    return pd.Series(np.where(inside, names, None), index=df.index, dtype=object)
+
+
+def time_split(
+    df: pd.DataFrame,
+    fractions: Sequence[float] = (0.6, 0.15, 0.1, 0.15),
+    horizon_days: int = 30,
+    purge: str = "train",
+) -> SplitBoundaries:
+    """Split the labeled rows by ``snapshot_at`` into train / valid / calib / test.
+
+    Only labeled rows (label known, not a scoring snapshot) take part. The boundaries are the
+    time quantiles ``cumsum(fractions)`` of their ``snapshot_at`` (linear interpolation, floored
+    to the second), so the splits follow each other in time: every test row is later than every
+    train row.
+
+    **Purge (embargo).** A label ``converted within horizon_days of snapshot_at`` is only matured
+    at ``snapshot_at + horizon_days``. A train row whose label window reaches past the start of the
+    validation split has looked at the validation period: it is dropped (kept only when
+    ``snapshot_at + horizon_days <= valid_start``), so the last train label is matured before the
+    first validation snapshot. This is the leak that matters: the booster can memorise a lead's
+    feature pattern together with an outcome that lies in a later split. ``purge='all'`` applies
+    the same rule at valid -> calib and calib -> test too; it is off by default because early
+    stopping (a round count) and the calibrator (a 1-D monotone map) cannot memorise leads, while
+    with ``horizon_days`` 30 and a year of history it would eat most of the short validation and
+    calibration windows. The rows dropped are reported as ``n_purged``.
+
+    Raises :class:`InsufficientHistoryError` when a split is empty (after purging).
+    """
+    if len(fractions) != 4 or abs(sum(fractions) - 1) > 1e-6:
+        raise ValueError("fractions must be four numbers summing to 1")
+    labeled = labeled_mask(df)
+    if not labeled.any():
+        raise InsufficientHistoryError("no labeled snapshots (every label is still unknown)")
+    t = pd.Series(_times(df)[labeled.to_numpy()])
+    if t.isna().any():
+        raise ValueError("snapshot_at has missing values among the labeled rows")
+    cum = np.cumsum(fractions)[:3]
+    qs = [_naive(pd.Timestamp(t.quantile(q))).floor("s") for q in cum]
+    start, end = _naive(pd.Timestamp(t.min())), _naive(pd.Timestamp(t.max()))
+    y = df[LABEL_COLUMN]
+    raw = _raw_split(df, (start, *qs))
+    names = np.array(SPLITS, dtype=object)[raw]
+    assigned = _assign(df, start, qs[0], qs[1], qs[2], end, horizon_days, purge)
+    n_rows, n_pos, n_purged = {}, {}, {}
+    lab = labeled.to_numpy()
+    for s in SPLITS:
+        in_s = (assigned == s).to_numpy()
+        n_rows[s] = int(in_s.sum())
+        n_pos[s] = int(y[in_s].astype("float64").sum())
+        n_purged[s] = int((lab & (names == s)).sum()) - n_rows[s]
+    bounds = SplitBoundaries(
+        start=start,
+        valid_start=qs[0],
+        calib_start=qs[1],
+        test_start=qs[2],
+        end=end,
+        horizon_days=int(horizon_days),
+        purge=purge,
+        n_rows=n_rows,
+        n_positives=n_pos,
+        n_purged=n_purged,
+    )
+    empty = [s for s in SPLITS if n_rows[s] == 0]
+    if empty:
+        raise InsufficientHistoryError(
+            f"time split leaves the {', '.join(empty)} split(s) empty "
+            f"(labeled rows {int(lab.sum())} from {start} to {end}, horizon {horizon_days} d, "
+            f"purged {n_purged}); more labeled history is needed"
+        )
+    return bounds
+
+
+def _target_encode(codes: np.ndarray, y: np.ndarray, smoothing: float = 10.0) -> np.ndarray:
+    """Smoothed in-sample mean label per category code (-1 = missing is its own level)."""
+    shifted = codes.astype(np.int64) + 1
+    n = np.bincount(shifted)
+    s = np.bincount(shifted, weights=y)
+    prior = y.mean()
+    return ((s + smoothing * prior) / (n + smoothing))[shifted]
+
+
+def check_leakage(
+    X: pd.DataFrame,
+    y: Sequence[int] | np.ndarray | pd.Series,
+    auc_threshold: float = 0.98,
+    corr_threshold: float = 0.95,
+    max_rows: int | None = 200_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Raise :class:`LeakageError` if a single feature (nearly) reveals the label.
+
+    A feature is flagged when its name starts with ``label_``, or its univariate train AUC
+    ``max(AUC, 1 - AUC)`` exceeds ``auc_threshold``, or (numerics) ``|Pearson corr|`` with the
+    label exceeds ``corr_threshold``. Numerics are ranked with NaN as the lowest value (a column
+    that is only filled for converters is a leak too); categoricals are scored by their smoothed
+    in-sample target encoding. At most ``max_rows`` rows (seeded sample) are used.
+
+    Returns the per-feature table (feature, auc, abs_corr, is_leak) when nothing leaks.
+    """
+    y_arr = np.asarray(pd.Series(y).astype("float64"), dtype=np.float64)
+    if len(X) != y_arr.size:
+        raise ValueError("X and y differ in length")
+    if max_rows is not None and y_arr.size > max_rows:
+        take = np.sort(np.random.default_rng(seed).choice(y_arr.size, max_rows, replace=False))
+        X = X.iloc[take]
+        y_arr = y_arr[take]
+    rows = []
+    for c in X.columns:
+        s = X[c]
+        abs_corr = math.nan
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            score = _target_encode(s.cat.codes.to_numpy(), y_arr)
+        elif _is_categorical(s):
+            score = _target_encode(pd.factorize(s, use_na_sentinel=True)[0], y_arr)
+        else:
+            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            ok = ~np.isnan(v)
+            score = np.where(ok, v, -np.inf)
+            if ok.sum() > 2 and np.std(v[ok]) > 0 and np.std(y_arr[ok]) > 0:
+                abs_corr = float(abs(np.corrcoef(v[ok], y_arr[ok])[0, 1]))
+        auc = roc_auc(y_arr, score)
+        auc = max(auc, 1 - auc) if not math.isnan(auc) else math.nan
+        leak = (
+            str(c).startswith("label_")
+            or (not math.isnan(auc) and auc > auc_threshold)
+            or (not math.isnan(abs_corr) and abs_corr > corr_threshold)
+        )
+        rows.append({"feature": c, "auc": auc, "abs_corr": abs_corr, "is_leak": leak})
+    table = pd.DataFrame(rows, columns=["feature", "auc", "abs_corr", "is_leak"])
+    leaks = table[table["is_leak"]]
+    if not leaks.empty:
+        detail = "; ".join(
+            f"{r.feature} (auc={r.auc:.3f}, |corr|={r.abs_corr:.3f})" for r in leaks.itertuples()
+        )
+        raise LeakageError(
+            f"label leakage suspected in feature(s): {detail}. A single feature this predictive "
+            "almost always encodes the outcome; exclude it (exclude_features) or fix the mart.",
+            leaks["feature"].tolist(),
+        )
+    return table

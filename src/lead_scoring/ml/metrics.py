@@ -1,0 +1,433 @@
+"""Evaluation metrics for binary conversion probabilities, all vectorised numpy.
+
+Conventions
+-----------
+* ``y`` is 0/1 (any int/bool/float array), ``p`` a probability in [0, 1].
+* Ranking metrics sort by ``-p`` with a *stable* sort, so ties keep the input order (deterministic).
+* Log loss clips ``p`` to ``[EPS, 1 - EPS]`` with ``EPS = 1e-6`` (isotonic calibrators have flat
+  ends at exactly 0 or 1; one such row must not make the loss infinite).
+* A metric that is undefined (AUC with a single class, ...) is ``NaN`` (null in the warehouse).
+* ECE uses ``n_bins`` **equal-width** bins on [0, 1] (default 10), weighted by bin count:
+  ``ECE = sum_b n_b / N * |mean(p)_b - mean(y)_b|``. Equal width is the standard definition and
+  puts every model on the same grid, so ECEs are comparable across models and runs; with a ~10 %
+  base rate most rows fall into the first bins, which is where the calibration matters most.
+  :func:`calibration_bins` also offers ``strategy='quantile'`` (equal frequency) for plots.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+__all__ = [
+    "CALIBRATION_BIN_COLUMNS",
+    "CONFUSION_COLUMNS",
+    "EPS",
+    "LIFT_COLUMNS",
+    "METRIC_COLUMNS",
+    "SEGMENT_COLUMNS",
+    "average_precision",
+    "binary_metrics",
+    "brier_score",
+    "calibration_bins",
+    "confusion_at_f1_threshold",
+    "expected_calibration_error",
+    "lift_by_decile",
+    "log_loss",
+    "metrics_long",
+    "roc_auc",
+    "segment_metrics",
+    "top_fraction_stats",
+]
+
+EPS = 1e-6
+METRIC_COLUMNS = ["model_name", "split", "metric", "value"]
+CALIBRATION_BIN_COLUMNS = [
+    "bin",
+    "bin_lower",
+    "bin_upper",
+    "mean_predicted",
+    "observed_rate",
+    "count",
+    "n_positives",
+]
+LIFT_COLUMNS = [
+    "decile",
+    "n_rows",
+    "n_positives",
+    "conversion_rate",
+    "lift",
+    "min_probability",
+    "max_probability",
+    "mean_probability",
+    "cumulative_rows",
+    "cumulative_positives",
+    "cumulative_conversion_rate",
+    "cumulative_lift",
+    "cumulative_recall",
+]
+SEGMENT_COLUMNS = [
+    "segment_column",
+    "segment_value",
+    "n_rows",
+    "n_positives",
+    "positive_rate",
+    "mean_predicted",
+    "calibration_gap",
+    "auc",
+    "overall_auc",
+    "auc_gap",
+    "is_flagged",
+    "flag_reason",
+]
+CONFUSION_COLUMNS = ["threshold", "tp", "fp", "tn", "fn", "precision", "recall", "f1"]
+
+
+def _arrays(y: Iterable, p: Iterable) -> tuple[np.ndarray, np.ndarray]:
+    y_arr = np.asarray(y, dtype=np.float64).ravel()
+    p_arr = np.asarray(p, dtype=np.float64).ravel()
+    if y_arr.shape != p_arr.shape:
+        raise ValueError(f"y and p differ in length: {y_arr.size} vs {p_arr.size}")
+    if np.isnan(y_arr).any():
+        raise ValueError("y contains missing labels")
+    return y_arr, p_arr
+
+
+def roc_auc(y: Iterable, score: Iterable) -> float:
+    """Area under the ROC curve (Mann-Whitney U with average ranks for ties); NaN if one class."""
+    y_arr, s = _arrays(y, score)
+    n_pos = float(y_arr.sum())
+    n_neg = float(y_arr.size - n_pos)
+    if n_pos == 0 or n_neg == 0:
+        return math.nan
+    ranks = rankdata(s, method="average")
+    return float((ranks[y_arr == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_precision(y: Iterable, p: Iterable) -> float:
+    """PR-AUC as average precision ``sum_k (R_k - R_{k-1}) P_k`` over distinct thresholds."""
+    y_arr, p_arr = _arrays(y, p)
+    n_pos = y_arr.sum()
+    if n_pos == 0:
+        return math.nan
+    order = np.argsort(-p_arr, kind="stable")
+    ys, ps = y_arr[order], p_arr[order]
+    last_of_tie = np.r_[np.nonzero(np.diff(ps))[0], ps.size - 1]
+    tp = np.cumsum(ys)[last_of_tie]
+    precision = tp / (last_of_tie + 1)
+    recall = tp / n_pos
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def log_loss(y: Iterable, p: Iterable, eps: float = EPS) -> float:
+    """Mean negative log-likelihood with ``p`` clipped to ``[eps, 1 - eps]``."""
+    y_arr, p_arr = _arrays(y, p)
+    if y_arr.size == 0:
+        return math.nan
+    pc = np.clip(p_arr, eps, 1 - eps)
+    return float(-np.mean(y_arr * np.log(pc) + (1 - y_arr) * np.log1p(-pc)))
+
+
+def brier_score(y: Iterable, p: Iterable) -> float:
+    """Mean squared error of the probability."""
+    y_arr, p_arr = _arrays(y, p)
+    return float(np.mean((p_arr - y_arr) ** 2)) if y_arr.size else math.nan
+
+
+def _bin_index(p: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
+    if strategy == "uniform":
+        return np.minimum((np.clip(p, 0, 1) * n_bins).astype(np.int64), n_bins - 1)
+    if strategy == "quantile":
+        order = np.argsort(p, kind="stable")
+        idx = np.empty(p.size, dtype=np.int64)
+        idx[order] = np.arange(p.size) * n_bins // max(p.size, 1)
+        return idx
+    raise ValueError("strategy must be 'uniform' or 'quantile'")
+
+
+def calibration_bins(
+    y: Iterable, p: Iterable, n_bins: int = 10, strategy: str = "uniform"
+) -> pd.DataFrame:
+    """Reliability table: one row per bin (1-based), with :data:`CALIBRATION_BIN_COLUMNS`.
+
+    ``strategy='uniform'``: equal-width bins on [0, 1], every bin listed (an empty bin has count 0
+    and NaN means); ``'quantile'``: equal-frequency bins by rank. ``bin_lower``/``bin_upper`` are
+    the nominal edges (uniform) or the min/max predicted probability in the bin (quantile).
+    """
+    y_arr, p_arr = _arrays(y, p)
+    idx = _bin_index(p_arr, n_bins, strategy)
+    count = np.bincount(idx, minlength=n_bins).astype(np.int64)
+    sum_p = np.bincount(idx, weights=p_arr, minlength=n_bins)
+    sum_y = np.bincount(idx, weights=y_arr, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_p = np.where(count > 0, sum_p / count, np.nan)
+        rate = np.where(count > 0, sum_y / count, np.nan)
+    if strategy == "uniform":
+        lower = np.arange(n_bins) / n_bins
+        upper = (np.arange(n_bins) + 1) / n_bins
+    else:
+        frame = pd.DataFrame({"b": idx, "p": p_arr}).groupby("b")["p"]
+        lower = frame.min().reindex(range(n_bins)).to_numpy()
+        upper = frame.max().reindex(range(n_bins)).to_numpy()
+    return pd.DataFrame(
+        {
+            "bin": np.arange(1, n_bins + 1),
+            "bin_lower": lower,
+            "bin_upper": upper,
+            "mean_predicted": mean_p,
+            "observed_rate": rate,
+            "count": count,
+            "n_positives": sum_y.astype(np.int64),
+        }
+    )
+
+
+def expected_calibration_error(y: Iterable, p: Iterable, n_bins: int = 10) -> float:
+    """ECE over equal-width bins, weighted by bin count (see the module docstring)."""
+    y_arr, p_arr = _arrays(y, p)
+    if y_arr.size == 0:
+        return math.nan
+    idx = _bin_index(p_arr, n_bins, "uniform")
+    gap = np.abs(
+        np.bincount(idx, weights=p_arr, minlength=n_bins)
+        - np.bincount(idx, weights=y_arr, minlength=n_bins)
+    )
+    return float(gap.sum() / y_arr.size)
+
+
+def top_fraction_stats(y: Iterable, p: Iterable, fraction: float) -> dict[str, float]:
+    """Precision, recall and lift among the top ``ceil(fraction * n)`` rows by ``p``."""
+    y_arr, p_arr = _arrays(y, p)
+    n = y_arr.size
+    n_pos = y_arr.sum()
+    n_top = min(n, math.ceil(fraction * n - 1e-9))
+    if n == 0 or n_top == 0:
+        return {"precision": math.nan, "recall": math.nan, "lift": math.nan}
+    order = np.argsort(-p_arr, kind="stable")[:n_top]
+    hits = y_arr[order].sum()
+    precision = hits / n_top
+    base = n_pos / n
+    return {
+        "precision": float(precision),
+        "recall": float(hits / n_pos) if n_pos else math.nan,
+        "lift": float(precision / base) if base else math.nan,
+    }
+
+
+def binary_metrics(
+    y: Iterable,
+    p: Iterable,
+    lift_fractions: Sequence[float] = (0.1, 0.2, 0.3),
+    ece_bins: int = 10,
+) -> dict[str, float]:
+    """Headline metrics of one model on one split, as an ordered ``{metric: value}`` dict.
+
+    Keys: ``auc, pr_auc, log_loss, brier, ece, precision_at_K, recall_at_K, lift_at_K`` (K in
+    percent, e.g. ``lift_at_10``), ``positive_rate, mean_predicted, n_rows, n_positives``.
+    """
+    y_arr, p_arr = _arrays(y, p)
+    out: dict[str, float] = {
+        "auc": roc_auc(y_arr, p_arr),
+        "pr_auc": average_precision(y_arr, p_arr),
+        "log_loss": log_loss(y_arr, p_arr),
+        "brier": brier_score(y_arr, p_arr),
+        "ece": expected_calibration_error(y_arr, p_arr, ece_bins),
+    }
+    for fraction in lift_fractions:
+        k = round(fraction * 100)
+        stats = top_fraction_stats(y_arr, p_arr, fraction)
+        out[f"precision_at_{k}"] = stats["precision"]
+        out[f"recall_at_{k}"] = stats["recall"]
+        out[f"lift_at_{k}"] = stats["lift"]
+    n = y_arr.size
+    out["positive_rate"] = float(y_arr.mean()) if n else math.nan
+    out["mean_predicted"] = float(p_arr.mean()) if n else math.nan
+    out["n_rows"] = float(n)
+    out["n_positives"] = float(y_arr.sum())
+    return out
+
+
+def metrics_long(
+    model_name: str,
+    split: str,
+    y: Iterable,
+    p: Iterable,
+    lift_fractions: Sequence[float] = (0.1, 0.2, 0.3),
+    ece_bins: int = 10,
+) -> pd.DataFrame:
+    """:func:`binary_metrics` as long rows with :data:`METRIC_COLUMNS`."""
+    values = binary_metrics(y, p, lift_fractions, ece_bins)
+    return pd.DataFrame(
+        {
+            "model_name": model_name,
+            "split": split,
+            "metric": list(values),
+            "value": np.array(list(values.values()), dtype=np.float64),
+        }
+    )
+
+
+def lift_by_decile(y: Iterable, p: Iterable, n_groups: int = 10) -> pd.DataFrame:
+    """Gains table: decile 1 = the highest-scored tenth of the rows (:data:`LIFT_COLUMNS`).
+
+    Rows are ranked by ``p`` (stable sort, so tied scores split by input order) and cut into
+    ``n_groups`` groups of (almost) equal size. ``lift`` = group conversion rate / overall rate;
+    ``cumulative_recall`` (the gains curve) = share of all positives in deciles 1..d.
+    """
+    y_arr, p_arr = _arrays(y, p)
+    n = y_arr.size
+    order = np.argsort(-p_arr, kind="stable")
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.arange(n) * n_groups // max(n, 1)
+    frame = pd.DataFrame({"g": group, "y": y_arr, "p": p_arr}).groupby("g")
+    agg = frame.agg(
+        n_rows=("y", "size"),
+        n_positives=("y", "sum"),
+        min_probability=("p", "min"),
+        max_probability=("p", "max"),
+        mean_probability=("p", "mean"),
+    ).reindex(range(n_groups))
+    agg["n_rows"] = agg["n_rows"].fillna(0).astype(np.int64)
+    agg["n_positives"] = agg["n_positives"].fillna(0).astype(np.int64)
+    base = y_arr.mean() if n else math.nan
+    total_pos = y_arr.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = agg["n_positives"] / agg["n_rows"].replace(0, np.nan)
+        cum_rows = agg["n_rows"].cumsum()
+        cum_pos = agg["n_positives"].cumsum()
+        cum_rate = cum_pos / cum_rows.replace(0, np.nan)
+        out = pd.DataFrame(
+            {
+                "decile": np.arange(1, n_groups + 1),
+                "n_rows": agg["n_rows"].to_numpy(),
+                "n_positives": agg["n_positives"].to_numpy(),
+                "conversion_rate": rate.to_numpy(dtype=np.float64),
+                "lift": (rate / base).to_numpy(dtype=np.float64) if base else np.nan,
+                "min_probability": agg["min_probability"].to_numpy(),
+                "max_probability": agg["max_probability"].to_numpy(),
+                "mean_probability": agg["mean_probability"].to_numpy(),
+                "cumulative_rows": cum_rows.to_numpy(),
+                "cumulative_positives": cum_pos.to_numpy(),
+                "cumulative_conversion_rate": cum_rate.to_numpy(dtype=np.float64),
+                "cumulative_lift": (cum_rate / base).to_numpy(dtype=np.float64) if base else np.nan,
+                "cumulative_recall": (cum_pos / total_pos).to_numpy(dtype=np.float64)
+                if total_pos
+                else np.nan,
+            }
+        )
+    return out
+
+
+def segment_metrics(
+    df: pd.DataFrame,
+    y: Iterable,
+    p: Iterable,
+    segment_columns: Sequence[str],
+    min_rows: int = 100,
+    gap_threshold: float = 0.05,
+    auc_gap_threshold: float = 0.10,
+) -> pd.DataFrame:
+    """Per segment value: size, positive rate, AUC and calibration gap (:data:`SEGMENT_COLUMNS`).
+
+    ``calibration_gap`` = mean predicted - observed rate (positive = over-predicts);
+    ``auc_gap`` = segment AUC - overall AUC (NaN when the segment has a single class).
+    A segment is flagged when ``|calibration_gap| > gap_threshold`` ('calibration') or when its
+    AUC is worse than the overall AUC by more than ``auc_gap_threshold`` ('auc'; a segment that
+    ranks *better* than overall is not a problem). Missing values form the segment
+    ``'(missing)'``; segments with fewer than ``min_rows`` rows are left out (too noisy).
+    """
+    y_arr, p_arr = _arrays(y, p)
+    if len(df) != y_arr.size:
+        raise ValueError("df, y and p must have the same length")
+    overall_auc = roc_auc(y_arr, p_arr)
+    parts: list[pd.DataFrame] = []
+    for column in segment_columns:
+        if column not in df.columns:
+            raise ValueError(f"segment column {column!r} not in the frame")
+        values = df[column].astype("object").where(df[column].notna(), "(missing)")
+        values = values.astype(str).to_numpy()
+        frame = pd.DataFrame({"v": values, "y": y_arr, "p": p_arr})
+        agg = frame.groupby("v", sort=True).agg(
+            n_rows=("y", "size"), n_positives=("y", "sum"), mean_predicted=("p", "mean")
+        )
+        agg = agg[agg["n_rows"] >= min_rows]
+        if agg.empty:
+            continue
+        keep = frame[frame["v"].isin(agg.index)]
+        aucs = {
+            str(v): roc_auc(g["y"].to_numpy(), g["p"].to_numpy())
+            for v, g in keep.groupby("v", sort=True)
+        }
+        part = pd.DataFrame(
+            {
+                "segment_column": column,
+                "segment_value": agg.index.astype(str),
+                "n_rows": agg["n_rows"].to_numpy(dtype=np.int64),
+                "n_positives": agg["n_positives"].to_numpy(dtype=np.int64),
+                "mean_predicted": agg["mean_predicted"].to_numpy(),
+            }
+        )
+        parts.append(part.assign(auc=part["segment_value"].map(aucs).astype(np.float64)))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SEGMENT_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    out["positive_rate"] = out["n_positives"] / out["n_rows"]
+    out["calibration_gap"] = out["mean_predicted"] - out["positive_rate"]
+    out["overall_auc"] = overall_auc
+    out["auc_gap"] = out["auc"] - overall_auc
+    cal_flag = out["calibration_gap"].abs() > gap_threshold
+    auc_flag = (-out["auc_gap"]) > auc_gap_threshold  # NaN compares False
+    out["is_flagged"] = cal_flag | auc_flag
+    reason = np.where(cal_flag & auc_flag, "calibration;auc", "")
+    reason = np.where(cal_flag & ~auc_flag, "calibration", reason)
+    reason = np.where(~cal_flag & auc_flag, "auc", reason)
+    out["flag_reason"] = pd.Series(reason).replace("", None).to_numpy(dtype=object)
+    return out[SEGMENT_COLUMNS]
+
+
+def confusion_at_f1_threshold(y: Iterable, p: Iterable) -> dict[str, float]:
+    """Confusion counts at the threshold that maximises F1 (:data:`CONFUSION_COLUMNS`).
+
+    A row is predicted positive when ``p >= threshold``; candidate thresholds are the distinct
+    predicted values; on a tie in F1 the highest threshold wins. Without positives the threshold
+    is NaN and nothing is predicted positive.
+    """
+    y_arr, p_arr = _arrays(y, p)
+    n = y_arr.size
+    n_pos = float(y_arr.sum())
+    if n == 0 or n_pos == 0:
+        return {
+            "threshold": math.nan,
+            "tp": 0,
+            "fp": 0,
+            "tn": int(n - n_pos),
+            "fn": int(n_pos),
+            "precision": math.nan,
+            "recall": math.nan,
+            "f1": 0.0,
+        }
+    order = np.argsort(-p_arr, kind="stable")
+    ys, ps = y_arr[order], p_arr[order]
+    last_of_tie = np.r_[np.nonzero(np.diff(ps))[0], n - 1]
+    tp_all = np.cumsum(ys)[last_of_tie]
+    k_all = last_of_tie + 1
+    f1_all = 2 * tp_all / (k_all + n_pos)
+    best = int(np.argmax(f1_all))
+    tp = int(tp_all[best])
+    k = int(k_all[best])
+    fp = k - tp
+    fn = int(n_pos) - tp
+    return {
+        "threshold": float(ps[last_of_tie[best]]),
+        "tp": tp,
+        "fp": fp,
+        "tn": int(n - n_pos) - fp,
+        "fn": fn,
+        "precision": tp / k,
+        "recall": tp / n_pos,
+        "f1": float(f1_all[best]),
+    }

@@ -1,0 +1,287 @@
+"""The model bundle, its version hash and its (de)serialisation to an ``ml_models`` row.
+
+``model_version`` is the first 12 hex digits of a sha256 over
+
+* the training-data fingerprint (:func:`data_fingerprint`): row count, label sum and a hash of
+  the feature matrix and labels via ``pandas.util.hash_pandas_object``,
+* the resolved config (incl. the xgboost parameters) and the feature list with its categorical
+  levels,
+* the versions of ``lead_scoring`` and ``xgboost``,
+
+so the same inputs give the same version, and any change of data, parameters, features or code
+release gives a new one. ``trained_at`` is not part of it.
+
+A row of ``ml_models`` (:data:`REGISTRY_COLUMNS`) holds JSON metadata and two blobs: the booster
+as raw UBJSON (``booster.save_raw('ubj')``) and the calibrator as UTF-8 JSON (Platt: slope and
+intercept; isotonic: its knots). The calibrator is deliberately *not* pickled: loading a pickle
+from a warehouse table executes code, and pickles break across sklearn releases; the JSON form has
+neither problem. :func:`deserialize_bundle` accepts the blobs as bytes (DuckDB BLOB), or as base64
+strings (JSON transport).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from pandas.util import hash_pandas_object
+
+import lead_scoring
+from lead_scoring.ml.calibration import IsotonicCalibrator, PlattCalibrator, calibrator_from_json
+from lead_scoring.ml.config import DEFAULT_BAND_THRESHOLDS, MLConfig, resolve_config
+from lead_scoring.ml.dataset import FeatureSpec
+
+__all__ = [
+    "REGISTRY_COLUMNS",
+    "ModelBundle",
+    "compute_model_version",
+    "data_fingerprint",
+    "deserialize_bundle",
+    "serialize_bundle",
+]
+
+REGISTRY_COLUMNS = [
+    "model_version",
+    "model_name",
+    "trained_at",
+    "train_start",
+    "train_end",
+    "valid_start",
+    "valid_end",
+    "calib_start",
+    "calib_end",
+    "test_start",
+    "test_end",
+    "horizon_days",
+    "n_train_rows",
+    "n_train_positives",
+    "best_iteration",
+    "chosen_calibrator",
+    "params_json",
+    "features_json",
+    "categorical_levels_json",
+    "calibration_json",
+    "metrics_json",
+    "metadata_json",
+    "data_fingerprint",
+    "package_version",
+    "xgboost_version",
+    "booster_blob",
+    "calibrator_blob",
+]
+
+
+def data_fingerprint(
+    X: pd.DataFrame,
+    y: np.ndarray | pd.Series,
+    extra: pd.Series | pd.DataFrame | None = None,
+) -> str:
+    """sha256 (hex) of the row count, the label sum and ``hash_pandas_object`` of X, y and
+    ``extra`` (e.g. the snapshot times) -- row by row, so the row order counts."""
+    y_series = pd.Series(np.asarray(pd.Series(y).astype("float64")), name="__label__")
+    h = hashlib.sha256()
+    h.update(f"rows={len(X)};label_sum={float(y_series.sum())!r};".encode())
+    h.update(",".join(map(str, X.columns)).encode())
+    h.update(hash_pandas_object(X, index=False).to_numpy().tobytes())
+    h.update(hash_pandas_object(y_series, index=False).to_numpy().tobytes())
+    if extra is not None:
+        h.update(hash_pandas_object(extra, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def compute_model_version(
+    fingerprint: str,
+    params: Mapping[str, Any],
+    spec: FeatureSpec,
+    package_version: str | None = None,
+    xgboost_version: str | None = None,
+) -> str:
+    """12 hex digits of sha256(fingerprint, params, features and levels, package versions)."""
+    payload = _canonical(
+        {
+            "data": fingerprint,
+            "params": dict(params),
+            "features": spec.to_dict(),
+            "lead_scoring": package_version or lead_scoring.__version__,
+            "xgboost": xgboost_version or xgb.__version__,
+        }
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+@dataclass
+class ModelBundle:
+    """Everything scoring needs, without retraining: booster, calibrator, features, config and
+    the reference data of the sub-scores and the confidence."""
+
+    model_version: str
+    booster: xgb.Booster
+    calibrator: PlattCalibrator | IsotonicCalibrator
+    spec: FeatureSpec
+    config: MLConfig
+    xgb_params: dict[str, Any]
+    best_iteration: int
+    trained_at: pd.Timestamp
+    boundaries: dict[str, str] = field(default_factory=dict)
+    """ISO timestamps: train_start, train_end, valid_start, ..., test_end."""
+    n_train_rows: int = 0
+    n_train_positives: int = 0
+    data_fingerprint: str = ""
+    fit_features: tuple[str, ...] = ()
+    reference: dict[str, list[float]] = field(default_factory=dict)
+    """Sorted reference quantiles of the summed fit / engagement SHAP contributions."""
+    segment_support: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Labeled train rows per value of each confidence segment column ('(missing)' for NA)."""
+    calibration: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    base_rate: float | None = None
+    """Positive rate of the calibration split (the reference of the derived band thresholds)."""
+    band_thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_BAND_THRESHOLDS))
+    """The probability thresholds of bands A, B and C used when scoring."""
+    package_version: str = lead_scoring.__version__
+    xgboost_version: str = xgb.__version__
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.spec.columns)
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe: NaN -> None, numpy scalars -> Python."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    return obj
+
+
+def _ts(value: str | None) -> pd.Timestamp | None:
+    return pd.Timestamp(value) if value else None
+
+
+def serialize_bundle(bundle: ModelBundle) -> dict[str, Any]:
+    """One ``ml_models`` row (:data:`REGISTRY_COLUMNS`): JSON strings, timestamps, and the two
+    blobs as ``bytes``."""
+    b = bundle.boundaries
+    metadata = {
+        "config": bundle.config.to_dict(),
+        "fit_features": list(bundle.fit_features),
+        "reference": bundle.reference,
+        "segment_support": bundle.segment_support,
+        "boolean_features": list(bundle.spec.boolean),
+        "base_rate": bundle.base_rate,
+        "band_thresholds": bundle.band_thresholds,
+    }
+    return {
+        "model_version": bundle.model_version,
+        "model_name": "xgboost",
+        "trained_at": bundle.trained_at,
+        "train_start": _ts(b.get("train_start")),
+        "train_end": _ts(b.get("train_end")),
+        "valid_start": _ts(b.get("valid_start")),
+        "valid_end": _ts(b.get("valid_end")),
+        "calib_start": _ts(b.get("calib_start")),
+        "calib_end": _ts(b.get("calib_end")),
+        "test_start": _ts(b.get("test_start")),
+        "test_end": _ts(b.get("test_end")),
+        "horizon_days": int(bundle.config.horizon_days),
+        "n_train_rows": int(bundle.n_train_rows),
+        "n_train_positives": int(bundle.n_train_positives),
+        "best_iteration": int(bundle.best_iteration),
+        "chosen_calibrator": bundle.calibrator.method,
+        "params_json": json.dumps(_clean(bundle.xgb_params), sort_keys=True),
+        "features_json": json.dumps(list(bundle.spec.columns)),
+        "categorical_levels_json": json.dumps(
+            {k: list(v) for k, v in bundle.spec.categorical_levels.items()}
+        ),
+        "calibration_json": json.dumps(_clean(bundle.calibration)),
+        "metrics_json": json.dumps(_clean(bundle.metrics), sort_keys=True),
+        "metadata_json": json.dumps(_clean(metadata), sort_keys=True),
+        "data_fingerprint": bundle.data_fingerprint,
+        "package_version": bundle.package_version,
+        "xgboost_version": bundle.xgboost_version,
+        "booster_blob": bytes(bundle.booster.save_raw(raw_format="ubj")),
+        "calibrator_blob": bundle.calibrator.to_json().encode("utf-8"),
+    }
+
+
+def _blob(value: Any) -> bytes:
+    if isinstance(value, str):
+        return base64.b64decode(value)
+    if isinstance(value, memoryview | bytearray):
+        return bytes(value)
+    if isinstance(value, bytes):
+        return value
+    raise TypeError(f"blob must be bytes or a base64 string, got {type(value).__name__}")
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    return pd.Timestamp(value).isoformat()
+
+
+def deserialize_bundle(row: Mapping[str, Any]) -> ModelBundle:
+    """Rebuild a :class:`ModelBundle` from an ``ml_models`` row (dict, or a pandas row)."""
+    row = dict(row)
+    booster = xgb.Booster()
+    booster.load_model(bytearray(_blob(row["booster_blob"])))
+    calibrator = calibrator_from_json(_blob(row["calibrator_blob"]).decode("utf-8"))
+    metadata = json.loads(row["metadata_json"])
+    spec = FeatureSpec(
+        columns=tuple(json.loads(row["features_json"])),
+        categorical_levels={
+            k: tuple(v) for k, v in json.loads(row["categorical_levels_json"]).items()
+        },
+        boolean=tuple(metadata.get("boolean_features", ())),
+    )
+    names = ("train", "valid", "calib", "test")
+    boundaries = {
+        f"{s}_{edge}": _iso(row.get(f"{s}_{edge}")) for s in names for edge in ("start", "end")
+    }
+    return ModelBundle(
+        model_version=str(row["model_version"]),
+        booster=booster,
+        calibrator=calibrator,
+        spec=spec,
+        config=resolve_config(metadata["config"]),
+        xgb_params=json.loads(row["params_json"]),
+        best_iteration=int(row["best_iteration"]),
+        trained_at=pd.Timestamp(row["trained_at"]),
+        boundaries={k: v for k, v in boundaries.items() if v is not None},
+        n_train_rows=int(row["n_train_rows"]),
+        n_train_positives=int(row["n_train_positives"]),
+        data_fingerprint=str(row.get("data_fingerprint", "")),
+        fit_features=tuple(metadata.get("fit_features", ())),
+        reference={k: list(v) for k, v in metadata.get("reference", {}).items()},
+        segment_support={
+            k: {kk: int(vv) for kk, vv in v.items()}
+            for k, v in metadata.get("segment_support", {}).items()
+        },
+        calibration=json.loads(row.get("calibration_json") or "[]"),
+        metrics=json.loads(row.get("metrics_json") or "{}"),
+        base_rate=metadata.get("base_rate"),
+        band_thresholds={
+            k: float(v) for k, v in metadata.get("band_thresholds", DEFAULT_BAND_THRESHOLDS).items()
+        },
+        package_version=str(row.get("package_version", "")),
+        xgboost_version=str(row.get("xgboost_version", "")),
+    )

@@ -1,0 +1,50 @@
+-- Windowed counts nest: none is null or negative, 7 days <= 30 days <= 90
+-- days <= since creation, and the last 7 days plus the 7 before fit in the
+-- last 30. Returns the snapshot and the first rule it breaks.
+
+{%- set signals = lead_activity_signals() %}
+{%- set order = ['7d', '30d', '90d', 'total'] %}
+
+with
+
+features as (
+
+    select * from {{ ref('fct_lead_features') }}
+
+),
+
+checks as (
+
+    select
+        lead_id,
+        snapshot_at,
+        case
+            {%- for signal, windows in signals.items() %}
+                {%- for window in windows %}
+                    when not coalesce({{ signal }}_{{ window }} >= 0, false)
+                        then '{{ signal }}_{{ window }} is null or negative'
+                {%- endfor %}
+                {%- set nested = order | select('in', windows) | list %}
+                {%- for window in nested[1:] %}
+                    when {{ signal }}_{{ nested[loop.index0] }} > {{ signal }}_{{ window }}
+                        then '{{ signal }}_{{ nested[loop.index0] }} > {{ signal }}_{{ window }}'
+                {%- endfor %}
+                {%- if 'prev_7d' in windows and '30d' in windows %}
+                    when {{ signal }}_7d + {{ signal }}_prev_7d > {{ signal }}_30d
+                        then '{{ signal }}_7d + {{ signal }}_prev_7d > {{ signal }}_30d'
+                {%- endif %}
+            {%- endfor %}
+        end as failure
+
+    from features
+
+),
+
+validation_errors as (
+
+    select * from checks
+    where failure is not null
+
+)
+
+select * from validation_errors

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from lead_scoring.ml.metrics import (
+    average_precision,
+    binary_metrics,
+    brier_score,
+    calibration_bins,
+    confusion_at_f1_threshold,
+    expected_calibration_error,
+    lift_by_decile,
+    log_loss,
+    metrics_long,
+    roc_auc,
+    segment_metrics,
+    top_fraction_stats,
+)
+
+
+def test_auc_hand_values():
+    assert roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert roc_auc([1, 1, 0, 0], [0.1, 0.2, 0.8, 0.9]) == 0.0
+    assert roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
+    assert math.isnan(roc_auc([1, 1], [0.2, 0.3]))
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    p = np.round(rng.random(500), 1)  # many ties
+    assert roc_auc(y, p) == pytest.approx(roc_auc_score(y, p))
+    assert average_precision(y, p) == pytest.approx(average_precision_score(y, p))
+
+
+def test_log_loss_brier_and_clipping():
+    assert brier_score([0, 1, 0, 1], [0.5] * 4) == 0.25
+    assert brier_score([0, 0, 0, 1], [0.25] * 4) == pytest.approx(0.1875)
+    assert log_loss([0, 1], [0.5, 0.5]) == pytest.approx(math.log(2))
+    assert log_loss([1], [0.0]) == pytest.approx(-math.log(1e-6))  # clipped, finite
+
+
+def test_lift_and_precision_at_top():
+    y = np.array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0])
+    p = np.linspace(1, 0.1, 10)
+    top = top_fraction_stats(y, p, 0.1)  # the single top row is a converter
+    assert top == {"precision": 1.0, "recall": 0.5, "lift": 5.0}
+    top20 = top_fraction_stats(y, p, 0.2)
+    assert top20["lift"] == pytest.approx(2.5)
+
+
+def test_ece_perfect_and_miscalibrated():
+    y = [0, 0, 0, 1, 1, 1, 1, 0]
+    p = [0.25, 0.25, 0.25, 0.25, 0.75, 0.75, 0.75, 0.75]
+    assert expected_calibration_error(y, p) == pytest.approx(0.0)
+    assert expected_calibration_error([0, 0, 1, 1], [0.9, 0.9, 0.9, 0.9]) == pytest.approx(0.4)
+    bins = calibration_bins(y, p, n_bins=4)
+    assert bins["count"].tolist() == [0, 4, 0, 4]
+    assert bins.loc[1, "observed_rate"] == 0.25 and bins.loc[3, "mean_predicted"] == 0.75
+    q = calibration_bins(y, p, n_bins=2, strategy="quantile")
+    assert q["count"].tolist() == [4, 4]
+
+
+def test_binary_metrics_and_long_format():
+    y = [0, 0, 1, 1]
+    p = [0.1, 0.2, 0.8, 0.9]
+    m = binary_metrics(y, p)
+    assert m["auc"] == 1.0 and m["pr_auc"] == 1.0
+    assert m["n_rows"] == 4 and m["n_positives"] == 2 and m["positive_rate"] == 0.5
+    assert m["lift_at_10"] == 2.0 and m["recall_at_10"] == 0.5 and m["recall_at_30"] == 1.0
+    long = metrics_long("m", "test", y, p)
+    assert list(long.columns) == ["model_name", "split", "metric", "value"]
+    assert len(long) == len(m) and set(long["metric"]) == set(m)
+
+
+def test_lift_by_decile():
+    y = np.r_[np.ones(10), np.zeros(90)]
+    p = np.linspace(1, 0, 100)
+    t = lift_by_decile(y, p)
+    assert t["decile"].tolist() == list(range(1, 11))
+    assert t["n_rows"].tolist() == [10] * 10
+    assert t.loc[0, "lift"] == 10.0 and t.loc[0, "conversion_rate"] == 1.0
+    assert t["cumulative_recall"].iloc[0] == 1.0 and t["cumulative_recall"].iloc[-1] == 1.0
+    assert t["cumulative_lift"].iloc[-1] == pytest.approx(1.0)
+    assert (t["min_probability"].diff().dropna() < 0).all()
+
+
+def test_confusion_at_f1_threshold():
+    y = [1, 1, 0, 1, 0, 0]
+    p = [0.9, 0.8, 0.7, 0.6, 0.2, 0.1]
+    c = confusion_at_f1_threshold(y, p)
+    # threshold 0.6: tp 3, fp 1 -> f1 = 6/7 (best)
+    assert c["threshold"] == 0.6
+    assert (c["tp"], c["fp"], c["tn"], c["fn"]) == (3, 1, 2, 0)
+    assert c["f1"] == pytest.approx(6 / 7) and c["precision"] == 0.75 and c["recall"] == 1.0
+
+
+def test_segment_metrics_flags_miscalibrated_segment():
+    rng = np.random.default_rng(1)
+    n = 2000
+    seg = np.where(np.arange(n) < 1000, "good", "bad")
+    p = rng.uniform(0.05, 0.5, n)
+    y = (rng.random(n) < p).astype(int)
+    p_pred = np.where(seg == "bad", np.clip(p + 0.2, 0, 1), p)  # over-predicts 'bad'
+    df = pd.DataFrame({"seg": seg, "tiny": np.where(np.arange(n) < 5, "x", None)})
+    out = segment_metrics(df, y, p_pred, ["seg", "tiny"], min_rows=100, gap_threshold=0.05)
+    by = out.set_index("segment_value")
+    assert bool(by.loc["bad", "is_flagged"]) and by.loc["bad", "flag_reason"] == "calibration"
+    assert not bool(by.loc["good", "is_flagged"])
+    assert by.loc["bad", "calibration_gap"] == pytest.approx(0.2, abs=0.03)
+    assert "x" not in by.index and "(missing)" in by.index  # tiny segment below min_rows

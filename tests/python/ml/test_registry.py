@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import base64
+import json
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from lead_scoring.ml import deserialize_bundle, score, score_open_leads, train_and_evaluate
+from lead_scoring.ml.registry import REGISTRY_COLUMNS
+
+from .conftest import FAST_CONFIG, TRAINED_AT
+
+
+def test_training_is_deterministic(trained, snapshots, rules):
+    again = train_and_evaluate(snapshots, FAST_CONFIG, rules=rules, trained_at=TRAINED_AT)
+    assert again.bundle.model_version == trained.bundle.model_version
+    a, b = trained.registry.iloc[0], again.registry.iloc[0]
+    assert a["booster_blob"] == b["booster_blob"]
+    assert a["calibrator_blob"] == b["calibrator_blob"]
+    pd.testing.assert_frame_equal(trained.metrics, again.metrics)
+    leads = snapshots[snapshots["is_scoring_snapshot"]]
+    np.testing.assert_array_equal(score(trained.bundle, leads), score(again.bundle, leads))
+
+
+def test_model_version_changes_with_params_and_data(trained, snapshots, rules):
+    other = train_and_evaluate(
+        snapshots, {**FAST_CONFIG, "xgb_params": {"max_depth": 3}}, trained_at=TRAINED_AT
+    )
+    assert other.bundle.model_version != trained.bundle.model_version
+    assert len(trained.bundle.model_version) == 12
+
+
+def test_registry_row_round_trip_through_duckdb(trained, snapshots):
+    row = trained.registry
+    assert list(row.columns) == REGISTRY_COLUMNS
+    assert json.loads(row["features_json"].iloc[0]) == list(trained.bundle.spec.columns)
+    con = duckdb.connect()
+    con.register("row_df", row)
+    con.execute("create table ml_models as select * from row_df")
+    back = con.execute("select * from ml_models").fetchdf().iloc[0].to_dict()
+    bundle = deserialize_bundle(back)
+    assert bundle.model_version == trained.bundle.model_version
+    assert bundle.calibrator == trained.bundle.calibrator
+    assert bundle.spec == trained.bundle.spec
+    assert bundle.config == trained.bundle.config
+    a = score_open_leads(trained.bundle, snapshots)
+    b = score_open_leads(bundle, snapshots)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_deserialize_accepts_base64_blobs(trained, snapshots):
+    row = trained.registry.iloc[0].to_dict()
+    row["booster_blob"] = base64.b64encode(row["booster_blob"]).decode()
+    row["calibrator_blob"] = base64.b64encode(row["calibrator_blob"]).decode()
+    row = json.loads(json.dumps(row, default=str))  # survives a JSON transport
+    bundle = deserialize_bundle(row)
+    leads = snapshots[snapshots["is_scoring_snapshot"]]
+    np.testing.assert_array_equal(score(bundle, leads), score(trained.bundle, leads))
