@@ -31,11 +31,12 @@ build: $(STAMP)  ## dbt build on the committed sample (data/sample)
 	$(DBT) build --fail-fast
 
 run: build  ## setup + build everything on the sample, then print where the results are
+	$(DBT) docs generate --quiet
 	@$(BIN)/lead-scoring where --duckdb "$(LEAD_SCORING_DUCKDB)"
 
 lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
 	$(BIN)/ruff check src tests python_models scripts
-	$(BIN)/sqlfluff lint models macros tests/dbt --processes 2
+	$(BIN)/sqlfluff lint models tests/dbt --processes 2
 
 unit: $(STAMP)  ## pytest: unit tests and the end-to-end dbt build on generated data
 	$(BIN)/pytest -q

@@ -20,7 +20,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     root = tmp_path_factory.mktemp("e2e")
     raw = root / "raw"
     generate_dataset(GeneratorConfig(n_leads=1500, seed=11), raw, progress=False)
-    run = run_dbt(["build"], root / "dbt", {"raw_data_path": str(raw)})
+    # The cross-layer promises checked here do not depend on model quality; the
+    # "XGBoost beats the rule baseline" gate runs on the sample build
+    # (test_ml_models_e2e.py, make run): on 1,500 leads its 66 test positives are too
+    # few for the comparison to be meaningful either way.
+    run = run_dbt(
+        ["build", "--exclude", "assert_xgboost_test_auc_beats_rule_points"],
+        root / "dbt",
+        {"raw_data_path": str(raw)},
+    )
     assert run.returncode == 0, run.output[-6000:]
     return run
 

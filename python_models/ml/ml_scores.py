@@ -1,0 +1,54 @@
+"""Scores of the leads open at the scoring date, from the latest ml_models row (by trained_at).
+
+Thin: a trained row -> ``deserialize_bundle`` -> ``score_open_leads`` (calibrated XGBoost
+probability, SHAP top factors, fit / engagement sub-scores, confidence); the rule-based fallback
+row (model_name ``rule_points``) -> ``rule_based_scores`` with the rule seed, its points mapped to
+a probability by a logistic fit on the labeled history. Only the scoring snapshots
+(``is_scoring_snapshot``) of fct_lead_features are scored: one row per open lead.
+"""
+
+import json
+
+import pandas as pd
+
+from lead_scoring.ml.registry import deserialize_bundle
+from lead_scoring.ml.scoring import rule_based_scores, score_open_leads
+
+COLUMNS = [
+    "lead_id",
+    "scored_at",
+    "conversion_probability",
+    "lead_score",
+    "score_band",
+    "top_factors",
+    "top_factors_json",
+    "fit_score",
+    "engagement_score",
+    "score_confidence",
+    "model_version",
+]
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    registry = dbt.ref("ml_models").df()
+    latest = registry.sort_values("trained_at", ascending=False).iloc[0].to_dict()
+    features = dbt.ref("fct_lead_features").df()
+    if latest["model_name"] == "rule_points":
+        rules = dbt.ref("lead_scoring_rules").df()
+        labeled = features[features["label_converted_in_horizon"].notna()]
+        config = json.loads(latest["params_json"] or "{}")  # the ml config of the fallback run
+        scores = rule_based_scores(features, rules, config, history=labeled)
+        # the registry row is the source of truth (the mapping hash can differ in the last bits)
+        scores["model_version"] = latest["model_version"]
+    else:
+        scores = score_open_leads(deserialize_bundle(latest), features)
+    scores = scores[COLUMNS].copy()
+    scores["scored_at"] = pd.to_datetime(scores["scored_at"])
+    for c in ("conversion_probability", "score_confidence"):
+        scores[c] = scores[c].astype("float64")
+    for c in ("lead_score", "fit_score", "engagement_score"):
+        scores[c] = scores[c].astype("Int64")
+    for c in ("lead_id", "score_band", "top_factors", "top_factors_json", "model_version"):
+        scores[c] = scores[c].astype("string")
+    return scores

@@ -1,0 +1,17 @@
+"""Calibration and AUC of the production model by segment, with fairness / drift flags.
+
+Thin: unpacks the JSON column ``segment_metrics_table_json`` of the latest row of ml_models
+(by trained_at), written by the same training run (see ml_models). Empty when ml_models holds the
+rule-based fallback.
+"""
+
+import io
+
+import pandas as pd
+
+
+def model(dbt, session):
+    registry = dbt.ref("ml_models").df()
+    latest = registry.sort_values("trained_at", ascending=False).iloc[0]
+    table = pd.read_json(io.StringIO(latest["segment_metrics_table_json"]), orient="table")
+    return table
