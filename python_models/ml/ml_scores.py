@@ -12,21 +12,8 @@ import json
 import pandas as pd
 
 from lead_scoring.ml.registry import deserialize_bundle
+from lead_scoring.ml.scoring import SCORE_COLUMNS as COLUMNS
 from lead_scoring.ml.scoring import rule_based_scores, score_open_leads
-
-COLUMNS = [
-    "lead_id",
-    "scored_at",
-    "conversion_probability",
-    "lead_score",
-    "score_band",
-    "top_factors",
-    "top_factors_json",
-    "fit_score",
-    "engagement_score",
-    "score_confidence",
-    "model_version",
-]
 
 
 def model(dbt, session):
