@@ -112,5 +112,10 @@
         ) %}
         {{ log('raw contract ok: ' ~ file_path ~ ' -> raw.' ~ name, info=true) }}
     {% endfor %}
+    {#- the default scoring date, computed once per run (read by scoring_at()) -#}
+    {% do run_query(
+        "create or replace table raw.run_context as select '" ~ (var('raw_data_path') | string)
+        ~ "' as raw_data_path, latest_occurred_at from (" ~ latest_occurred_at_sql('raw.touchpoints') ~ ")"
+    ) %}
     {{ return('') }}
 {% endmacro %}

@@ -18,11 +18,20 @@
         {%- endif -%}
         {{- return("cast('" ~ (configured | string | trim) ~ "' as timestamp)") -}}
     {%- elif execute and target.name != 'lint' -%}
-        {#- the lint target (sqlfluff, docs) never reads data -#}
-        {%- set result = run_query(
-            "select max(try_cast(occurred_at as timestamp)) from " ~ source('web', 'touchpoints')
-            ~ " where try_cast(occurred_at as timestamp) <= cast(current_timestamp as timestamp)"
-        ) -%}
+        {#- the lint target (sqlfluff, docs) never reads data. The on-run-start hook
+            stores the default once per run in raw.run_context, so the models do not
+            each scan the touchpoints; without it (e.g. dbt compile) scan them here. -#}
+        {%- set run_context = adapter.get_relation(database=target.database, schema='raw', identifier='run_context') -%}
+        {%- set result = none -%}
+        {%- if run_context is not none -%}
+            {%- set result = run_query(
+                "select latest_occurred_at from raw.run_context where raw_data_path = '"
+                ~ (var('raw_data_path') | string) ~ "'"
+            ) -%}
+        {%- endif -%}
+        {%- if result is none or (result.rows | length) == 0 -%}
+            {%- set result = run_query(latest_occurred_at_sql(source('web', 'touchpoints'))) -%}
+        {%- endif -%}
         {%- set latest = result.columns[0].values()[0] -%}
         {%- if latest is none -%}
             {%- do exceptions.raise_compiler_error(
@@ -34,3 +43,10 @@
         {{- return("cast(current_timestamp as timestamp)") -}}
     {%- endif -%}
 {% endmacro %}
+
+{% macro latest_occurred_at_sql(touchpoints) -%}
+    {#- the default "now": the latest parseable occurred_at that is not in the wall clock's future -#}
+    select max(try_cast(occurred_at as timestamp)) as latest_occurred_at
+    from {{ touchpoints }}
+    where try_cast(occurred_at as timestamp) <= cast(current_timestamp as timestamp)
+{%- endmacro %}
