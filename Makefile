@@ -30,8 +30,10 @@ setup: $(STAMP)  ## create .venv and install the pinned dependencies
 build: $(STAMP)  ## dbt build on the committed sample (data/sample)
 	$(DBT) build --fail-fast
 
-run: build  ## setup + build everything on the sample, then print where the results are
+run: build  ## setup + build everything on the sample, publish it, write the report, say where
 	$(DBT) docs generate --quiet
+	$(BIN)/lead-scoring publish --duckdb "$(LEAD_SCORING_DUCKDB)"
+	$(BIN)/lead-scoring report --duckdb "$(LEAD_SCORING_DUCKDB)" --out reports
 	@$(BIN)/lead-scoring where --duckdb "$(LEAD_SCORING_DUCKDB)"
 
 lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
@@ -41,8 +43,9 @@ lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
 unit: $(STAMP)  ## pytest: unit tests and the end-to-end dbt build on generated data
 	$(BIN)/pytest -q
 
-docs: $(STAMP)  ## dbt docs generate (into target/)
+docs: $(STAMP)  ## dbt docs generate (into target/) and the 100% docs-coverage check
 	$(DBT) docs generate --target lint
+	$(BIN)/python scripts/check_docs_coverage.py target
 
 test: lint unit docs  ## the full check run by CI
 

@@ -65,14 +65,18 @@
             {% endif %}
             {% set physical_type = physical[column] %}
             {% set allowed = castable[logical_type] %}
-            {% if allowed is not none and (physical_type.split('(')[0]) not in allowed %}
+            {% set is_all_null = physical_type in ('"NULL"', 'NULL') %}
+            {% if allowed is not none and not is_all_null and (physical_type.split('(')[0]) not in allowed %}
                 {% do exceptions.raise_compiler_error(
                     "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' has type "
                     ~ physical_type ~ ", which cannot be read as " ~ logical_type
                     ~ " (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
                 ) %}
             {% endif %}
-            {% if physical_type == 'TIMESTAMP WITH TIME ZONE' %}
+            {% if is_all_null %}
+                {#- a column written with only nulls has no type of its own: give it the contract's -#}
+                {% do select_list.append("cast(" ~ adapter.quote(column) ~ " as " ~ logical_type ~ ") as " ~ adapter.quote(column)) %}
+            {% elif physical_type == 'TIMESTAMP WITH TIME ZONE' %}
                 {% do select_list.append("timezone('UTC', " ~ adapter.quote(column) ~ ") as " ~ adapter.quote(column)) %}
             {% elif logical_type != 'varchar' and physical_type == 'VARCHAR' %}
                 {#- typed values given as text (CSV): blank is null; staging try_casts and counts failures -#}

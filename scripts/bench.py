@@ -52,6 +52,7 @@ def stage_of(node: dict) -> str:
         ("ml", "ml"),
         ("marts/scoring", "ml"),
         ("marts/monitoring", "monitoring"),
+        ("monitoring", "monitoring"),
     ):
         if path.startswith(prefix):
             return stage

@@ -1,5 +1,9 @@
 """Model registry: train, calibrate and evaluate the lead-conversion model once per build.
 
+Incremental (append): a build appends its row when its model_version differs from the latest
+row's, so the registry keeps every version that was ever active and an old one can be re-applied
+(var ``ml_model_version``); the latest row by trained_at is the active model.
+
 Thin: the work is ``lead_scoring.ml.pipeline.train_and_evaluate`` (tested with pytest); the
 settings come from the ``ml`` dict of this model's YAML ``config:`` (keys of ``MLConfig``).
 Returns one registry row (booster and calibrator blobs + metadata). A dbt Python model returns a
@@ -14,6 +18,7 @@ empty evaluation tables) so that ml_scores scores with the rule seed and everyth
 still builds.
 """
 
+import ast
 import json
 import logging
 
@@ -23,10 +28,20 @@ from lead_scoring.ml.errors import InsufficientHistoryError
 from lead_scoring.ml.pipeline import train_and_evaluate
 from lead_scoring.ml.registry import REGISTRY_COLUMNS
 from lead_scoring.ml.scoring import rule_based_scores
+from lead_scoring.warehouse import relation_to_pandas
 
 logger = logging.getLogger("lead_scoring.ml_models")
 
-INT_KEYS = ("horizon_days", "min_positive_labels", "seed", "nthread", "top_k_factors")
+INT_KEYS = (
+    "horizon_days",
+    "min_positive_labels",
+    "seed",
+    "nthread",
+    "top_k_factors",
+    "train_max_rows",
+    "early_stopping_max_rows",
+    "baseline_max_train_rows",
+)
 
 # evaluation table -> (TrainingResult attribute, columns and dtypes of an empty table)
 _S, _F, _I, _B = "string", "float64", "int64", "bool"
@@ -103,6 +118,24 @@ TABLES = {
             "flag_reason": _S,
         },
     ),
+    "split_boundaries_table_json": (
+        "split_boundaries",
+        {
+            "model_version": _S,
+            "split": _S,
+            "start": "datetime64[ns]",
+            "end": "datetime64[ns]",
+            "end_inclusive": _B,
+            "purge_cutoff": "datetime64[ns]",
+            "n_rows": _I,
+            "n_positives": _I,
+            "positive_rate": _F,
+            "n_purged": _I,
+            "horizon_days": _I,
+            "n_rows_trained": _I,
+            "negative_sample_rate": _F,
+        },
+    ),
     "confusion_table_json": (
         "confusion",
         {
@@ -135,7 +168,20 @@ def _ml_config(raw: dict | None) -> dict:
     for key in INT_KEYS:  # values rendered from a dbt var in YAML arrive as strings
         if key in config and config[key] is not None:
             config[key] = int(config[key])
+    extra = config.get("extra_models")
+    if isinstance(extra, str):  # var ml_extra_models rendered into YAML: "['mlp']" or "mlp,tree"
+        text = extra.strip()
+        parsed = ast.literal_eval(text) if text.startswith(("[", "(")) else text.split(",")
+        config["extra_models"] = [str(m).strip() for m in parsed if str(m).strip()]
     return config
+
+
+def _is_active(session, this, version: str) -> bool:
+    """True when the registry's latest row (by trained_at) already is ``version``."""
+    latest = session.sql(
+        f"select model_version from {this} order by trained_at desc limit 1"
+    ).df()
+    return len(latest) == 1 and latest["model_version"].iloc[0] == version
 
 
 def _fallback_row(features, rules, config, trained_at, reason) -> pd.DataFrame:
@@ -167,20 +213,19 @@ def _fallback_row(features, rules, config, trained_at, reason) -> pd.DataFrame:
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    # a fixed row order: DuckDB scans in parallel, and the data fingerprint (model_version) and
-    # xgboost's row subsampling depend on the order of the rows
-    features = (
-        dbt.ref("fct_lead_features")
-        .df()
-        .sort_values(["snapshot_at", "lead_id"], kind="stable")
-        .reset_index(drop=True)
+    dbt.config(materialized="incremental", incremental_strategy="append")
+    mart = dbt.ref("fct_lead_features")
+    # only the labeled snapshots train and evaluate, filtered in DuckDB and moved through Arrow
+    # (lean); their order does not matter: the pipeline orders each split by (snapshot_at,
+    # lead_id) itself, so the model and its version do not depend on DuckDB's parallel scan
+    labeled = relation_to_pandas(
+        mart.filter("label_converted_in_horizon is not null and not is_scoring_snapshot")
     )
     rules = dbt.ref("lead_scoring_rules").df()
     config = _ml_config(dbt.config.get("ml"))
     trained_at = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
     try:
-        result = train_and_evaluate(features, config, rules=rules, trained_at=trained_at)
+        result = train_and_evaluate(labeled, config, rules=rules, trained_at=trained_at)
     except InsufficientHistoryError as exc:
         reason = str(exc)
         logger.warning(
@@ -189,8 +234,12 @@ def model(dbt, session):
             reason,
         )
         print(f"ml_models: InsufficientHistoryError: {reason} -- using the rule-based fallback")
-        return _fallback_row(features, rules, config, trained_at, reason)
-    registry = result.registry.copy()
-    for column, (attribute, _) in TABLES.items():
-        registry[column] = _to_json(getattr(result, attribute))
+        del labeled
+        registry = _fallback_row(relation_to_pandas(mart), rules, config, trained_at, reason)
+    else:
+        registry = result.registry.copy()
+        for column, (attribute, _) in TABLES.items():
+            registry[column] = _to_json(getattr(result, attribute))
+    if dbt.is_incremental and _is_active(session, dbt.this, registry["model_version"].iloc[0]):
+        return registry.iloc[0:0]  # same data, config and code: the active row stays as it is
     return registry

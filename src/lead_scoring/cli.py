@@ -33,6 +33,38 @@ def _cmd_where(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from lead_scoring.publish import PublishError, default_out_dir, default_warehouse, publish
+
+    tables = None
+    if args.tables is not None:
+        tables = [name.strip() for name in args.tables.split(",") if name.strip()]
+    try:
+        summary = publish(
+            Path(args.duckdb) if args.duckdb else default_warehouse(),
+            Path(args.out) if args.out else default_out_dir(),
+            tables,
+        )
+    except PublishError as exc:
+        print(f"lead-scoring publish: error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(summary.lines()))
+    return 0
+
+
+# [sync-crm command function]
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import os
+
+    from lead_scoring.report import build_report
+
+    duckdb_path = args.duckdb or os.environ.get("LEAD_SCORING_DUCKDB") or "lead_scoring.duckdb"
+    print(f"report: {build_report(Path(duckdb_path), Path(args.out))}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lead-scoring", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -49,6 +81,39 @@ def build_parser() -> argparse.ArgumentParser:
     where = sub.add_parser("where", help="say where the results of a build are")
     where.add_argument("--duckdb", default="lead_scoring.duckdb", help="warehouse file")
     where.set_defaults(func=_cmd_where)
+
+    pub = sub.add_parser(
+        "publish",
+        help="publish the BI tables as Parquet + a read-only DuckDB copy, replaced atomically",
+    )
+    pub.add_argument(
+        "--duckdb",
+        help="warehouse file (default: $LEAD_SCORING_DUCKDB, else lead_scoring.duckdb)",
+    )
+    pub.add_argument(
+        "--out",
+        help="publish folder (default: $LEAD_SCORING_PUBLISH_DIR, else published)",
+    )
+    pub.add_argument(
+        "--tables",
+        help="comma-separated tables of schema main (default: lead_scoring.publish."
+        "PUBLISHED_TABLES; absent ones are skipped and listed)",
+    )
+    pub.set_defaults(func=_cmd_publish)
+
+    # [sync-crm subcommand]
+
+    report = sub.add_parser(
+        "report", help="write the static HTML model card (index.html) from the warehouse"
+    )
+    report.add_argument(
+        "--duckdb",
+        default=None,
+        help="warehouse file (default: $LEAD_SCORING_DUCKDB, else lead_scoring.duckdb)",
+    )
+    report.add_argument("--out", default="reports", help="output folder (default: reports)")
+    report.set_defaults(func=_cmd_report)
+
     return parser
 
 

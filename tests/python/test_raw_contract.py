@@ -107,3 +107,24 @@ def test_bad_scoring_date_names_the_var(tiny_raw: Path, tmp_path: Path) -> None:
     )
     assert run.returncode != 0
     assert "scoring_date" in run.output and "next tuesday" in run.output
+
+
+def test_all_null_column_takes_the_contract_type(tiny_raw: Path, tmp_path: Path) -> None:
+    """Parquet writes an all-null column with type NULL: the raw view gives it the contract's
+    type, so staging (and the dbt unit tests over it) build instead of failing on a cast."""
+    _rewrite(
+        tiny_raw / "touchpoints.parquet",
+        "select * replace (null as asset_name, null as duration_seconds) from {src}",
+    )
+    run = run_dbt(
+        ["build", "--select", "+path:models/staging", "--indirect-selection", "cautious"],
+        tmp_path / "dbt",
+        {"raw_data_path": str(tiny_raw)},
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    types = run.query(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'raw' and table_name = 'touchpoints' "
+        "and column_name in ('asset_name', 'duration_seconds') order by 1"
+    )
+    assert list(types.data_type) == ["VARCHAR", "INTEGER"]

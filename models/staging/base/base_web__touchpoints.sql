@@ -3,7 +3,8 @@
 -- with the first data-quality rule it breaks (dq_issue; null = kept) and
 -- flags for values repaired in place.
 -- Text normalisation and rule matching run once per distinct raw value (a few
--- thousand), not once per event (millions), and are joined back.
+-- thousand), not once per event (millions), and are joined back. The dedupe
+-- window only sorts the rows whose event_id is delivered more than once.
 
 with
 
@@ -32,6 +33,15 @@ channel_rules as (
 page_types as (
 
     select * from {{ ref('page_types') }}
+
+),
+
+redelivered_event_ids as (
+
+    select nullif(trim(cast(event_id as varchar)), '') as event_id
+    from source
+    group by nullif(trim(cast(event_id as varchar)), '')
+    having count(*) > 1
 
 ),
 
@@ -232,7 +242,10 @@ enriched as (
 
         ---------- lead reference
         leads.lead_id is not null as is_known_lead,
-        leads.created_at as lead_created_at
+        leads.created_at as lead_created_at,
+
+        ---------- dedupe
+        redelivered_event_ids.event_id is not null as is_redelivered
 
     from source
     left join tags
@@ -246,18 +259,37 @@ enriched as (
         on source.page_url = pages.raw_page_url
     left join leads
         on nullif(trim(cast(source.lead_id as varchar)), '') = leads.lead_id
+    left join redelivered_event_ids
+        on nullif(trim(cast(source.event_id as varchar)), '') = redelivered_event_ids.event_id
 
 ),
 
 ranked as (
 
+    -- sorting every event by event_id to find the few redeliveries was most of the
+    -- model's time: unique events skip the window
     select
         *,
+        cast(1 as bigint) as event_row_number
+    from enriched
+    where not is_redelivered
+
+    union all
+
+    select
+        *,
+        -- keep the earliest copy; the other columns break ties, so the kept copy
+        -- does not depend on the scan order
         row_number() over (
             partition by event_id
-            order by occurred_at nulls last, lead_id nulls last, page_path nulls last
+            order by
+                occurred_at nulls last, lead_id nulls last, page_path nulls last,
+                session_id nulls last, duration_seconds nulls last, event_type, channel,
+                utm_source nulls last, utm_medium nulls last, utm_campaign nulls last,
+                referrer_domain nulls last, asset_name nulls last
         ) as event_row_number
     from enriched
+    where is_redelivered
 
 ),
 

@@ -18,6 +18,11 @@ Data and split
     ``exclude_features`` [()] -- columns never used as features.
     ``max_category_levels`` [100] -- most frequent training levels kept per categorical; the rest
     (and any value unseen in training) become missing.
+    ``train_max_rows`` [300_000] -- a larger train split keeps every positive and a seeded,
+    re-weighted sample of its negatives (:func:`~.dataset.downsample_negatives`); the same rows
+    train XGBoost and the baselines. None = no cap.
+    ``early_stopping_max_rows`` [200_000] -- the same cap for the validation rows that early
+    stopping evaluates every round (the validation metrics use every row).
     ``min_positive_labels`` [50] -- fewer positives in the train split raises
     :class:`~.errors.InsufficientHistoryError`.
 Leakage trap
@@ -25,18 +30,24 @@ Leakage trap
     ``leakage_sample_rows`` [200_000] (rows sampled from the train split for the check).
 XGBoost
     ``xgb_params`` -- merged over :data:`DEFAULT_XGB_PARAMS` (native xgboost parameter names).
+    ``xgb_candidates`` [({'max_depth': 4}, {'max_depth': 5})] -- overrides of ``xgb_params``, one
+    booster each; the lowest early-stopping score on the validation split wins (shallow trees
+    won on 100k leads, deeper ones on the 2,500-lead sample); () = ``xgb_params`` alone.
     ``num_boost_round`` [1000], ``early_stopping_rounds`` [30], ``eval_metric`` ['logloss' or
     'auc'], ``scale_pos_weight`` [1.0; 'auto' = negatives / positives of the train split],
     ``seed`` [42], ``nthread`` [2].
 Baselines
     ``lr_c`` [1.0] (inverse L2 strength), ``lr_class_weight`` [None or 'balanced'],
-    ``baseline_max_train_rows`` [300_000] (train rows sampled, seeded, for the sklearn baselines),
+    ``baseline_max_train_rows`` [200_000] (train rows sampled, seeded, for the sklearn baselines),
     ``extra_models`` [()] -- any of 'decision_tree', 'random_forest', 'mlp'.
 Calibration
     ``calibration_selection`` ['cv'] -- 'cv' (K-fold log loss inside the calibration split) or
     'in_sample'; ``calibration_cv_folds`` [5].
 Metrics
     ``ece_bins`` [10] (equal width), ``lift_fractions`` [(0.1, 0.2, 0.3)],
+    ``margin_bootstrap_draws`` [100] and ``margin_ci_level`` [0.9] -- the test-AUC margin of the
+    production model over each baseline gets a paired cluster-bootstrap interval (leads resampled;
+    0 draws = no interval),
     ``segment_columns`` [None = the categorical features], ``segment_min_rows`` [100],
     ``segment_gap_threshold`` [0.05], ``segment_auc_gap_threshold`` [0.10].
 Explanations and scores
@@ -76,7 +87,7 @@ __all__ = [
 DEFAULT_XGB_PARAMS: dict[str, Any] = {
     "objective": "binary:logistic",
     "tree_method": "hist",
-    "max_depth": 5,
+    "max_depth": 4,
     "eta": 0.1,
     "min_child_weight": 5.0,
     "subsample": 0.8,
@@ -131,11 +142,14 @@ class MLConfig:
     include_features: tuple[str, ...] | None = None
     exclude_features: tuple[str, ...] = ()
     max_category_levels: int = 100
+    train_max_rows: int | None = 300_000
+    early_stopping_max_rows: int | None = 200_000
     min_positive_labels: int = 50
     leakage_auc_threshold: float = 0.98
     leakage_corr_threshold: float = 0.95
     leakage_sample_rows: int = 200_000
     xgb_params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_XGB_PARAMS))
+    xgb_candidates: tuple[dict[str, Any], ...] = ({"max_depth": 4}, {"max_depth": 5})
     num_boost_round: int = 1000
     early_stopping_rounds: int = 30
     eval_metric: str = "logloss"
@@ -144,12 +158,14 @@ class MLConfig:
     nthread: int = 2
     lr_c: float = 1.0
     lr_class_weight: str | None = None
-    baseline_max_train_rows: int = 300_000
+    baseline_max_train_rows: int = 200_000
     extra_models: tuple[str, ...] = ()
     calibration_selection: str = "cv"
     calibration_cv_folds: int = 5
     ece_bins: int = 10
     lift_fractions: tuple[float, ...] = (0.1, 0.2, 0.3)
+    margin_bootstrap_draws: int = 100
+    margin_ci_level: float = 0.9
     segment_columns: tuple[str, ...] | None = None
     segment_min_rows: int = 100
     segment_gap_threshold: float = 0.05
@@ -177,6 +193,7 @@ class MLConfig:
 
 
 _TUPLE_KEYS = {
+    "xgb_candidates",
     "split_fractions",
     "include_features",
     "exclude_features",
@@ -227,6 +244,8 @@ def _validate(c: MLConfig) -> None:
         raise ValueError("purge must be 'train', 'all' or 'none'")
     if c.horizon_days < 0:
         raise ValueError("horizon_days must be >= 0")
+    if any(not isinstance(o, Mapping) for o in c.xgb_candidates):
+        raise ValueError("xgb_candidates must be a list of xgb_params overrides (mappings)")
     if c.eval_metric not in ("logloss", "auc"):
         raise ValueError("eval_metric must be 'logloss' or 'auc'")
     spw = c.scale_pos_weight
@@ -253,5 +272,7 @@ def _validate(c: MLConfig) -> None:
         raise ValueError("band_lift_multiples must be {A, B, C} with A >= B >= C > 0")
     if c.top_k_factors < 1:
         raise ValueError("top_k_factors must be >= 1")
+    if c.margin_bootstrap_draws < 0 or not 0 < c.margin_ci_level < 1:
+        raise ValueError("margin_bootstrap_draws must be >= 0 and margin_ci_level in (0, 1)")
     if c.ece_bins < 1:
         raise ValueError("ece_bins must be >= 1")

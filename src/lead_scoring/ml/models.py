@@ -72,11 +72,14 @@ def xgb_params_from_config(config: MLConfig) -> dict[str, Any]:
     return params
 
 
-def resolve_scale_pos_weight(value: float | str, y: np.ndarray) -> float:
-    """'auto' = negatives / positives of ``y``; a number is used as is."""
+def resolve_scale_pos_weight(
+    value: float | str, y: np.ndarray, weight: np.ndarray | None = None
+) -> float:
+    """'auto' = (weighted) negatives / positives of ``y``; a number is used as is."""
     if value == "auto":
-        pos = float(np.sum(y))
-        return float((len(y) - pos) / pos) if pos else 1.0
+        w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+        pos = float(np.sum(w[np.asarray(y) == 1]))
+        return float((np.sum(w) - pos) / pos) if pos else 1.0
     return float(value)
 
 
@@ -87,13 +90,20 @@ def make_dmatrix(
     ref: xgb.DMatrix | None = None,
     quantile: bool = False,
     max_bin: int = 256,
+    weight: np.ndarray | None = None,
 ) -> xgb.DMatrix:
     """DMatrix (or QuantileDMatrix for training: less memory, faster) with native categoricals."""
     if quantile:
         return xgb.QuantileDMatrix(
-            X, label=y, enable_categorical=True, nthread=nthread, ref=ref, max_bin=max_bin
+            X,
+            label=y,
+            weight=weight,
+            enable_categorical=True,
+            nthread=nthread,
+            ref=ref,
+            max_bin=max_bin,
         )
-    return xgb.DMatrix(X, label=y, enable_categorical=True, nthread=nthread)
+    return xgb.DMatrix(X, label=y, weight=weight, enable_categorical=True, nthread=nthread)
 
 
 @dataclass
@@ -116,11 +126,13 @@ def _labels(y: np.ndarray | pd.Series | Sequence[int]) -> np.ndarray:
 def train_xgboost(train: XY, valid: XY, params: Mapping[str, Any] | None = None) -> XGBModel:
     """Train a binary XGBoost classifier with early stopping on ``valid``.
 
-    ``train`` and ``valid`` are ``(X, y)`` pairs. ``params`` are native xgboost parameters merged
-    over :data:`~lead_scoring.ml.config.DEFAULT_XGB_PARAMS`, plus ``num_boost_round`` (1000) and
-    ``early_stopping_rounds`` (30). ``scale_pos_weight`` may be a number or 'auto' (negatives /
-    positives in ``train``); ``nthread`` defaults to 2, ``seed`` to 42, ``eval_metric`` to
-    'logloss' (early stopping watches the last metric on the validation split).
+    ``train`` and ``valid`` are ``(X, y)`` pairs or ``(X, y, weight)`` triples (row weights,
+    e.g. from :func:`~lead_scoring.ml.dataset.downsample_negatives`). ``params`` are
+    native xgboost parameters merged over :data:`~lead_scoring.ml.config.DEFAULT_XGB_PARAMS`,
+    plus ``num_boost_round`` (1000) and ``early_stopping_rounds`` (30). ``scale_pos_weight`` may
+    be a number or 'auto' (weighted negatives / positives in ``train``); ``nthread`` defaults to
+    2, ``seed`` to 42, ``eval_metric`` to 'logloss' (early stopping watches the last metric on
+    the validation split).
     """
     raw = dict(params or {})
     num_boost_round = int(raw.pop("num_boost_round", 1000))
@@ -131,13 +143,17 @@ def train_xgboost(train: XY, valid: XY, params: Mapping[str, Any] | None = None)
     native["tree_method"] = "hist"
     native["verbosity"] = 0
     X_tr, y_tr = train[0], _labels(train[1])
+    w_tr = None if len(train) < 3 or train[2] is None else np.asarray(train[2], dtype=np.float32)
     X_va, y_va = valid[0], _labels(valid[1])
-    native["scale_pos_weight"] = resolve_scale_pos_weight(native["scale_pos_weight"], y_tr)
+    w_va = None if len(valid) < 3 or valid[2] is None else np.asarray(valid[2], dtype=np.float32)
+    native["scale_pos_weight"] = resolve_scale_pos_weight(native["scale_pos_weight"], y_tr, w_tr)
     nthread = int(native["nthread"])
-    dtrain = make_dmatrix(X_tr, y_tr, nthread, quantile=True, max_bin=int(native["max_bin"]))
+    dtrain = make_dmatrix(
+        X_tr, y_tr, nthread, quantile=True, max_bin=int(native["max_bin"]), weight=w_tr
+    )
     # a plain DMatrix for the validation split: evaluating on a QuantileDMatrix every round was
     # ~3x slower (measured, xgboost 3.2), and the split finding only needs the train histograms
-    dvalid = make_dmatrix(X_va, y_va, nthread)
+    dvalid = make_dmatrix(X_va, y_va, nthread, weight=w_va)
     evals_result: dict[str, dict[str, list[float]]] = {}
     booster = xgb.train(
         native,
@@ -242,10 +258,14 @@ def _fit(
     spec: FeatureSpec,
     max_rows: int | None,
     seed: int,
+    weight: np.ndarray | None = None,
 ) -> SklearnModel:
     rows = sample_rows(len(X), max_rows, seed)
     pipe = Pipeline([("design", _design(spec)), ("model", estimator)])
-    pipe.fit(_design_frame(X.iloc[rows], spec), np.asarray(y)[rows].astype(int))
+    fit_params = {}
+    if weight is not None:
+        fit_params["model__sample_weight"] = np.asarray(weight, dtype=np.float64)[rows]
+    pipe.fit(_design_frame(X.iloc[rows], spec), np.asarray(y)[rows].astype(int), **fit_params)
     return SklearnModel(name=name, pipeline=pipe, spec=spec)
 
 
@@ -257,10 +277,12 @@ def train_logistic_regression(
     class_weight: str | None = None,
     max_rows: int | None = 300_000,
     seed: int = 42,
+    weight: np.ndarray | None = None,
 ) -> SklearnModel:
-    """L2-regularised logistic regression (lbfgs) on the shared design."""
+    """L2-regularised logistic regression (lbfgs) on the shared design (``weight``: row
+    weights, e.g. of negatives downsampled for training)."""
     lr = LogisticRegression(C=C, class_weight=class_weight, max_iter=2000, random_state=seed)
-    return _fit("logistic_regression", lr, X, y, spec, max_rows, seed)
+    return _fit("logistic_regression", lr, X, y, spec, max_rows, seed, weight)
 
 
 def train_extra_model(
@@ -271,8 +293,10 @@ def train_extra_model(
     max_rows: int | None = 300_000,
     seed: int = 42,
     n_jobs: int = 2,
+    weight: np.ndarray | None = None,
 ) -> SklearnModel:
-    """One of the optional baselines: 'decision_tree', 'random_forest' or 'mlp'."""
+    """One of the optional baselines: 'decision_tree', 'random_forest' or 'mlp' (the MLP takes
+    no row weights: it trains on the rows as given)."""
     if name == "decision_tree":
         est: Any = DecisionTreeClassifier(max_depth=6, min_samples_leaf=50, random_state=seed)
     elif name == "random_forest":
@@ -289,4 +313,4 @@ def train_extra_model(
         )
     else:
         raise ValueError(f"unknown model {name!r}")
-    return _fit(name, est, X, y, spec, max_rows, seed)
+    return _fit(name, est, X, y, spec, max_rows, seed, None if name == "mlp" else weight)

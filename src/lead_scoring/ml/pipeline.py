@@ -34,7 +34,9 @@ from lead_scoring.ml.dataset import (
     SPLITS,
     SplitBoundaries,
     build_feature_spec,
+    canonical_row_order,
     check_leakage,
+    downsample_negatives,
     prepare_features,
     select_features,
     time_split,
@@ -46,6 +48,7 @@ from lead_scoring.ml.metrics import (
     confusion_at_f1_threshold,
     lift_by_decile,
     metrics_long,
+    paired_auc_margin,
     segment_metrics,
 )
 from lead_scoring.ml.models import (
@@ -135,6 +138,84 @@ def _with_version(frame: pd.DataFrame, version: str, **extra: Any) -> pd.DataFra
     return out
 
 
+def _candidate_name(overrides: Mapping[str, Any]) -> str:
+    inside = ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+    return f"xgboost[{inside}]"
+
+
+def _train_xgboost_candidates(cfg: MLConfig, train: tuple, valid: tuple):
+    """Train one booster per ``xgb_candidates`` entry (overrides of ``xgb_params``) and keep
+    the one with the lowest early-stopping score on the validation rows (never the test
+    split). Returns the chosen model and a metrics frame with every candidate's validation
+    score (model_name ``xgboost[max_depth=4]``..., split 'valid', metric 'early_stopping_<m>')."""
+    base = xgb_params_from_config(cfg)
+    overrides_list = list(cfg.xgb_candidates) or [{}]
+    results = []
+    for overrides in overrides_list:
+        model = train_xgboost(train, valid, {**base, **dict(overrides)})
+        results.append((overrides, model))
+    lower_is_better = cfg.eval_metric != "auc"
+    scores = [m.best_score if lower_is_better else -m.best_score for _, m in results]
+    chosen = int(np.argmin(scores))
+    rows = [
+        {
+            "model_name": _candidate_name(o),
+            "split": "valid",
+            "metric": f"early_stopping_{cfg.eval_metric}",
+            "value": m.best_score,
+        }
+        for o, m in results
+    ]
+    rows += [
+        {
+            "model_name": _candidate_name(o),
+            "split": "valid",
+            "metric": "is_chosen",
+            "value": float(i == chosen),
+        }
+        for i, (o, _) in enumerate(results)
+    ]
+    if len(results) > 1:
+        logger.info(
+            "xgboost candidates: %s -> %s",
+            ", ".join(f"{_candidate_name(o)} {m.best_score:.5f}" for o, m in results),
+            _candidate_name(results[chosen][0]),
+        )
+    table = pd.DataFrame(rows, columns=["model_name", "split", "metric", "value"])
+    return results[chosen][1], table
+
+
+def _auc_margins(
+    y_test: np.ndarray, test_pred: dict[str, np.ndarray], lead_ids: np.ndarray, cfg: MLConfig
+) -> pd.DataFrame:
+    """The production model's test-AUC margin over each baseline, with a cluster (lead)
+    bootstrap interval: metrics ``auc_margin_vs_<baseline>`` and its ``_ci_low`` / ``_ci_high``
+    (the central ``margin_ci_level`` share of ``margin_bootstrap_draws`` paired draws)."""
+    rows = []
+    for name, p in test_pred.items():
+        if name.startswith(PRODUCTION_MODEL):
+            continue  # the calibration variants rank (almost) like the model itself
+        m = paired_auc_margin(
+            y_test,
+            test_pred[PRODUCTION_MODEL],
+            p,
+            lead_ids,
+            n_boot=cfg.margin_bootstrap_draws,
+            seed=cfg.seed,
+            level=cfg.margin_ci_level,
+        )
+        for suffix, key in (("", "margin"), ("_ci_low", "ci_low"), ("_ci_high", "ci_high")):
+            rows.append(
+                {
+                    "model_name": PRODUCTION_MODEL,
+                    "split": "test",
+                    "metric": f"auc_margin_vs_{name}{suffix}",
+                    "value": m[key],
+                }
+            )
+    return pd.DataFrame(rows, columns=["model_name", "split", "metric", "value"])
+
+
 def train_and_evaluate(
     df: pd.DataFrame,
     config: Mapping[str, Any] | MLConfig | None = None,
@@ -160,11 +241,21 @@ def train_and_evaluate(
     bounds = time_split(df, cfg.split_fractions, cfg.horizon_days, cfg.purge)
     _check_history(bounds, cfg)
     assigned = bounds.assign(df).to_numpy()
-    rows = {s: np.flatnonzero(assigned == s) for s in SPLITS}  # positions: no frame copies
+    # positions (no frame copies), each split in the canonical (snapshot_at, lead_id) order
+    rank = canonical_row_order(df)
+    rows = {}
+    for s in SPLITS:
+        positions = np.flatnonzero(assigned == s)
+        rows[s] = positions[np.argsort(rank[positions], kind="stable")]
+    label = df[LABEL_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan)
+    # a large train split: every positive, a weighted sample of the negatives (same rows for
+    # XGBoost and the baselines, so the comparison stays fair)
+    rows["train"], train_weight, negative_rate = downsample_negatives(
+        rows["train"], label[rows["train"]], cfg.train_max_rows, cfg.seed
+    )
     features = select_features(df, cfg.include_features, cfg.exclude_features)
     spec = build_feature_spec(df[features].iloc[rows["train"]], features, cfg.max_category_levels)
     X = {s: prepare_features(df, spec, rows[s]) for s in SPLITS}
-    label = df[LABEL_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan)
     y = {s: label[rows[s]].astype(np.int64) for s in SPLITS}
     times = df["snapshot_at"]
     leakage = check_leakage(
@@ -177,8 +268,15 @@ def train_and_evaluate(
     )
 
     # ---- production model and calibration
-    xgb_model = train_xgboost(
-        (X["train"], y["train"]), (X["valid"], y["valid"]), xgb_params_from_config(cfg)
+    # early stopping watches a (weighted) sample of the validation split: the metric of every
+    # round on all of it cost more than the round itself; the metrics below use all of it
+    stop_rows, stop_weight, _ = downsample_negatives(
+        np.arange(len(y["valid"])), y["valid"], cfg.early_stopping_max_rows, cfg.seed
+    )
+    xgb_model, candidates = _train_xgboost_candidates(
+        cfg,
+        (X["train"], y["train"], train_weight),
+        (X["valid"].iloc[stop_rows], y["valid"][stop_rows], stop_weight),
     )
     booster = xgb_model.booster
     margins = {s: predict_margin(booster, X[s], cfg.nthread) for s in SPLITS}
@@ -203,18 +301,26 @@ def train_and_evaluate(
         cfg.lr_class_weight,
         cfg.baseline_max_train_rows,
         cfg.seed,
+        train_weight,
     )
     test_pred["logistic_regression"] = lr.predict_proba(X["test"])
     if rules is not None:
         table = validate_rules(rules)
         rule_columns = sorted(set(table["feature"]) & set(df.columns))
         pts_train = evaluate_rules(df[rule_columns].iloc[rows["train"]], table).to_numpy().sum(1)
-        mapping = fit_points_mapping(pts_train, y["train"])
+        mapping = fit_points_mapping(pts_train, y["train"], train_weight)
         pts_test = evaluate_rules(df[rule_columns].iloc[rows["test"]], table).to_numpy().sum(1)
         test_pred["rule_points"] = mapping.predict(pts_test)
     for name in cfg.extra_models:
         model = train_extra_model(
-            name, X["train"], y["train"], spec, cfg.baseline_max_train_rows, cfg.seed, cfg.nthread
+            name,
+            X["train"],
+            y["train"],
+            spec,
+            cfg.baseline_max_train_rows,
+            cfg.seed,
+            cfg.nthread,
+            train_weight,
         )
         test_pred[name] = model.predict_proba(X["test"])
 
@@ -259,6 +365,10 @@ def train_and_evaluate(
         metrics_long(name, "test", y_test, p, cfg.lift_fractions, cfg.ece_bins)
         for name, p in test_pred.items()
     ]
+    metric_frames.append(candidates)
+    metric_frames.append(
+        _auc_margins(y_test, test_pred, df["lead_id"].iloc[rows["test"]].to_numpy(), cfg)
+    )
     metrics = pd.concat(metric_frames, ignore_index=True)
     bins = pd.concat(
         [
@@ -341,7 +451,15 @@ def train_and_evaluate(
         feature_importance=_with_version(importance, version),
         segment_metrics=_with_version(segments, version, model_name=PRODUCTION_MODEL, split="test"),
         confusion=_with_version(confusion, version),
-        split_boundaries=_with_version(bounds.to_frame(), version),
+        split_boundaries=_with_version(
+            bounds.to_frame().assign(
+                n_rows_trained=lambda f: np.where(
+                    f["split"] == "train", len(rows["train"]), f["n_rows"]
+                ),
+                negative_sample_rate=lambda f: np.where(f["split"] == "train", negative_rate, 1.0),
+            ),
+            version,
+        ),
         calibration=_with_version(cal.table, version),
         leakage=_with_version(leakage, version),
         boundaries=bounds,

@@ -165,8 +165,11 @@ class PointsMapping:
         return asdict(self)
 
 
-def fit_points_mapping(points: np.ndarray, y: np.ndarray) -> PointsMapping:
-    """1-D logistic regression of the label on the points (C = 1e6, i.e. no real penalty).
+def fit_points_mapping(
+    points: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+) -> PointsMapping:
+    """1-D logistic regression of the label on the points (C = 1e6, i.e. no real penalty),
+    with optional row weights.
 
     Falls back to the linear convention when ``y`` has a single class.
     """
@@ -177,7 +180,7 @@ def fit_points_mapping(points: np.ndarray, y: np.ndarray) -> PointsMapping:
     if np.ptp(x) == 0:
         rate = float(np.clip(t.mean(), 1e-6, 1 - 1e-6))
         return PointsMapping("logistic", math.log(rate / (1 - rate)), 0.0)
-    lr = LogisticRegression(C=1e6, max_iter=1000).fit(x, t)
+    lr = LogisticRegression(C=1e6, max_iter=1000).fit(x, t, sample_weight=weight)
     return PointsMapping("logistic", float(lr.intercept_[0]), float(lr.coef_[0, 0]))
 
 

@@ -133,3 +133,41 @@ def test_leakage_trap_catches_copies_of_the_label(snapshots):
     named = X.assign(label_other=rng.normal(size=y.size))
     with pytest.raises(LeakageError, match="label_other"):
         check_leakage(named, y)
+
+
+def test_downsample_negatives_keeps_positives_and_reweights() -> None:
+    from lead_scoring.ml.dataset import downsample_negatives
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(10_000) < 0.05).astype(int)
+    rows = np.arange(100, 10_100)
+    kept, weight, rate = downsample_negatives(rows, y, 2_000, seed=1)
+    assert len(kept) == 2_000
+    assert np.all(np.diff(kept) > 0)  # sorted positions of the input rows
+    kept_y = y[kept - 100]
+    assert kept_y.sum() == y.sum()  # every positive kept
+    assert rate == pytest.approx((2_000 - y.sum()) / (len(y) - y.sum()))
+    # the weighted negatives stand for all of them
+    assert weight[kept_y == 0].sum() == pytest.approx((y == 0).sum(), rel=1e-4)
+    assert np.all(weight[kept_y == 1] == 1.0)
+    # no cap, or a split below it: untouched
+    same, w1, r1 = downsample_negatives(rows, y, None, seed=1)
+    assert np.array_equal(same, rows) and r1 == 1.0 and np.all(w1 == 1.0)
+    # deterministic
+    again, _, _ = downsample_negatives(rows, y, 2_000, seed=1)
+    assert np.array_equal(again, kept)
+
+
+def test_pipeline_caps_the_train_split_and_reports_it(snapshots, trained) -> None:
+    from lead_scoring.ml.pipeline import train_and_evaluate
+
+    fast = {"nthread": 1, "num_boost_round": 400, "early_stopping_rounds": 30}  # as `trained`
+    full = trained
+    n_train = int(full.split_boundaries.set_index("split").loc["train", "n_rows"])
+    capped = train_and_evaluate(snapshots, {**fast, "train_max_rows": n_train // 2})
+    b = capped.split_boundaries.set_index("split")
+    assert b.loc["train", "n_rows"] == n_train  # the split itself is unchanged
+    assert b.loc["train", "n_rows_trained"] == n_train // 2
+    assert 0 < b.loc["train", "negative_sample_rate"] < 1
+    assert b.loc["test", "n_rows_trained"] == b.loc["test", "n_rows"]
+    assert capped.bundle.model_version != full.bundle.model_version

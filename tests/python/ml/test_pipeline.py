@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from lead_scoring.ml import resolve_config, train_and_evaluate
@@ -82,3 +83,12 @@ def test_leaky_mart_is_refused(snapshots):
     )
     with pytest.raises(Exception, match="converted_flag"):
         train_and_evaluate(leaky, {"num_boost_round": 10})
+
+
+def test_the_model_does_not_depend_on_the_row_order(snapshots, rules, trained) -> None:
+    """DuckDB scans in parallel: the same rows in another order give the same model."""
+    shuffled = snapshots.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    fast = {"nthread": 1, "num_boost_round": 400, "early_stopping_rounds": 30}  # as `trained`
+    again = train_and_evaluate(shuffled, fast, rules=rules, trained_at="2025-07-01 06:00:00")
+    assert again.bundle.model_version == trained.bundle.model_version
+    pd.testing.assert_frame_equal(again.metrics, trained.metrics)

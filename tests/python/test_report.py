@@ -1,0 +1,509 @@
+"""The model report (`lead-scoring report`): fast tests on a small hand-built warehouse (every
+section, the optional monitoring tables present / absent / empty / shaped differently, the
+rule-based fallback, clean errors), and one end-to-end test on a real `dbt build` of the
+committed sample."""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import PROJECT_DIR, DbtRun, run_dbt
+
+from lead_scoring.cli import main
+from lead_scoring.report import REQUIRED_TABLES, SECTIONS, build_report
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SECTION_TITLES = [title for _, title, _, _ in SECTIONS]
+NOT_AVAILABLE = "Not available yet"
+VERSION = "abc123def456"
+
+
+# ---------------------------------------------------------------- a small warehouse
+
+
+def _frames(fallback: bool = False) -> dict[str, pd.DataFrame]:
+    """Small versions of the report's required tables, with the build's column names."""
+    version = "rules-0a1b2c3d" if fallback else VERSION
+    splits = ["train", "valid", "calib", "test"]
+    starts = pd.to_datetime(["2024-01-01", "2024-09-01", "2024-11-01", "2025-01-01"])
+    ends = pd.to_datetime(["2024-09-01", "2024-11-01", "2025-01-01", "2025-03-01"])
+    registry = {
+        "model_version": [VERSION, version],
+        "model_name": ["xgboost", "rule_points" if fallback else "xgboost"],
+        # the older row must lose: the report picks the latest trained_at
+        "trained_at": pd.to_datetime(["2025-01-01 08:00", "2025-04-02 09:30"]),
+        "horizon_days": [30, 30],
+        "n_train_rows": [900, 5000],
+        "n_train_positives": [40, 120],
+        "chosen_calibrator": ["isotonic", None if fallback else "platt"],
+        "metadata_json": [
+            "{}",
+            '{"fallback_reason": "only 12 positive labels in train (< 50)"}'
+            if fallback
+            else '{"band_thresholds": {"A": 0.2, "B": 0.1, "C": 0.05}, "base_rate": 0.05}',
+        ],
+        "booster_blob": [b"x", None],
+        "metrics_table_json": ["{}", "{}"],
+    }
+    for split, start, end in zip(splits, starts, ends, strict=True):
+        registry[f"{split}_start"] = [pd.NaT, pd.NaT if fallback else start]
+        registry[f"{split}_end"] = [pd.NaT, pd.NaT if fallback else end]
+    frames = {"ml_models": pd.DataFrame(registry)}
+
+    models = {"xgboost": 0.8123, "logistic_regression": 0.7891, "rule_points": 0.7012}
+    # rows of an older version and of other splits come first: they must not leak into the
+    # headline numbers
+    metrics = [(VERSION, "xgboost", "train", "auc", 0.99)]
+    metrics += [("old000000000", name, "test", "auc", 0.5) for name in models]
+    for name, auc in models.items():
+        values = {
+            "auc": auc,
+            "pr_auc": auc / 4,
+            "brier": 0.04 - auc / 100,
+            "ece": 0.006,
+            "log_loss": 0.2 - auc / 10,
+            "recall_at_10": 0.41,
+            "lift_at_10": 4.1,
+            "positive_rate": 0.05,
+            "n_rows": 2000.0,
+        }
+        metrics += [(VERSION, name, "test", m, v) for m, v in values.items()]
+    frames["ml_model_metrics"] = pd.DataFrame(
+        metrics, columns=["model_version", "model_name", "split", "metric", "value"]
+    )
+    bins, lift = [], []
+    for name in models:
+        for b in range(5):
+            bins.append(
+                (
+                    VERSION,
+                    name,
+                    "test",
+                    b,
+                    b / 5,
+                    (b + 1) / 5,
+                    b / 5 + 0.1,
+                    b / 5 + 0.08,
+                    400 - 50 * b,
+                    10 * b,
+                )
+            )
+        recall = 0.0
+        for decile in range(1, 11):
+            recall = min(1.0, recall + (11 - decile) / 55)
+            lift.append(
+                (
+                    VERSION,
+                    name,
+                    "test",
+                    decile,
+                    200,
+                    10 - decile // 2,
+                    0.05 * (10 - decile // 2) / 10,
+                    (11 - decile) / 5.5,
+                    0.01 * (11 - decile),
+                    0.01 * (12 - decile),
+                    0.01 * (11.5 - decile),
+                    200 * decile,
+                    0,
+                    0.0,
+                    1.0,
+                    recall,
+                )
+            )
+    frames["ml_calibration_bins"] = pd.DataFrame(
+        bins,
+        columns=[
+            "model_version",
+            "model_name",
+            "split",
+            "bin",
+            "bin_lower",
+            "bin_upper",
+            "mean_predicted",
+            "observed_rate",
+            "count",
+            "n_positives",
+        ],
+    )
+    frames["ml_lift_by_decile"] = pd.DataFrame(
+        lift,
+        columns=[
+            "model_version",
+            "model_name",
+            "split",
+            "decile",
+            "n_rows",
+            "n_positives",
+            "conversion_rate",
+            "lift",
+            "min_probability",
+            "max_probability",
+            "mean_probability",
+            "cumulative_rows",
+            "cumulative_positives",
+            "cumulative_conversion_rate",
+            "cumulative_lift",
+            "cumulative_recall",
+        ],
+    )
+    features = [f"feature_{i:02d}" for i in range(20)]
+    frames["ml_feature_importance"] = pd.DataFrame(
+        {
+            "model_version": VERSION,
+            "feature": features,
+            "feature_label": [f"Label of feature {i:02d}" for i in range(20)],
+            "mean_abs_shap": [1 / (i + 1) for i in range(20)],
+            "share": [0.05] * 20,
+            "rank": range(1, 21),
+            "gain": [10.0] * 20,
+        }
+    )
+    frames["ml_segment_metrics"] = pd.DataFrame(
+        {
+            "model_version": VERSION,
+            "model_name": "xgboost",
+            "split": "test",
+            "segment_column": ["industry", "industry", "region"],
+            "segment_value": ["software", "government", "apac"],
+            "n_rows": [900, 120, 400],
+            "n_positives": [50, 2, 20],
+            "positive_rate": [0.055, 0.017, 0.05],
+            "mean_predicted": [0.05, 0.06, 0.05],
+            "calibration_gap": [-0.005, 0.043, 0.0],
+            "auc": [0.82, 0.55, 0.80],
+            "overall_auc": 0.8123,
+            "auc_gap": [-0.01, 0.26, 0.01],
+            "is_flagged": [False, True, False],
+            "flag_reason": [None, "calibration, auc", None],
+        }
+    )
+    attribution = []
+    for order, model in enumerate(["first_touch", "last_touch", "markov"], start=1):
+        for channel, spend in (("paid_search", 1200.0), ("email", None), ("direct", None)):
+            conv = 3.0 + order
+            roas = None if spend is None else 900.0 * conv / spend
+            cpa = None if spend is None else spend / conv
+            attribution.append((model, channel, conv, 900.0 * conv, spend, roas, cpa, order))
+    frames["fct_channel_attribution"] = pd.DataFrame(
+        attribution,
+        columns=[
+            "attribution_model",
+            "channel",
+            "attributed_conversions",
+            "attributed_revenue",
+            "spend",
+            "roas",
+            "cost_per_conversion",
+            "attribution_model_order",
+        ],
+    )
+    probability = [0.01, 0.02, 0.04, 0.06, 0.12, 0.25, 0.5]
+    band = ["D", "D", "C", "C", "B", "A", "A"]
+    frames["scored_leads"] = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(7)],
+            "scored_at": pd.Timestamp("2025-04-01"),
+            "conversion_probability": probability,
+            "lead_score": [round(100 * p) for p in probability],
+            "score_band": band,
+            "top_factors": "Seniority: vp (+)",
+            "model_version": version,
+        }
+    )
+    if fallback:
+        for table in (
+            "ml_model_metrics",
+            "ml_calibration_bins",
+            "ml_lift_by_decile",
+            "ml_feature_importance",
+            "ml_segment_metrics",
+        ):
+            frames[table] = frames[table].iloc[0:0]
+    return frames
+
+
+def _monitoring_frames() -> dict[str, pd.DataFrame]:
+    """The monitoring tables with the columns planned for them."""
+    scored = pd.to_datetime(["2025-03-01", "2025-04-01"])
+    drift = pd.DataFrame(
+        {
+            "model_version": VERSION,
+            "scored_at": [scored[1]] * 3 + [scored[0]],
+            "drift_scope": ["score", "feature", "feature", "feature"],
+            "feature": ["conversion_probability", "industry", "pricing_page_views_30d", "industry"],
+            "psi": [0.031, 0.42, 0.12, 0.9],
+            "ks_statistic": [0.05, 0.3, 0.1, 0.5],
+            "reference_rows": 1000,
+            "current_rows": 700,
+            "drift_level": ["stable", "major", "moderate", "major"],
+        }
+    )
+    backtest = pd.DataFrame(
+        {
+            "scored_at": [scored[0]] * 5 + [scored[1]],
+            "model_version": VERSION,
+            "score_band": ["all", "A", "B", "C", "D", "all"],
+            "n_leads": [500, 20, 40, 90, 350, 480],
+            "n_converted": [25, 6, 6, 6, 7, 22],
+            "conversion_rate": [0.05, 0.3, 0.15, 0.0667, 0.02, 0.0458],
+            "mean_probability": [0.048, 0.28, 0.13, 0.07, 0.02, 0.05],
+            "auc": [0.7777, None, None, None, None, 0.7654],
+            "brier": 0.04,
+        }
+    )
+    health = pd.DataFrame(
+        {
+            "scored_at": scored,
+            "model_version": VERSION,
+            "registered_test_auc": 0.8123,
+            "backtest_auc": [0.7777, 0.7654],
+            "auc_drop": [0.0346, 0.0469],
+            "score_psi": [0.02, 0.031],
+            "max_feature_psi": [0.9, 0.42],
+            "calibration_gap": [0.002, 0.004],
+            "n_segments_flagged": [1, 1],
+            "requires_retraining": [False, True],
+            "reasons": ["", "feature drift: industry PSI 0.42 > 0.25"],
+        }
+    )
+    return {"ml_drift": drift, "ml_backtest": backtest, "ml_model_health": health}
+
+
+def _write(path: Path, frames: dict[str, pd.DataFrame]) -> Path:
+    con = duckdb.connect(str(path))
+    try:
+        for name, frame in frames.items():
+            con.register("frame", frame)
+            con.execute(f"create or replace table main.{name} as select * from frame")
+            con.unregister("frame")
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return _write(tmp_path / "wh.duckdb", _frames())
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _images(page: str) -> list[bytes]:
+    """Every <img> of the page, decoded; fails on an image that is not an embedded PNG."""
+    sources = re.findall(r"<img [^>]*src=\"([^\"]*)\"", page)
+    images = []
+    for source in sources:
+        assert source.startswith("data:image/png;base64,"), source[:80]
+        data = base64.b64decode(source.split(",", 1)[1], validate=True)
+        assert data.startswith(PNG_MAGIC) and len(data) > 1000
+        images.append(data)
+    return images
+
+
+def _cell(page: str, attrs: str) -> str:
+    match = re.search(rf"<td[^>]*{attrs}[^>]*>([^<]*)</td>", page)
+    assert match, f"no cell with {attrs}"
+    return match.group(1)
+
+
+def _section(page: str, anchor: str) -> str:
+    match = re.search(rf'<section id="{anchor}">(.*?)</section>', page, re.S)
+    assert match, anchor
+    return match.group(1)
+
+
+def _report(duckdb_path: Path, out: Path) -> str:
+    return build_report(duckdb_path, out).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- fast tests
+
+
+def test_report_has_every_section_and_the_headline_numbers(warehouse: Path, tmp_path: Path):
+    page = _report(warehouse, tmp_path / "out")
+    for title in SECTION_TITLES:
+        assert f"<h2>{title}</h2>" in page
+    assert VERSION in page and "2025-04-02 09:30" in page  # the latest registry row
+    metrics = (
+        duckdb.connect(str(warehouse), read_only=True)
+        .sql(
+            "select model_name, metric, value from ml_model_metrics "
+            f"where split = 'test' and model_version = '{VERSION}'"
+        )
+        .df()
+        .set_index(["model_name", "metric"])["value"]
+    )
+    for model in ("xgboost", "logistic_regression", "rule_points"):
+        shown = _cell(page, f'data-model="{model}" data-metric="auc"')
+        assert shown == f"{metrics[(model, 'auc')]:.3f}"
+        assert _cell(page, f'data-model="{model}" data-metric="brier"') == (
+            f"{metrics[(model, 'brier')]:.4f}"
+        )
+    margin = metrics[("xgboost", "auc")] - metrics[("logistic_regression", "auc")]
+    assert _cell(page, 'data-margin="logistic_regression" data-metric="auc"') == f"+{margin:.3f}"
+    # reliability, gains/lift, score histogram, importance, attribution
+    assert len(_images(page)) == 5
+    assert "Label of feature 00" not in page  # labels are drawn into the PNG, not the HTML
+    assert page.count('<tr class="flag">') == 1  # the one flagged segment, highlighted
+    for table in ("ml_drift", "ml_backtest", "ml_model_health"):
+        assert f"table main.{table} is not in this warehouse" in page
+    assert page.count(NOT_AVAILABLE) == 3
+    assert "<script" not in page.lower() and "http" not in page.lower()
+
+
+def test_monitoring_sections_render_from_their_tables(tmp_path: Path):
+    path = _write(tmp_path / "wh.duckdb", {**_frames(), **_monitoring_frames()})
+    page = _report(path, tmp_path / "out")
+    assert NOT_AVAILABLE not in page
+    drift = _section(page, "drift")
+    assert "Score distribution: PSI 0.031" in drift
+    assert '<tr class="major">' in drift and '<tr class="moderate">' in drift
+    backtest = _section(page, "backtest")
+    assert "0.778" in backtest and "0.765" in backtest
+    health = _section(page, "health")
+    # the latest health check decides, with its reasons
+    assert "Retraining recommended" in health and "industry PSI 0.42 &gt; 0.25" in health
+    assert len(_images(page)) == 5 + 3  # drift bars, backtest by band, backtest AUC over time
+
+
+def test_empty_or_reshaped_optional_tables_fail_soft(tmp_path: Path, capsys):
+    monitoring = _monitoring_frames()
+    frames = {
+        **_frames(),
+        "ml_drift": monitoring["ml_drift"].drop(columns="psi"),  # a renamed column
+        "ml_backtest": monitoring["ml_backtest"].iloc[0:0],  # first run: nothing matured
+        "ml_model_health": monitoring["ml_model_health"].rename(
+            columns={"requires_retraining": "needs_retraining", "reasons": "reason"}
+        ),
+    }
+    page = _report(_write(tmp_path / "wh.duckdb", frames), tmp_path / "out")
+    assert NOT_AVAILABLE in _section(page, "drift")
+    assert "psi" in capsys.readouterr().err  # the skipped section is named on stderr
+    assert "main.ml_backtest is empty" in _section(page, "backtest")
+    assert "Retraining recommended" in _section(page, "health")  # small naming differences
+
+
+def test_rule_fallback_is_said_prominently(tmp_path: Path):
+    page = _report(_write(tmp_path / "wh.duckdb", _frames(fallback=True)), tmp_path / "out")
+    assert '<div class="banner"><strong>Rule-based fallback.' in page
+    assert "only 12 positive labels in train" in page
+    assert "rules-0a1b2c3d" in page
+    assert NOT_AVAILABLE in _section(page, "headline")
+    assert NOT_AVAILABLE in _section(page, "reliability")
+    assert len(_images(page)) == 2  # the score histogram and the attribution still draw
+
+
+def test_cli_prints_the_path_and_defaults_to_the_env_warehouse(
+    warehouse: Path, tmp_path: Path, monkeypatch, capsys
+):
+    monkeypatch.setenv("LEAD_SCORING_DUCKDB", str(warehouse))
+    out = tmp_path / "reports"
+    assert main(["report", "--out", str(out)]) == 0
+    index = (out / "index.html").resolve()
+    assert capsys.readouterr().out.strip() == f"report: {index}"
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        ("drop table main.ml_lift_by_decile", "table main.ml_lift_by_decile is missing"),
+        ("alter table main.scored_leads drop column score_band", "has no column 'score_band'"),
+    ],
+)
+def test_missing_required_table_is_a_clean_error(
+    warehouse: Path, tmp_path: Path, capsys, damage: str, expected: str
+):
+    con = duckdb.connect(str(warehouse))
+    con.execute(damage)
+    con.close()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("previous report")
+    assert main(["report", "--duckdb", str(warehouse), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "run dbt build first" in err and str(warehouse) in err
+    assert len(err.strip().splitlines()) == 1
+    assert (out / "index.html").read_text() == "previous report"  # untouched
+
+
+def test_missing_or_locked_warehouse_exits_2_without_traceback(warehouse: Path, tmp_path: Path):
+    command = [sys.executable, "-m", "lead_scoring.cli", "report", "--out", str(tmp_path / "o")]
+    missing = subprocess.run(
+        [*command, "--duckdb", str(tmp_path / "nope.duckdb")], capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "nope.duckdb" in missing.stderr
+    holder = duckdb.connect(str(warehouse))  # a build writing the file holds its lock
+    try:
+        locked = subprocess.run(
+            [*command, "--duckdb", str(warehouse)], capture_output=True, text=True
+        )
+    finally:
+        holder.close()
+    assert locked.returncode == 2 and str(warehouse) in locked.stderr
+    for run in (missing, locked):
+        assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_required_tables_are_the_ones_the_build_makes():
+    # a renamed mart must fail here rather than in the lead's `make run`
+    yml = (PROJECT_DIR / "python_models" / "ml" / "_ml__models.yml").read_text()
+    for table in REQUIRED_TABLES:
+        if table.startswith("ml_"):
+            assert f"- name: {table}\n" in yml
+
+
+# ---------------------------------------------------------------- one real build
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    run = run_dbt(["build"], Path(tmp_path_factory.mktemp("report_e2e")))
+    assert run.returncode == 0, run.output[-6000:]
+    return run
+
+
+@pytest.mark.e2e
+def test_report_on_the_sample_build(built: DbtRun, tmp_path: Path, capsys):
+    started = time.perf_counter()
+    assert main(["report", "--duckdb", str(built.duckdb_path), "--out", str(tmp_path)]) == 0
+    seconds = time.perf_counter() - started
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    registry = built.query(
+        "select model_version, model_name from ml_models order by trained_at desc limit 1"
+    )
+    version = registry.model_version.iloc[0]
+    assert version in page
+    for title in SECTION_TITLES:
+        assert f"<h2>{title}</h2>" in page
+    assert len(_images(page)) >= 5
+    if registry.model_name.iloc[0] == "xgboost":
+        auc = built.query(
+            "select model_name, value from ml_model_metrics "
+            f"where split = 'test' and metric = 'auc' and model_version = '{version}'"
+        ).set_index("model_name")["value"]
+        for model in ("xgboost", "logistic_regression", "rule_points"):
+            assert _cell(page, f'data-model="{model}" data-metric="auc"') == f"{auc[model]:.3f}"
+    # no PII: no email address, no company name of the raw leads
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", page)
+    companies = (
+        duckdb.sql(
+            f"select distinct company_name from '{PROJECT_DIR / 'data/sample/leads.parquet'}' "
+            "where company_name is not null"
+        )
+        .df()
+        .company_name
+    )
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    assert not [name for name in companies if name in text]
+    assert seconds < 60, f"the report took {seconds:.1f} s"
