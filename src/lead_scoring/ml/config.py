@@ -27,7 +27,7 @@ Data and split
     :class:`~.errors.InsufficientHistoryError`.
 Leakage trap
     ``leakage_auc_threshold`` [0.98], ``leakage_corr_threshold`` [0.95],
-    ``leakage_sample_rows`` [200_000] (rows sampled from the train split for the check).
+    ``leakage_sample_rows`` [100_000] (rows sampled from the train split for the check).
 XGBoost
     ``xgb_params`` -- merged over :data:`DEFAULT_XGB_PARAMS` (native xgboost parameter names).
     ``xgb_candidates`` [({'max_depth': 4}, {'max_depth': 5})] -- overrides of ``xgb_params``, one
@@ -38,7 +38,7 @@ XGBoost
     ``seed`` [42], ``nthread`` [2].
 Baselines
     ``lr_c`` [1.0] (inverse L2 strength), ``lr_class_weight`` [None or 'balanced'],
-    ``baseline_max_train_rows`` [200_000] (train rows sampled, seeded, for the sklearn baselines),
+    ``baseline_max_train_rows`` [150_000] (train rows sampled, seeded, for the sklearn baselines),
     ``extra_models`` [()] -- any of 'decision_tree', 'random_forest', 'mlp'.
 Calibration
     ``calibration_selection`` ['cv'] -- 'cv' (K-fold log loss inside the calibration split) or
@@ -147,7 +147,7 @@ class MLConfig:
     min_positive_labels: int = 50
     leakage_auc_threshold: float = 0.98
     leakage_corr_threshold: float = 0.95
-    leakage_sample_rows: int = 200_000
+    leakage_sample_rows: int = 100_000
     xgb_params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_XGB_PARAMS))
     xgb_candidates: tuple[dict[str, Any], ...] = ({"max_depth": 4}, {"max_depth": 5})
     num_boost_round: int = 1000
@@ -158,7 +158,7 @@ class MLConfig:
     nthread: int = 2
     lr_c: float = 1.0
     lr_class_weight: str | None = None
-    baseline_max_train_rows: int = 200_000
+    baseline_max_train_rows: int = 150_000
     extra_models: tuple[str, ...] = ()
     calibration_selection: str = "cv"
     calibration_cv_folds: int = 5

@@ -151,8 +151,9 @@ def _train_xgboost_candidates(cfg: MLConfig, train: tuple, valid: tuple):
     base = xgb_params_from_config(cfg)
     overrides_list = list(cfg.xgb_candidates) or [{}]
     results = []
+    matrices: dict = {}  # built once, shared by the candidates
     for overrides in overrides_list:
-        model = train_xgboost(train, valid, {**base, **dict(overrides)})
+        model = train_xgboost(train, valid, {**base, **dict(overrides)}, matrices)
         results.append((overrides, model))
     lower_is_better = cfg.eval_metric != "auc"
     scores = [m.best_score if lower_is_better else -m.best_score for _, m in results]
