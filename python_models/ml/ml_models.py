@@ -41,6 +41,7 @@ INT_KEYS = (
     "train_max_rows",
     "early_stopping_max_rows",
     "baseline_max_train_rows",
+    "segment_min_positives",
 )
 
 # evaluation table -> (TrainingResult attribute, columns and dtypes of an empty table)

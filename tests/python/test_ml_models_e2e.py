@@ -23,6 +23,10 @@ SCORED_COLUMNS = [
     "engagement_score",
     "score_confidence",
     "model_version",
+    "previous_scored_at",
+    "previous_lead_score",
+    "previous_score_band",
+    "score_change",
 ]
 
 

@@ -1,7 +1,9 @@
 -- One row per lead open at the scoring date: its calibrated conversion
 -- probability, 0-100 score, band, reasons and the model version that scored
--- it. A thin, contract-enforced view of the ml_scores Python model (contracts
--- are refused on Python models): the output interface for BI and the CRM.
+-- it, with the change since the lead's previous scoring run (from
+-- scored_leads_history). A thin, contract-enforced view of the ml_scores
+-- Python model (contracts are refused on Python models): the output interface
+-- for BI and the CRM.
 
 with
 
@@ -11,22 +13,51 @@ scores as (
 
 ),
 
+history as (
+
+    select * from {{ ref('scored_leads_history') }}
+
+),
+
+previous_run as (
+
+    select
+        scores.lead_id,
+        max(history.scored_at) as previous_scored_at,
+        max_by(history.lead_score, history.scored_at) as previous_lead_score,
+        max_by(history.score_band, history.scored_at) as previous_score_band
+
+    from scores
+    inner join history
+        on
+            scores.lead_id = history.lead_id
+            and scores.scored_at > history.scored_at
+    group by scores.lead_id
+
+),
+
 final as (
 
     select
-        cast(lead_id as varchar) as lead_id,
-        cast(scored_at as timestamp) as scored_at,
-        cast(conversion_probability as double) as conversion_probability,
-        cast(lead_score as integer) as lead_score,
-        cast(score_band as varchar) as score_band,
-        cast(top_factors as varchar) as top_factors,
-        cast(top_factors_json as varchar) as top_factors_json,
-        cast(fit_score as integer) as fit_score,
-        cast(engagement_score as integer) as engagement_score,
-        cast(score_confidence as double) as score_confidence,
-        cast(model_version as varchar) as model_version
+        cast(scores.lead_id as varchar) as lead_id,
+        cast(scores.scored_at as timestamp) as scored_at,
+        cast(scores.conversion_probability as double) as conversion_probability,
+        cast(scores.lead_score as integer) as lead_score,
+        cast(scores.score_band as varchar) as score_band,
+        cast(scores.top_factors as varchar) as top_factors,
+        cast(scores.top_factors_json as varchar) as top_factors_json,
+        cast(scores.fit_score as integer) as fit_score,
+        cast(scores.engagement_score as integer) as engagement_score,
+        cast(scores.score_confidence as double) as score_confidence,
+        cast(scores.model_version as varchar) as model_version,
+        cast(previous_run.previous_scored_at as timestamp) as previous_scored_at,
+        cast(previous_run.previous_lead_score as integer) as previous_lead_score,
+        cast(previous_run.previous_score_band as varchar) as previous_score_band,
+        cast(scores.lead_score - previous_run.previous_lead_score as integer) as score_change
 
     from scores
+    left join previous_run
+        on scores.lead_id = previous_run.lead_id
 
 )
 

@@ -49,7 +49,9 @@ Metrics
     production model over each baseline gets a paired cluster-bootstrap interval (leads resampled;
     0 draws = no interval),
     ``segment_columns`` [None = the categorical features], ``segment_min_rows`` [100],
-    ``segment_gap_threshold`` [0.05], ``segment_auc_gap_threshold`` [0.10].
+    ``segment_gap_threshold`` [0.05], ``segment_auc_gap_threshold`` [0.10],
+    ``segment_min_positives`` [30] (an AUC gap is flagged only with this many positives and
+    negatives in the segment).
 Explanations and scores
     ``shap_sample_rows`` [5_000] (rows for global importance and the fit/engagement reference),
     ``top_k_factors`` [5], ``feature_labels`` [{}] (column -> human-readable label),
@@ -170,6 +172,7 @@ class MLConfig:
     segment_min_rows: int = 100
     segment_gap_threshold: float = 0.05
     segment_auc_gap_threshold: float = 0.10
+    segment_min_positives: int = 30
     shap_sample_rows: int = 5_000
     top_k_factors: int = 5
     feature_labels: dict[str, str] = field(default_factory=dict)

@@ -395,6 +395,7 @@ def segment_metrics(
     min_rows: int = 100,
     gap_threshold: float = 0.05,
     auc_gap_threshold: float = 0.10,
+    min_positives: int = 30,
 ) -> pd.DataFrame:
     """Per segment value: size, positive rate, AUC and calibration gap (:data:`SEGMENT_COLUMNS`).
 
@@ -402,7 +403,9 @@ def segment_metrics(
     ``auc_gap`` = segment AUC - overall AUC (NaN when the segment has a single class).
     A segment is flagged when ``|calibration_gap| > gap_threshold`` ('calibration') or when its
     AUC is worse than the overall AUC by more than ``auc_gap_threshold`` ('auc'; a segment that
-    ranks *better* than overall is not a problem). Missing values form the segment
+    ranks *better* than overall is not a problem; only with at least ``min_positives`` positives
+    and as many negatives in the segment: the AUC of 5 conversions is noise). Missing values form
+    the segment
     ``'(missing)'``; segments with fewer than ``min_rows`` rows are left out (too noisy).
     """
     y_arr, p_arr = _arrays(y, p)
@@ -445,7 +448,10 @@ def segment_metrics(
     out["overall_auc"] = overall_auc
     out["auc_gap"] = out["auc"] - overall_auc
     cal_flag = out["calibration_gap"].abs() > gap_threshold
-    auc_flag = (-out["auc_gap"]) > auc_gap_threshold  # NaN compares False
+    supported = (out["n_positives"] >= min_positives) & (
+        (out["n_rows"] - out["n_positives"]) >= min_positives
+    )
+    auc_flag = ((-out["auc_gap"]) > auc_gap_threshold) & supported  # NaN compares False
     out["is_flagged"] = cal_flag | auc_flag
     reason = np.where(cal_flag & auc_flag, "calibration;auc", "")
     reason = np.where(cal_flag & ~auc_flag, "calibration", reason)

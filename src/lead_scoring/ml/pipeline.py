@@ -404,6 +404,7 @@ def train_and_evaluate(
         cfg.segment_min_rows,
         cfg.segment_gap_threshold,
         cfg.segment_auc_gap_threshold,
+        cfg.segment_min_positives,
     )
     headline = (
         metrics[(metrics["model_name"] == PRODUCTION_MODEL) & (metrics["split"] == "test")]

@@ -113,6 +113,20 @@ def test_segment_metrics_flags_miscalibrated_segment():
     assert "x" not in by.index and "(missing)" in by.index  # tiny segment below min_rows
 
 
+def test_segment_auc_gap_needs_enough_positives_to_be_flagged():
+    """A segment that ranks badly is flagged with enough conversions, not on a handful."""
+    rng = np.random.default_rng(2)
+    n = 4000
+    seg = np.where(np.arange(n) < 2000, "good", "bad")
+    y = (rng.random(n) < 0.1).astype(int)
+    p = np.where(seg == "good", y * 0.5 + rng.random(n), rng.random(n))  # 'bad': random ranks
+    df = pd.DataFrame({"seg": seg})
+    flagged = segment_metrics(df, y, p, ["seg"], gap_threshold=1.0, min_positives=30)
+    assert flagged.set_index("segment_value").loc["bad", "flag_reason"] == "auc"
+    too_few = segment_metrics(df, y, p, ["seg"], gap_threshold=1.0, min_positives=500)
+    assert not too_few["is_flagged"].any()
+
+
 # ---- paired_auc_margin -------------------------------------------------------------------
 
 
