@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -9,6 +10,8 @@ import duckdb
 # The tables users open first, in the order they are shown; others are summarised.
 HEADLINE_TABLES = (
     "scored_leads",
+    "scored_leads_history",
+    "ml_model_health",
     "fct_channel_attribution",
     "fct_campaign_attribution",
     "fct_conversion_paths",
@@ -46,6 +49,12 @@ def describe_results(duckdb_path: Path) -> str:
     docs = Path("target/index.html").resolve()
     if docs.exists():
         lines.append(f"dbt docs: {docs} (serve with: .venv/bin/dbt docs serve)")
+    published = Path(os.environ.get("LEAD_SCORING_PUBLISH_DIR", "published")).resolve()
+    if (published / "_manifest.json").exists():
+        lines.append(f"Published for BI tools: {published} (Parquet + lead_scoring_bi.duckdb)")
+    report = Path("reports/index.html").resolve()
+    if report.exists():
+        lines.append(f"Model report: {report}")
     query = f"duckdb.connect('{duckdb_path}', read_only=True).sql('from scored_leads').show()"
     lines.append(f'Query it: .venv/bin/python -c "import duckdb; {query}"')
     return "\n".join(lines)
