@@ -7,6 +7,7 @@ function is what the tests exercise.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -52,7 +53,28 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-# [sync-crm command function]
+def _cmd_sync_crm(args: argparse.Namespace) -> int:
+    import os
+
+    from lead_scoring.crm import ENDPOINT_ENV, TOKEN_ENV, SyncConfig, SyncError, sync
+
+    config = SyncConfig(
+        endpoint=args.endpoint or os.environ.get(ENDPOINT_ENV, ""),
+        token=os.environ.get(TOKEN_ENV) or None,
+        batch_size=args.batch_size,
+        timeout=args.timeout,
+        max_retry_seconds=args.max_retry_seconds,
+        backoff_base=args.backoff_base,
+        backoff_cap=args.backoff_cap,
+        dry_run=args.dry_run,
+    )
+    try:
+        report = sync(Path(args.duckdb), config)
+    except SyncError as exc:
+        print(f"lead-scoring sync-crm: error: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return report.exit_code
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -101,7 +123,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pub.set_defaults(func=_cmd_publish)
 
-    # [sync-crm subcommand]
+    crm = sub.add_parser(
+        "sync-crm",
+        help="push the scores that changed since the last delivery to a CRM endpoint",
+        description="Token from env LEAD_SCORING_CRM_TOKEN (never printed). Exit code 3 when "
+        "leads are left pending or failed.",
+    )
+    crm.add_argument("--endpoint", help="URL to POST batches to (or env LEAD_SCORING_CRM_ENDPOINT)")
+    crm.add_argument(
+        "--duckdb",
+        default=os.environ.get("LEAD_SCORING_DUCKDB", "lead_scoring.duckdb"),
+        help="warehouse file (default: env LEAD_SCORING_DUCKDB or lead_scoring.duckdb)",
+    )
+    crm.add_argument("--batch-size", type=int, default=100, help="leads per request")
+    crm.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
+    crm.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    crm.add_argument(
+        "--max-retry-seconds", type=float, default=300.0, help="give up retrying after this"
+    )
+    crm.add_argument("--backoff-base", type=float, default=1.0, help="first backoff (seconds)")
+    crm.add_argument("--backoff-cap", type=float, default=60.0, help="largest backoff (seconds)")
+    crm.set_defaults(func=_cmd_sync_crm)
 
     report = sub.add_parser(
         "report", help="write the static HTML model card (index.html) from the warehouse"

@@ -1,0 +1,353 @@
+"""CRM sync (reverse ETL): push the scores that changed since the last delivery.
+
+``lead-scoring sync-crm --endpoint URL`` runs :func:`sync`:
+
+1. **Change detection** (one set-based DuckDB statement): a lead of ``main.scored_leads`` is
+   queued when the hash of what a sales rep sees -- ``lead_score``, ``score_band``,
+   ``top_factors`` -- differs from the last hash delivered for it (``crm_sync.delivered_state``).
+   The payload also carries ``conversion_probability``, ``model_version`` and ``scored_at``, but
+   a change in those alone does not resend (the rep would see nothing new). Converted leads
+   leave ``scored_leads`` and are not sent.
+2. **Outbox** (``crm_sync.outbox`` in the warehouse): queued rows are grouped into batches whose
+   id is a hash of their (lead_id, payload_hash) pairs, *persisted before sending*. A batch is
+   marked delivered, and ``delivered_state`` updated, in one transaction right after a 2xx. A crash
+   between the CRM's 2xx and that commit leaves the batch pending with the same id: the next run
+   resends it with the same ``Idempotency-Key`` header, so a receiver that honours the key (as
+   Stripe- or HubSpot-style APIs do) applies every changed score exactly once, and nothing queued
+   is lost.
+3. **Retries**: 429, 408, 5xx, timeouts and connection errors are retried with exponential
+   backoff and full jitter (``Retry-After`` honoured, in seconds or as an HTTP date) until
+   ``max_retry_seconds`` would be exceeded; then the sync stops and reports what is pending
+   (exit code 3). Other 4xx responses mark the batch failed with the response text and the sync
+   goes on with the next batch.
+
+The token comes from the environment (``LEAD_SCORING_CRM_TOKEN``) and goes only into the
+``Authorization`` header: it is never printed, logged or stored. The warehouse is opened for
+writing only while syncing: run the sync after ``dbt build``, not during it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+__all__ = ["SyncConfig", "SyncError", "SyncReport", "sync"]
+
+TOKEN_ENV = "LEAD_SCORING_CRM_TOKEN"
+ENDPOINT_ENV = "LEAD_SCORING_CRM_ENDPOINT"
+RETRYABLE = {408, 429}
+
+OUTBOX_DDL = """
+create schema if not exists crm_sync;
+create table if not exists crm_sync.outbox (
+    lead_id varchar not null,
+    payload_hash varchar not null,
+    payload_json varchar not null,
+    status varchar not null,          -- pending, delivered, failed
+    batch_id varchar,
+    attempts integer not null default 0,
+    last_error varchar,
+    enqueued_at timestamp not null,
+    delivered_at timestamp
+);
+create table if not exists crm_sync.delivered_state (
+    lead_id varchar primary key,
+    payload_hash varchar not null,
+    delivered_at timestamp not null
+);
+"""
+
+# what the sales rep sees; a change here (and only here) resends the lead
+CHANGES_SQL = """
+with current_scores as (
+    select
+        lead_id,
+        md5(concat_ws('|', cast(lead_score as varchar), score_band, coalesce(top_factors, '')))
+            as payload_hash,
+        to_json({{
+            'lead_id': lead_id,
+            'lead_score': lead_score,
+            'conversion_probability': conversion_probability,
+            'score_band': score_band,
+            'top_factors': top_factors,
+            'model_version': model_version,
+            'scored_at': strftime(scored_at, '%Y-%m-%dT%H:%M:%S')
+        }})::varchar as payload_json
+    from main.scored_leads
+)
+select current_scores.*
+from current_scores
+{delivered_join}
+"""
+
+
+class SyncError(Exception):
+    """A problem the user can fix (missing endpoint, warehouse or table)."""
+
+
+@dataclass
+class SyncConfig:
+    endpoint: str
+    token: str | None = field(default=None, repr=False)
+    batch_size: int = 100
+    timeout: float = 30.0
+    max_retry_seconds: float = 300.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    dry_run: bool = False
+
+
+@dataclass
+class SyncReport:
+    queued: int = 0
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+    sample: list[dict] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if (self.pending or self.failed) and not self.dry_run else 0
+
+    def summary(self) -> str:
+        if self.dry_run:
+            lines = [f"sync-crm (dry run): {self.queued} lead(s) would be sent; nothing sent"]
+            lines += [f"  e.g. {json.dumps(p, sort_keys=True)}" for p in self.sample]
+            return "\n".join(lines)
+        lines = [
+            f"sync-crm: {self.queued} lead(s) queued this run, {self.delivered} delivered, "
+            f"{self.failed} failed, {self.pending} pending, {self.requests} request(s)"
+        ]
+        if self.pending:
+            lines.append(
+                f"  {self.pending} lead(s) still pending in crm_sync.outbox: they are sent first "
+                "by the next run (same batches, same Idempotency-Key)"
+            )
+        lines += [f"  error: {e}" for e in self.errors[-5:]]
+        return "\n".join(lines)
+
+
+Transport = Callable[[str, bytes, dict, float], tuple[int, dict, str]]
+
+
+def http_post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, dict, str]:
+    """POST with urllib; returns (status, headers, text) for any HTTP status."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read().decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers or {}), exc.read().decode(errors="replace")
+
+
+def _retry_after(headers: dict, now: float) -> float | None:
+    value = {k.lower(): v for k, v in headers.items()}.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - now) if parsed else None
+
+
+def _connect(duckdb_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if not duckdb_path.exists():
+        raise SyncError(f"no warehouse at {duckdb_path}: run `make run` (dbt build) first")
+    try:
+        con = duckdb.connect(str(duckdb_path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise SyncError(
+            f"cannot open {duckdb_path} ({str(exc).splitlines()[0]}); is dbt build running?"
+        ) from None
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'main' and table_name = 'scored_leads'"
+    ).fetchall()[0][0]
+    if not found:
+        con.close()
+        raise SyncError(f"{duckdb_path} has no table main.scored_leads: run dbt build first")
+    return con
+
+
+def _has_outbox(con) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'crm_sync'"
+        ).fetchall()[0][0]
+    )
+
+
+def _changes_sql(with_state: bool) -> str:
+    join = (
+        "left join crm_sync.delivered_state as delivered using (lead_id)\n"
+        "where delivered.payload_hash is distinct from current_scores.payload_hash"
+        if with_state
+        else ""
+    )
+    return CHANGES_SQL.replace("{{", "{").replace("}}", "}").replace("{delivered_join}", join)
+
+
+def _enqueue(con) -> int:
+    """Queue the changed leads (replacing an older pending payload of the same lead)."""
+    con.execute("begin transaction")
+    con.execute(f"create or replace temp table changes as {_changes_sql(True)}")
+    # a newer score replaces a pending one that was never sent
+    con.execute(
+        "delete from crm_sync.outbox as o using changes as c where o.lead_id = c.lead_id "
+        "and o.status = 'pending' and o.batch_id is null and o.payload_hash <> c.payload_hash"
+    )
+    queued = con.execute(
+        "insert into crm_sync.outbox (lead_id, payload_hash, payload_json, status, enqueued_at) "
+        "select c.lead_id, c.payload_hash, c.payload_json, 'pending', now()::timestamp "
+        "from changes as c where not exists (select 1 from crm_sync.outbox as o "
+        "where o.lead_id = c.lead_id and o.payload_hash = c.payload_hash "
+        "and o.status = 'pending')"
+    ).fetchall()[0][0]
+    con.execute("commit")
+    return int(queued)
+
+
+def _assign_batches(con, batch_size: int) -> None:
+    """Give unbatched pending rows a batch id (a hash of their rows), persisted before sending."""
+    rows = con.execute(
+        "select lead_id, payload_hash from crm_sync.outbox "
+        "where status = 'pending' and batch_id is null order by lead_id"
+    ).fetchall()
+    if not rows:
+        return
+    assignments = []
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start : start + batch_size]
+        key = "\n".join(f"{lead}:{h}" for lead, h in chunk)
+        batch_id = hashlib.sha256(key.encode()).hexdigest()[:32]
+        assignments += [(lead, h, batch_id) for lead, h in chunk]
+    con.execute("begin transaction")
+    con.execute("create or replace temp table batch_map (lead_id varchar, h varchar, b varchar)")
+    con.executemany("insert into batch_map values (?, ?, ?)", assignments)
+    con.execute(
+        "update crm_sync.outbox set batch_id = m.b from batch_map as m "
+        "where outbox.lead_id = m.lead_id and outbox.payload_hash = m.h "
+        "and outbox.status = 'pending' and outbox.batch_id is null"
+    )
+    con.execute("commit")
+
+
+def _send(batch_id, payloads, config, transport, sleep, clock, rng, deadline, report):
+    """Send one batch with retries: 'delivered', 'failed' or 'pending' (gave up)."""
+    body = json.dumps({"leads": payloads}).encode()
+    headers = {"Content-Type": "application/json", "Idempotency-Key": batch_id}
+    if config.token:
+        headers["Authorization"] = f"Bearer {config.token}"
+    attempt = 0
+    while True:
+        attempt += 1
+        report.requests += 1
+        try:
+            status, response_headers, text = transport(
+                config.endpoint, body, headers, config.timeout
+            )
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            status, response_headers, text = None, {}, f"{type(exc).__name__}: {exc}"
+        if status is not None and 200 <= status < 300:
+            return "delivered", attempt, None
+        error = f"HTTP {status}: {text[:200]}" if status is not None else text[:200]
+        if status is not None and 400 <= status < 500 and status not in RETRYABLE:
+            report.errors.append(f"batch {batch_id[:12]}: {error} (not retried)")
+            return "failed", attempt, error
+        wait = _retry_after(response_headers, time.time())
+        if wait is None:
+            wait = rng() * min(config.backoff_cap, config.backoff_base * 2 ** (attempt - 1))
+        if clock() + wait > deadline:
+            report.errors.append(f"batch {batch_id[:12]}: {error}; gave up (retry budget spent)")
+            return "pending", attempt, error
+        sleep(wait)
+
+
+def sync(
+    duckdb_path: Path | str,
+    config: SyncConfig,
+    transport: Transport = http_post,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: Callable[[], float] = random.random,
+) -> SyncReport:
+    """Queue the changed scores and deliver every pending batch (see the module docstring)."""
+    if not config.endpoint:
+        raise SyncError(f"no endpoint: pass --endpoint URL or set {ENDPOINT_ENV}")
+    if config.batch_size < 1:
+        raise SyncError("--batch-size must be at least 1")
+    path = Path(duckdb_path).resolve()
+    report = SyncReport(dry_run=config.dry_run)
+    if config.dry_run:
+        con = _connect(path, read_only=True)
+        try:
+            changes = con.execute(_changes_sql(_has_outbox(con))).fetchall()
+        finally:
+            con.close()
+        report.queued = len(changes)
+        report.sample = [json.loads(row[2]) for row in changes[:3]]
+        return report
+    con = _connect(path, read_only=False)
+    try:
+        con.execute(OUTBOX_DDL)
+        report.queued = _enqueue(con)
+        _assign_batches(con, config.batch_size)
+        batches = con.execute(
+            "select batch_id, list(payload_json order by lead_id) from crm_sync.outbox "
+            "where status = 'pending' group by batch_id order by min(lead_id)"
+        ).fetchall()
+        deadline = clock() + config.max_retry_seconds
+        for batch_id, payload_rows in batches:
+            payloads = [json.loads(p) for p in payload_rows]
+            outcome, attempts, error = _send(
+                batch_id, payloads, config, transport, sleep, clock, rng, deadline, report
+            )
+            con.execute("begin transaction")
+            if outcome == "delivered":
+                con.execute(
+                    "update crm_sync.outbox set status = 'delivered', "
+                    "delivered_at = now()::timestamp, attempts = attempts + ?, last_error = null "
+                    "where batch_id = ? and status = 'pending'",
+                    [attempts, batch_id],
+                )
+                con.execute(
+                    "insert or replace into crm_sync.delivered_state "
+                    "select lead_id, payload_hash, delivered_at from crm_sync.outbox "
+                    "where batch_id = ? and status = 'delivered'",
+                    [batch_id],
+                )
+                report.delivered += len(payloads)
+            else:
+                status = "failed" if outcome == "failed" else "pending"
+                con.execute(
+                    "update crm_sync.outbox set status = ?, attempts = attempts + ?, "
+                    "last_error = ? where batch_id = ? and status = 'pending'",
+                    [status, attempts, error, batch_id],
+                )
+            con.execute("commit")
+            if outcome == "failed":
+                report.failed += len(payloads)
+            if outcome == "pending":
+                break  # the retry budget is spent: the rest waits for the next run
+        report.pending = int(
+            con.execute(
+                "select count(*) from crm_sync.outbox where status = 'pending'"
+            ).fetchall()[0][0]
+        )
+    finally:
+        con.close()
+    return report
