@@ -108,6 +108,14 @@ by_band as (
 
 ),
 
+unioned as (
+
+    select * from by_run
+    union all
+    select * from by_band
+
+),
+
 final as (
 
     select
@@ -122,23 +130,7 @@ final as (
         cast(brier as double) as brier,
         {{ dbt.dateadd('day', var('prediction_horizon_days'), 'scored_at') }} as horizon_end
 
-    from by_run
-
-    union all
-
-    select
-        scored_at,
-        model_version,
-        score_band,
-        cast(n_leads as bigint) as n_leads,
-        cast(n_converted as bigint) as n_converted,
-        cast(conversion_rate as double) as conversion_rate,
-        cast(mean_probability as double) as mean_probability,
-        cast(auc as double) as auc,
-        cast(brier as double) as brier,
-        {{ dbt.dateadd('day', var('prediction_horizon_days'), 'scored_at') }} as horizon_end
-
-    from by_band
+    from unioned
 
 )
 
