@@ -139,7 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     crm.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
     crm.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     crm.add_argument(
-        "--max-retry-seconds", type=float, default=300.0, help="give up retrying after this"
+        "--max-retry-seconds",
+        type=float,
+        default=300.0,
+        help="give up retrying a batch after this many seconds (then exit 3)",
     )
     crm.add_argument("--backoff-base", type=float, default=1.0, help="first backoff (seconds)")
     crm.add_argument("--backoff-cap", type=float, default=60.0, help="largest backoff (seconds)")

@@ -9,17 +9,19 @@
    a change in those alone does not resend (the rep would see nothing new). Converted leads
    leave ``scored_leads`` and are not sent.
 2. **Outbox** (``crm_sync.outbox`` in the warehouse): queued rows are grouped into batches whose
-   id is a hash of their (lead_id, payload_hash) pairs, *persisted before sending*. A batch is
+   id is the sha256 of their (lead_id, payload_hash, enqueued_at) list, *persisted before
+   sending* (``enqueued_at`` makes the key unique per enqueue, so a score that returns to an
+   earlier value is not mistaken by the CRM for a replay). Older batches are sent first. A batch is
    marked delivered, and ``delivered_state`` updated, in one transaction right after a 2xx. A crash
    between the CRM's 2xx and that commit leaves the batch pending with the same id: the next run
    resends it with the same ``Idempotency-Key`` header, so a receiver that honours the key (as
    Stripe- or HubSpot-style APIs do) applies every changed score exactly once, and nothing queued
    is lost.
 3. **Retries**: 429, 408, 5xx, timeouts and connection errors are retried with exponential
-   backoff and full jitter (``Retry-After`` honoured, in seconds or as an HTTP date) until
-   ``max_retry_seconds`` would be exceeded; then the sync stops and reports what is pending
-   (exit code 3). Other 4xx responses mark the batch failed with the response text and the sync
-   goes on with the next batch.
+   backoff and full jitter (``Retry-After`` honoured, in seconds or as an HTTP date) until a
+   batch's ``max_retry_seconds`` (counted from its first attempt) would be exceeded; then the
+   sync stops and reports what is pending (exit code 3). Other 4xx responses mark the batch
+   failed with the response text and the sync goes on with the next batch.
 
 The token comes from the environment (``LEAD_SCORING_CRM_TOKEN``) and goes only into the
 ``Authorization`` header: it is never printed, logged or stored. The warehouse is opened for
@@ -29,7 +31,7 @@ writing only while syncing: run the sync after ``dbt build``, not during it.
 from __future__ import annotations
 
 import email.utils
-import hashlib
+import http.client
 import json
 import random
 import time
@@ -124,7 +126,10 @@ class SyncReport:
 
     def summary(self) -> str:
         if self.dry_run:
-            lines = [f"sync-crm (dry run): {self.queued} lead(s) would be sent; nothing sent"]
+            lines = [
+                f"sync-crm (dry run): {self.queued} lead(s) changed since the last delivery, "
+                f"{self.pending} row(s) pending in crm_sync.outbox; nothing sent"
+            ]
             lines += [f"  e.g. {json.dumps(p, sort_keys=True)}" for p in self.sample]
             return "\n".join(lines)
         lines = [
@@ -160,8 +165,11 @@ def _retry_after(headers: dict, now: float) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - now) if parsed else None
+        pass
+    try:  # an HTTP date; a value that is neither falls back to the backoff
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _connect(duckdb_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -189,6 +197,11 @@ def _has_outbox(con) -> bool:
             "select count(*) from information_schema.tables where table_schema = 'crm_sync'"
         ).fetchall()[0][0]
     )
+
+
+def _count_pending(con) -> int:
+    query = "select count(*) from crm_sync.outbox where status = 'pending'"
+    return int(con.execute(query).fetchall()[0][0])
 
 
 def _changes_sql(with_state: bool) -> str:
@@ -222,32 +235,44 @@ def _enqueue(con) -> int:
 
 
 def _assign_batches(con, batch_size: int) -> None:
-    """Give unbatched pending rows a batch id (a hash of their rows), persisted before sending."""
-    rows = con.execute(
-        "select lead_id, payload_hash from crm_sync.outbox "
-        "where status = 'pending' and batch_id is null order by lead_id"
-    ).fetchall()
-    if not rows:
-        return
-    assignments = []
-    for start in range(0, len(rows), batch_size):
-        chunk = rows[start : start + batch_size]
-        key = "\n".join(f"{lead}:{h}" for lead, h in chunk)
-        batch_id = hashlib.sha256(key.encode()).hexdigest()[:32]
-        assignments += [(lead, h, batch_id) for lead, h in chunk]
-    con.execute("begin transaction")
-    con.execute("create or replace temp table batch_map (lead_id varchar, h varchar, b varchar)")
-    con.executemany("insert into batch_map values (?, ?, ?)", assignments)
+    """Give unbatched pending rows a batch id, persisted before sending (one statement)."""
     con.execute(
-        "update crm_sync.outbox set batch_id = m.b from batch_map as m "
-        "where outbox.lead_id = m.lead_id and outbox.payload_hash = m.h "
-        "and outbox.status = 'pending' and outbox.batch_id is null"
+        """
+        update crm_sync.outbox set batch_id = assigned.batch_id
+        from (
+            with numbered as (
+                select
+                    lead_id,
+                    payload_hash,
+                    lead_id || ':' || payload_hash || ':' || epoch_us(enqueued_at) as batch_key,
+                    (row_number() over (order by lead_id) - 1) // ? as batch_number
+                from crm_sync.outbox
+                where status = 'pending' and batch_id is null
+            ),
+            batch_keys as (
+                select
+                    batch_number,
+                    sha256(string_agg(batch_key, chr(10) order by lead_id)) as batch_id
+                from numbered
+                group by batch_number
+            )
+            select numbered.lead_id, numbered.payload_hash, batch_keys.batch_id
+            from numbered inner join batch_keys using (batch_number)
+        ) as assigned
+        where outbox.lead_id = assigned.lead_id and outbox.payload_hash = assigned.payload_hash
+            and outbox.status = 'pending' and outbox.batch_id is null
+        """,
+        [batch_size],
     )
-    con.execute("commit")
 
 
-def _send(batch_id, payloads, config, transport, sleep, clock, rng, deadline, report):
-    """Send one batch with retries: 'delivered', 'failed' or 'pending' (gave up)."""
+def _send(batch_id, payloads, config, transport, sleep, clock, rng, report):
+    """Send one batch with retries: 'delivered', 'failed' or 'pending' (gave up).
+
+    The retry budget (``max_retry_seconds``) is per batch, from its first attempt: a long but
+    healthy sync still has the whole budget for a late outage.
+    """
+    deadline = clock() + config.max_retry_seconds
     body = json.dumps({"leads": payloads}).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": batch_id}
     if config.token:
@@ -260,7 +285,7 @@ def _send(batch_id, payloads, config, transport, sleep, clock, rng, deadline, re
             status, response_headers, text = transport(
                 config.endpoint, body, headers, config.timeout
             )
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        except (OSError, http.client.HTTPException) as exc:  # timeouts, refused, reset
             status, response_headers, text = None, {}, f"{type(exc).__name__}: {exc}"
         if status is not None and 200 <= status < 300:
             return "delivered", attempt, None
@@ -295,7 +320,10 @@ def sync(
     if config.dry_run:
         con = _connect(path, read_only=True)
         try:
-            changes = con.execute(_changes_sql(_has_outbox(con))).fetchall()
+            has_outbox = _has_outbox(con)
+            changes = con.execute(_changes_sql(has_outbox)).fetchall()
+            if has_outbox:
+                report.pending = _count_pending(con)
         finally:
             con.close()
         report.queued = len(changes)
@@ -308,13 +336,15 @@ def sync(
         _assign_batches(con, config.batch_size)
         batches = con.execute(
             "select batch_id, list(payload_json order by lead_id) from crm_sync.outbox "
-            "where status = 'pending' group by batch_id order by min(lead_id)"
+            "where status = 'pending' group by batch_id "
+            # older batches first: a lead resent with a newer score must not be overtaken by
+            # the stale payload of a batch left pending by an earlier run
+            "order by min(enqueued_at), min(lead_id)"
         ).fetchall()
-        deadline = clock() + config.max_retry_seconds
         for batch_id, payload_rows in batches:
             payloads = [json.loads(p) for p in payload_rows]
             outcome, attempts, error = _send(
-                batch_id, payloads, config, transport, sleep, clock, rng, deadline, report
+                batch_id, payloads, config, transport, sleep, clock, rng, report
             )
             con.execute("begin transaction")
             if outcome == "delivered":
@@ -343,11 +373,7 @@ def sync(
                 report.failed += len(payloads)
             if outcome == "pending":
                 break  # the retry budget is spent: the rest waits for the next run
-        report.pending = int(
-            con.execute(
-                "select count(*) from crm_sync.outbox where status = 'pending'"
-            ).fetchall()[0][0]
-        )
+        report.pending = _count_pending(con)
     finally:
         con.close()
     return report

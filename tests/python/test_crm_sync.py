@@ -2,8 +2,9 @@
 
 The server plays a CRM that honours ``Idempotency-Key``: it applies a batch once per key and
 records every (lead_id, payload) it applied, so "exactly once" can be checked at the receiver.
-Faults are scripted per request: 500, 429 with Retry-After, a response slower than the client's
-timeout, a 400, and a hang after applying a batch (during which the test SIGKILLs the client).
+Faults are scripted per request: 500, 429 with Retry-After, a connection dropped without an
+answer, a response slower than the client's timeout, a 400, and a hang after applying a batch
+(during which the test SIGKILLs the client).
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lead_scoring.crm import SyncConfig, SyncError, sync
+from lead_scoring.crm import SyncConfig, SyncError, _retry_after, sync
 
 TOKEN = "s3cr3t-token-value"
 
 
 class FakeCrm:
     def __init__(self) -> None:
-        self.script: list = []  # per request: int status, "slow", "hang_after_apply" or None
+        # per request: an int status, (429, "Retry-After value"), "drop", "slow",
+        # "hang_after_apply" or None (apply and answer 200)
+        self.script: list = []
         self.requests = 0
         self.applied: list[tuple[str, int, str]] = []  # (lead_id, lead_score, band)
         self.keys: set[str] = set()
@@ -50,10 +53,17 @@ class FakeCrm:
                     crm.auth.append(self.headers.get("Authorization"))
                 if action == "slow":
                     time.sleep(1.0)
+                if action == "drop":  # close the connection without answering
+                    self.close_connection = True
+                    return
+                if isinstance(action, tuple):
+                    action, retry_after = action
+                else:
+                    retry_after = "0"
                 if isinstance(action, int):
                     self.send_response(action)
                     if action == 429:
-                        self.send_header("Retry-After", "0")
+                        self.send_header("Retry-After", retry_after)
                     self.end_headers()
                     self.wfile.write(b'{"error": "injected"}')
                     return
@@ -111,7 +121,7 @@ def make_warehouse(path: Path, n: int = 250) -> Path:
 
 
 def fast(url: str, **kw) -> SyncConfig:
-    return SyncConfig(endpoint=url, token=TOKEN, batch_size=100, timeout=0.5, **kw)
+    return SyncConfig(**{"endpoint": url, "token": TOKEN, "batch_size": 100, "timeout": 0.5, **kw})
 
 
 def no_sleep(_: float) -> None:
@@ -154,7 +164,7 @@ def test_only_changed_scores_are_resent(tmp_path, crm) -> None:
 
 def test_faults_are_retried_and_everything_arrives_exactly_once(tmp_path, crm) -> None:
     wh = make_warehouse(tmp_path / "w.duckdb")
-    crm.script = [500, 429, "slow", 503, None, 502, None, None]
+    crm.script = [500, 429, "slow", 503, "drop", None, 502, None, None]
     waits: list[float] = []
     report = sync(wh, fast(crm.url), sleep=waits.append)
     assert report.delivered == 250 and report.pending == 0 and report.exit_code == 0
@@ -257,4 +267,67 @@ def test_killed_mid_run_then_rerun_delivers_each_change_exactly_once(tmp_path, c
     # the token went to the Authorization header only
     for text in (out.decode(), err.decode(), rerun.stdout, rerun.stderr):
         assert TOKEN not in text
-    assert not outbox(wh).payload_json.str.contains(TOKEN).any()
+    con = duckdb.connect(str(wh), read_only=True)
+    for table in ("crm_sync.outbox", "crm_sync.delivered_state"):
+        rows = con.sql(f"select * from {table}").fetchall()
+        assert rows and not any(TOKEN in str(value) for row in rows for value in row)
+    con.close()
+
+
+def test_retry_after_in_seconds_or_as_an_http_date() -> None:
+    now = 1_750_000_000.0  # 2025-06-15 15:06:40 UTC
+    assert _retry_after({"Retry-After": "7"}, now) == 7.0
+    assert _retry_after({"retry-after": "Sun, 15 Jun 2025 15:07:10 GMT"}, now) == 30.0
+    assert _retry_after({"Retry-After": "Sun, 15 Jun 2025 15:00:00 GMT"}, now) == 0.0  # past
+    assert _retry_after({"Retry-After": "soon"}, now) is None  # falls back to the backoff
+    assert _retry_after({}, now) is None
+
+
+def test_retry_after_is_waited_instead_of_the_backoff(tmp_path, crm) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb", n=10)
+    crm.script = [(429, "2"), 503]
+    waits: list[float] = []
+    report = sync(wh, fast(crm.url, backoff_base=8), sleep=waits.append, rng=lambda: 0.5)
+    assert report.delivered == 10
+    assert waits == [2.0, 8.0]  # Retry-After; then attempt 2: jitter 0.5 * base 8 * 2 ** 1
+
+
+def update_scores(path: Path, sql: str) -> None:
+    con = duckdb.connect(str(path))
+    con.execute(sql)
+    con.close()
+
+
+def test_a_score_back_to_an_earlier_value_is_applied_again(tmp_path, crm) -> None:
+    """Each enqueue gets its own Idempotency-Key: 5 -> 99 -> 5 is three changes, not a replay."""
+    wh = make_warehouse(tmp_path / "w.duckdb", n=1)
+    config = fast(crm.url, batch_size=1)
+    sync(wh, config, sleep=no_sleep)
+    update_scores(wh, "update main.scored_leads set lead_score = 99")
+    sync(wh, config, sleep=no_sleep)
+    update_scores(wh, "update main.scored_leads set lead_score = 0")
+    report = sync(wh, config, sleep=no_sleep)
+    assert report.delivered == 1
+    assert crm.applied == [("L00000", 0, "D"), ("L00000", 99, "D"), ("L00000", 0, "D")]
+
+
+def test_a_batch_left_pending_never_overtakes_a_newer_score(tmp_path, crm) -> None:
+    """Batches left pending by a failed run go first, so the CRM ends on the newest score."""
+    wh = make_warehouse(tmp_path / "w.duckdb", n=250)
+    crm.script = [503] * 5
+    gave_up = sync(wh, fast(crm.url, max_retry_seconds=0), sleep=no_sleep)
+    assert gave_up.pending == 250 and crm.applied == []
+    # L00000 and L00150 change while L00150's old payload waits in the second pending batch
+    update_scores(
+        wh,
+        "update main.scored_leads set lead_score = 77, score_band = 'A' "
+        "where lead_id in ('L00000', 'L00150')",
+    )
+    crm.script = []
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert report.pending == 0 and report.delivered == 252
+    last = {lead: (score, band) for lead, score, band in crm.applied}
+    assert last["L00150"] == (77, "A") and last["L00000"] == (77, "A")
+    requests = crm.requests
+    assert sync(wh, fast(crm.url), sleep=no_sleep).queued == 0  # delivered state is current
+    assert crm.requests == requests
