@@ -1,9 +1,10 @@
 """End to end: two scoring runs a horizon apart on the committed sample, then a rerun.
 
 Run 1 scores at T1 = 2025-05-20; run 2 at the default scoring date (2025-06-30, 41 days
-later: T1's 30-day horizon has passed); run 3 repeats run 2. Checks the history is appended
-and never rewritten, the score trend, the backtest of the matured T1 cohort against a direct
-recount, drift and one health row per scoring run and model."""
+later: T1's 30-day horizon has passed); run 3 repeats run 2 with --full-refresh. Checks the
+history is appended and never rewritten (not even by a full refresh), the score trend, the
+backtest of the matured T1 cohort against a direct recount, drift and one health row per
+scoring run and model."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import DbtRun, run_dbt
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +38,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert second.returncode == 0, second.output[-6000:]
     history_2 = second.query("select * from scored_leads_history order by scored_at, lead_id")
     scored_2 = second.query("select * from scored_leads order by lead_id")
-    third = run_dbt(["build", *exclude], work)
+    # run 3 repeats run 2 with --full-refresh: the history, registry and health must survive
+    third = run_dbt(["build", "--full-refresh", *exclude], work)
     assert third.returncode == 0, third.output[-6000:]
     return {
         "history_1": history_1,
@@ -78,9 +81,11 @@ def test_backtest_of_the_matured_cohort_matches_a_recount(runs: dict) -> None:
     backtest = final.query("select * from ml_backtest")
     assert set(backtest.scored_at) == {pd.Timestamp(T1)}  # run 2 has not matured yet
     overall = backtest[backtest.score_band == "all"].iloc[0]
-    recount = final.query(
+    # one row per lead of the T1 run with what happened to it, recounted from the conversions
+    leads = final.query(
         f"""
-        select count(*) as n_leads, count(c.lead_id) as n_converted
+        select h.lead_id, h.score_band, h.conversion_probability,
+            (c.lead_id is not null)::int as converted
         from scored_leads_history h
         left join stg_crm__conversions c
             on c.lead_id = h.lead_id
@@ -88,13 +93,28 @@ def test_backtest_of_the_matured_cohort_matches_a_recount(runs: dict) -> None:
             and c.converted_at <= h.scored_at + interval {HORIZON_DAYS} day
         where h.scored_at = timestamp '{T1}'
         """
-    ).iloc[0]
-    assert overall.n_leads == recount.n_leads
-    assert overall.n_converted == recount.n_converted > 0
+    )
+    assert overall.n_leads == len(leads)
+    assert overall.n_converted == leads.converted.sum() > 0
+    # exact Mann-Whitney AUC (ties count one half) and Brier score, as scikit-learn computes them
+    assert overall.auc == pytest.approx(
+        roc_auc_score(leads.converted, leads.conversion_probability), abs=1e-12
+    )
+    assert overall.brier == pytest.approx(
+        brier_score_loss(leads.converted, leads.conversion_probability), abs=1e-12
+    )
     assert 0.5 < overall.auc <= 1.0  # the model ranks the real outcomes better than chance
-    bands = backtest[backtest.score_band != "all"]
-    assert bands.n_leads.sum() == overall.n_leads
-    assert bands.n_converted.sum() == overall.n_converted
+    bands = backtest[backtest.score_band != "all"].set_index("score_band").sort_index()
+    per_band = leads.groupby("score_band").agg(
+        n_leads=("lead_id", "size"),
+        n_converted=("converted", "sum"),
+        mean_probability=("conversion_probability", "mean"),
+    )
+    assert list(bands.index) == list(per_band.index)
+    assert (bands.n_leads == per_band.n_leads).all()
+    assert (bands.n_converted == per_band.n_converted).all()
+    assert bands.mean_probability.to_numpy() == pytest.approx(per_band.mean_probability.to_numpy())
+    assert bands.auc.isna().all()
 
 
 def test_drift_and_health_per_run(runs: dict) -> None:
@@ -105,6 +125,8 @@ def test_drift_and_health_per_run(runs: dict) -> None:
     health = final.query("select * from ml_model_health order by scored_at")
     assert list(health.scored_at.drop_duplicates()) == [pd.Timestamp(T1), health.scored_at.max()]
     assert not health.duplicated(["scored_at", "model_version"]).any()
+    # the model version is a hash of data and config: the rerun of T2 adds no health row
+    assert len(health) == 2
     first, last = health.iloc[0], health.iloc[-1]
     assert pd.isna(first.backtest_auc)  # nothing had matured at T1
     assert last.backtest_scored_at == pd.Timestamp(T1)
@@ -118,3 +140,10 @@ def test_drift_and_health_per_run(runs: dict) -> None:
         - last.backtest_auc
     )
     assert last.requires_retraining == (last.reasons != "")
+    cohort = final.query(
+        f"select * from ml_backtest where score_band = 'all' and scored_at = timestamp '{T1}'"
+    ).iloc[0]
+    assert last.calibration_gap == pytest.approx(
+        abs(cohort.mean_probability - cohort.conversion_rate)
+    )
+    assert last.score_psi == pytest.approx(drift[drift.drift_scope == "score"].psi.iloc[0])

@@ -1,12 +1,17 @@
 -- Every scoring run's scores, one row per lead and run (scored_at), appended and
 -- never rewritten: a rebuild with the same scoring date adds nothing. The
 -- source of the score trend in scored_leads, of the backtest and of model health.
+-- Contract enforced (types fixed here). on_schema_change 'append_new_columns':
+-- a column added later is appended (null in older runs) instead of failing the
+-- build, because the only cure for 'fail' would be a full refresh, which erases
+-- the history.
 
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        full_refresh=false
     )
 }}
 
@@ -21,16 +26,16 @@ scores as (
 new_rows as (
 
     select
-        scores.lead_id,
-        scores.scored_at,
-        scores.conversion_probability,
-        scores.lead_score,
-        scores.score_band,
-        scores.top_factors,
-        scores.fit_score,
-        scores.engagement_score,
-        scores.score_confidence,
-        scores.model_version,
+        cast(scores.lead_id as varchar) as lead_id,
+        cast(scores.scored_at as timestamp) as scored_at,
+        cast(scores.conversion_probability as double) as conversion_probability,
+        cast(scores.lead_score as integer) as lead_score,
+        cast(scores.score_band as varchar) as score_band,
+        cast(scores.top_factors as varchar) as top_factors,
+        cast(scores.fit_score as integer) as fit_score,
+        cast(scores.engagement_score as integer) as engagement_score,
+        cast(scores.score_confidence as double) as score_confidence,
+        cast(scores.model_version as varchar) as model_version,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as recorded_at
 
     from scores
