@@ -142,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-retry-seconds",
         type=float,
         default=300.0,
-        help="give up retrying a batch after this many seconds (then exit 3)",
+        help="seconds a run may spend retrying (waits and failed attempts); then it stops, "
+        "leaves the rest pending and exits 3",
     )
     crm.add_argument("--backoff-base", type=float, default=1.0, help="first backoff (seconds)")
     crm.add_argument("--backoff-cap", type=float, default=60.0, help="largest backoff (seconds)")

@@ -4,10 +4,11 @@
 
 1. **Change detection** (one set-based DuckDB statement): a lead of ``main.scored_leads`` is
    queued when the hash of what a sales rep sees -- ``lead_score``, ``score_band``,
-   ``top_factors`` -- differs from the last hash delivered for it (``crm_sync.delivered_state``).
+   ``top_factors`` -- differs from the state the CRM will hold once the queue drains: its newest
+   pending payload, else the last one delivered (``crm_sync.delivered_state``).
    The payload also carries ``conversion_probability``, ``model_version`` and ``scored_at``, but
    a change in those alone does not resend (the rep would see nothing new). Converted leads
-   leave ``scored_leads`` and are not sent.
+   leave ``scored_leads`` and are not queued again (a payload already queued is still sent).
 2. **Outbox** (``crm_sync.outbox`` in the warehouse): queued rows are grouped into batches whose
    id is the sha256 of their (lead_id, payload_hash, enqueued_at) list, *persisted before
    sending* (``enqueued_at`` makes the key unique per enqueue, so a score that returns to an
@@ -18,10 +19,14 @@
    Stripe- or HubSpot-style APIs do) applies every changed score exactly once, and nothing queued
    is lost.
 3. **Retries**: 429, 408, 5xx, timeouts and connection errors are retried with exponential
-   backoff and full jitter (``Retry-After`` honoured, in seconds or as an HTTP date) until a
-   batch's ``max_retry_seconds`` (counted from its first attempt) would be exceeded; then the
-   sync stops and reports what is pending (exit code 3). Other 4xx responses mark the batch
-   failed with the response text and the sync goes on with the next batch.
+   backoff and full jitter (``Retry-After`` honoured, in seconds or as an HTTP date) until the
+   run's ``max_retry_seconds`` would be exceeded (it counts only retrying: waits and failed
+   attempts, summed over the run); then the sync stops and reports what is pending (exit code
+   3). Redirects are never followed. 3xx, 401, 403, 404, 405 and 407 stop the run (a wrong
+   endpoint or token; the batch stays pending). 400, 413 and 422 halve the batch until the
+   rejected lead is alone, which is marked failed with the response text (a rejected request
+   must have applied nothing: that is part of the receiving side's contract); other 4xx mark the
+   batch failed. More than 20 rejections in a row stop the run.
 
 The token comes from the environment (``LEAD_SCORING_CRM_TOKEN``) and goes only into the
 ``Authorization`` header: it is never printed, logged or stored. The warehouse is opened for
@@ -30,12 +35,16 @@ writing only while syncing: run the sync after ``dbt build``, not during it.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import email.utils
+import hashlib
 import http.client
 import json
 import random
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +57,20 @@ __all__ = ["SyncConfig", "SyncError", "SyncReport", "sync"]
 TOKEN_ENV = "LEAD_SCORING_CRM_TOKEN"
 ENDPOINT_ENV = "LEAD_SCORING_CRM_ENDPOINT"
 RETRYABLE = {408, 429}
+# a bad record or too big a batch: halve the batch until the rejected lead is alone
+SPLITTABLE = {400, 413, 422}
+# (and every 3xx) a wrong endpoint or token: every batch would fail, so the run stops
+STOPPING = {401, 403, 404, 405, 407}
+MAX_REJECTIONS_IN_A_ROW = 20  # then the endpoint rejects everything: stop instead of splitting on
+PAYLOAD_COLUMNS = (
+    "lead_id",
+    "lead_score",
+    "conversion_probability",
+    "score_band",
+    "top_factors",
+    "model_version",
+    "scored_at",
+)
 
 OUTBOX_DDL = """
 create schema if not exists crm_sync;
@@ -71,11 +94,18 @@ create table if not exists crm_sync.delivered_state (
 
 # what the sales rep sees; a change here (and only here) resends the lead
 CHANGES_SQL = """
-with current_scores as (
+with hashed as (
+    select
+        *,
+        md5(concat_ws('|', cast(lead_score as varchar), score_band, coalesce(top_factors, '')))
+            as payload_hash
+    from main.scored_leads
+),
+
+current_scores as (
     select
         lead_id,
-        md5(concat_ws('|', cast(lead_score as varchar), score_band, coalesce(top_factors, '')))
-            as payload_hash,
+        payload_hash,
         to_json({{
             'lead_id': lead_id,
             'lead_score': lead_score,
@@ -83,10 +113,12 @@ with current_scores as (
             'score_band': score_band,
             'top_factors': top_factors,
             'model_version': model_version,
-            'scored_at': strftime(scored_at, '%Y-%m-%dT%H:%M:%S')
+            'scored_at': strftime(scored_at, '%Y-%m-%dT%H:%M:%SZ'),
+            'payload_hash': payload_hash
         }})::varchar as payload_json
-    from main.scored_leads
+    from hashed
 )
+
 select current_scores.*
 from current_scores
 {delivered_join}
@@ -116,6 +148,7 @@ class SyncReport:
     failed: int = 0
     pending: int = 0
     requests: int = 0
+    retry_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     sample: list[dict] = field(default_factory=list)
     dry_run: bool = False
@@ -148,11 +181,22 @@ class SyncReport:
 Transport = Callable[[str, bytes, dict, float], tuple[int, dict, str]]
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: urllib would turn the POST into a GET (a login page's 200 would
+    count as delivered) and forward the Authorization header to the new location."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 3xx comes back as an HTTPError
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def http_post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, dict, str]:
-    """POST with urllib; returns (status, headers, text) for any HTTP status."""
+    """POST with urllib; returns (status, headers, text) for any HTTP status (3xx included)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read().decode(errors="replace")
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers or {}), exc.read().decode(errors="replace")
@@ -181,13 +225,23 @@ def _connect(duckdb_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise SyncError(
             f"cannot open {duckdb_path} ({str(exc).splitlines()[0]}); is dbt build running?"
         ) from None
-    found = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'main' and table_name = 'scored_leads'"
-    ).fetchall()[0][0]
-    if not found:
+    columns = {
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'main' and table_name = 'scored_leads'"
+        ).fetchall()
+    }
+    if not columns:
         con.close()
         raise SyncError(f"{duckdb_path} has no table main.scored_leads: run dbt build first")
+    missing = [name for name in PAYLOAD_COLUMNS if name not in columns]
+    if missing:
+        con.close()
+        raise SyncError(
+            f"main.scored_leads in {duckdb_path} has no column {', '.join(missing)} (an older "
+            "build?): run dbt build first"
+        )
     return con
 
 
@@ -204,13 +258,24 @@ def _count_pending(con) -> int:
     return int(con.execute(query).fetchall()[0][0])
 
 
+# the state the CRM ends in once the queue drains: the newest pending payload of a lead, else the
+# last delivered one (comparing with delivered_state alone would let a stale pending batch win
+# when a score goes back to its delivered value while that batch waits)
+EXPECTED_STATE_JOIN = """
+left join (
+    select lead_id, max_by(payload_hash, enqueued_at) as payload_hash
+    from crm_sync.outbox
+    where status = 'pending'
+    group by lead_id
+) as queued using (lead_id)
+left join crm_sync.delivered_state as delivered using (lead_id)
+where coalesce(queued.payload_hash, delivered.payload_hash)
+    is distinct from current_scores.payload_hash
+"""
+
+
 def _changes_sql(with_state: bool) -> str:
-    join = (
-        "left join crm_sync.delivered_state as delivered using (lead_id)\n"
-        "where delivered.payload_hash is distinct from current_scores.payload_hash"
-        if with_state
-        else ""
-    )
+    join = EXPECTED_STATE_JOIN if with_state else ""
     return CHANGES_SQL.replace("{{", "{").replace("}}", "}").replace("{delivered_join}", join)
 
 
@@ -223,12 +288,12 @@ def _enqueue(con) -> int:
         "delete from crm_sync.outbox as o using changes as c where o.lead_id = c.lead_id "
         "and o.status = 'pending' and o.batch_id is null and o.payload_hash <> c.payload_hash"
     )
+    # no "already pending" guard: `changes` compares with the newest pending payload, so an
+    # older pending row with the same hash (5 -> 99 pending -> 5) must not stop the new one
     queued = con.execute(
         "insert into crm_sync.outbox (lead_id, payload_hash, payload_json, status, enqueued_at) "
-        "select c.lead_id, c.payload_hash, c.payload_json, 'pending', now()::timestamp "
-        "from changes as c where not exists (select 1 from crm_sync.outbox as o "
-        "where o.lead_id = c.lead_id and o.payload_hash = c.payload_hash "
-        "and o.status = 'pending')"
+        "select c.lead_id, c.payload_hash, c.payload_json, 'pending', (now() at time zone 'UTC') "
+        "from changes as c"
     ).fetchall()[0][0]
     con.execute("commit")
     return int(queued)
@@ -267,12 +332,12 @@ def _assign_batches(con, batch_size: int) -> None:
 
 
 def _send(batch_id, payloads, config, transport, sleep, clock, rng, report):
-    """Send one batch with retries: 'delivered', 'failed' or 'pending' (gave up).
+    """Send one batch with retries: 'delivered', 'rejected', 'stopped' or 'pending' (gave up).
 
-    The retry budget (``max_retry_seconds``) is per batch, from its first attempt: a long but
-    healthy sync still has the whole budget for a late outage.
+    The retry budget (``max_retry_seconds``) is for the whole run and counts only retrying:
+    the waits and the failed attempts. A long but healthy sync keeps all of it for a late
+    outage, and no run retries for longer than the budget (plus one request timeout).
     """
-    deadline = clock() + config.max_retry_seconds
     body = json.dumps({"leads": payloads}).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": batch_id}
     if config.token:
@@ -281,6 +346,7 @@ def _send(batch_id, payloads, config, transport, sleep, clock, rng, report):
     while True:
         attempt += 1
         report.requests += 1
+        started = clock()
         try:
             status, response_headers, text = transport(
                 config.endpoint, body, headers, config.timeout
@@ -288,18 +354,39 @@ def _send(batch_id, payloads, config, transport, sleep, clock, rng, report):
         except (OSError, http.client.HTTPException) as exc:  # timeouts, refused, reset
             status, response_headers, text = None, {}, f"{type(exc).__name__}: {exc}"
         if status is not None and 200 <= status < 300:
-            return "delivered", attempt, None
+            return "delivered", attempt, None, status
         error = f"HTTP {status}: {text[:200]}" if status is not None else text[:200]
-        if status is not None and 400 <= status < 500 and status not in RETRYABLE:
-            report.errors.append(f"batch {batch_id[:12]}: {error} (not retried)")
-            return "failed", attempt, error
+        if status is not None and 300 <= status < 400:
+            error += " (redirects are not followed: pass the final URL as --endpoint)"
+        if status is not None and status < 500 and status not in RETRYABLE:
+            if status < 400 or status in STOPPING:
+                report.errors.append(
+                    f"batch {batch_id[:12]}: {error}; stopped (check --endpoint and {TOKEN_ENV})"
+                )
+                return "stopped", attempt, error, status
+            return "rejected", attempt, error, status
+        report.retry_seconds += clock() - started
         wait = _retry_after(response_headers, time.time())
         if wait is None:
             wait = rng() * min(config.backoff_cap, config.backoff_base * 2 ** (attempt - 1))
-        if clock() + wait > deadline:
+        if report.retry_seconds + wait > config.max_retry_seconds:
             report.errors.append(f"batch {batch_id[:12]}: {error}; gave up (retry budget spent)")
-            return "pending", attempt, error
+            return "pending", attempt, error, status
         sleep(wait)
+        report.retry_seconds += wait
+
+
+def _split(batch_id: str, lead_ids: list, payload_rows: list) -> list[tuple]:
+    """Halve a rejected batch; the halves' ids derive from the parent's (deterministic)."""
+    middle = len(lead_ids) // 2
+    halves = [
+        (lead_ids[:middle], payload_rows[:middle]),
+        (lead_ids[middle:], payload_rows[middle:]),
+    ]
+    return [
+        (hashlib.sha256(f"{batch_id}:{i}".encode()).hexdigest(), leads, rows)
+        for i, (leads, rows) in enumerate(halves)
+    ]
 
 
 def sync(
@@ -313,8 +400,20 @@ def sync(
     """Queue the changed scores and deliver every pending batch (see the module docstring)."""
     if not config.endpoint:
         raise SyncError(f"no endpoint: pass --endpoint URL or set {ENDPOINT_ENV}")
+    url = urllib.parse.urlsplit(config.endpoint)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise SyncError(f"--endpoint must be an http(s) URL with a host, not {config.endpoint!r}")
     if config.batch_size < 1:
         raise SyncError("--batch-size must be at least 1")
+    if config.token is not None:
+        # a trailing newline (a token read from a file or a secret store) would make http.client
+        # raise "Invalid header value b'Bearer <token>\n'", printing the token
+        token = config.token.strip()
+        if not (token.isascii() and token.isprintable()):
+            raise SyncError(
+                f"{TOKEN_ENV} holds a control or non-ASCII character (the value is not shown)"
+            )
+        config = dataclasses.replace(config, token=token or None)
     path = Path(duckdb_path).resolve()
     report = SyncReport(dry_run=config.dry_run)
     if config.dry_run:
@@ -334,23 +433,50 @@ def sync(
         con.execute(OUTBOX_DDL)
         report.queued = _enqueue(con)
         _assign_batches(con, config.batch_size)
-        batches = con.execute(
-            "select batch_id, list(payload_json order by lead_id) from crm_sync.outbox "
-            "where status = 'pending' group by batch_id "
-            # older batches first: a lead resent with a newer score must not be overtaken by
-            # the stale payload of a batch left pending by an earlier run
-            "order by min(enqueued_at), min(lead_id)"
-        ).fetchall()
-        for batch_id, payload_rows in batches:
+        batches = collections.deque(
+            con.execute(
+                "select batch_id, list(lead_id order by lead_id), "
+                "list(payload_json order by lead_id) from crm_sync.outbox "
+                "where status = 'pending' group by batch_id "
+                # older batches first: a lead resent with a newer score must not be overtaken
+                # by the stale payload of a batch left pending by an earlier run
+                "order by min(enqueued_at), min(lead_id)"
+            ).fetchall()
+        )
+        rejections = 0
+        while batches:
+            batch_id, lead_ids, payload_rows = batches.popleft()
             payloads = [json.loads(p) for p in payload_rows]
-            outcome, attempts, error = _send(
+            outcome, attempts, error, status = _send(
                 batch_id, payloads, config, transport, sleep, clock, rng, report
             )
+            rejections = rejections + 1 if outcome == "rejected" else 0
+            if rejections > MAX_REJECTIONS_IN_A_ROW:
+                report.errors.append(f"{rejections} rejections in a row; stopped")
+                outcome = "stopped"
+            elif outcome == "rejected":
+                outcome = "split" if len(lead_ids) > 1 and status in SPLITTABLE else "failed"
+            if outcome == "split":
+                # a rejected batch applied nothing (the contract): halve it until the rejected
+                # leads are alone, so one bad record does not hold back the others
+                halves = _split(batch_id, lead_ids, payload_rows)
+                con.execute("begin transaction")
+                for half_id, half_leads, _ in halves:
+                    con.execute(
+                        "update crm_sync.outbox set batch_id = ?, attempts = attempts + ?, "
+                        "last_error = ? where batch_id = ? and status = 'pending' "
+                        "and list_contains(?, lead_id)",
+                        [half_id, attempts, error, batch_id, half_leads],
+                    )
+                con.execute("commit")
+                batches.extendleft(reversed(halves))
+                continue
             con.execute("begin transaction")
             if outcome == "delivered":
                 con.execute(
                     "update crm_sync.outbox set status = 'delivered', "
-                    "delivered_at = now()::timestamp, attempts = attempts + ?, last_error = null "
+                    "delivered_at = (now() at time zone 'UTC'), attempts = attempts + ?, "
+                    "last_error = null "
                     "where batch_id = ? and status = 'pending'",
                     [attempts, batch_id],
                 )
@@ -362,17 +488,18 @@ def sync(
                 )
                 report.delivered += len(payloads)
             else:
-                status = "failed" if outcome == "failed" else "pending"
                 con.execute(
                     "update crm_sync.outbox set status = ?, attempts = attempts + ?, "
                     "last_error = ? where batch_id = ? and status = 'pending'",
-                    [status, attempts, error, batch_id],
+                    ["failed" if outcome == "failed" else "pending", attempts, error, batch_id],
                 )
             con.execute("commit")
             if outcome == "failed":
                 report.failed += len(payloads)
-            if outcome == "pending":
-                break  # the retry budget is spent: the rest waits for the next run
+                leads = lead_ids[0] if len(lead_ids) == 1 else f"{len(lead_ids)} leads"
+                report.errors.append(f"batch {batch_id[:12]} ({leads}): {error} (not retried)")
+            if outcome in ("pending", "stopped"):
+                break  # the rest waits for the next run (same batches, same keys)
         report.pending = _count_pending(con)
     finally:
         con.close()

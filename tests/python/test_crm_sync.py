@@ -37,6 +37,9 @@ class FakeCrm:
         self.applied: list[tuple[str, int, str]] = []  # (lead_id, lead_score, band)
         self.keys: set[str] = set()
         self.auth: list[str | None] = []
+        self.records: list[dict] = []  # every record applied, as received
+        self.rejected_leads: set[str] = set()  # a batch holding one of these gets a 422
+        self.gets = 0  # requests that followed a redirect
         self.applied_event = threading.Event()
         self.lock = threading.Lock()
         crm = self
@@ -45,12 +48,23 @@ class FakeCrm:
             def log_message(self, *args) -> None:  # quiet
                 pass
 
+            def do_GET(self) -> None:  # noqa: N802
+                with crm.lock:
+                    crm.gets += 1
+                    crm.auth.append(self.headers.get("Authorization"))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"<html>login</html>")
+
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with crm.lock:
                     crm.requests += 1
                     action = crm.script.pop(0) if crm.script else None
                     crm.auth.append(self.headers.get("Authorization"))
+                    bad = sorted(crm.rejected_leads & {lead["lead_id"] for lead in body["leads"]})
+                if action is None and bad:
+                    action = 422
                 if action == "slow":
                     time.sleep(1.0)
                 if action == "drop":  # close the connection without answering
@@ -64,13 +78,16 @@ class FakeCrm:
                     self.send_response(action)
                     if action == 429:
                         self.send_header("Retry-After", retry_after)
+                    if action == 302:
+                        self.send_header("Location", "/login")
                     self.end_headers()
-                    self.wfile.write(b'{"error": "injected"}')
+                    self.wfile.write(json.dumps({"error": "injected", "leads": bad}).encode())
                     return
                 key = self.headers["Idempotency-Key"]
                 with crm.lock:
                     if key not in crm.keys:  # a replay of a known key is acknowledged, not applied
                         crm.keys.add(key)
+                        crm.records += body["leads"]
                         for lead in body["leads"]:
                             crm.applied.append(
                                 (lead["lead_id"], lead["lead_score"], lead["score_band"])
@@ -85,7 +102,9 @@ class FakeCrm:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/scores"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
 
 @pytest.fixture
@@ -143,6 +162,12 @@ def test_delivers_in_batches_then_sends_nothing_when_nothing_changed(tmp_path, c
     assert crm.requests == 3  # 100 + 100 + 50
     assert Counter(lead for lead, _, _ in crm.applied) == {f"L{i:05d}": 1 for i in range(250)}
     assert set(crm.auth) == {f"Bearer {TOKEN}"}
+    record = crm.records[7]
+    assert set(record) == {
+        "lead_id", "lead_score", "conversion_probability", "score_band", "top_factors",
+        "model_version", "scored_at", "payload_hash",
+    }
+    assert record["scored_at"] == "2025-06-30T00:00:00Z" and len(record["payload_hash"]) == 32
     again = sync(wh, fast(crm.url), sleep=no_sleep)
     assert (again.queued, again.requests, crm.requests) == (0, 0, 3)
 
@@ -157,6 +182,7 @@ def test_only_changed_scores_are_resent(tmp_path, crm) -> None:
         "update main.scored_leads set conversion_probability = 0.5 where lead_id = 'L00008'"
     )
     con.close()
+    assert sync(wh, fast(crm.url, dry_run=True)).queued == 1
     report = sync(wh, fast(crm.url), sleep=no_sleep)
     assert report.queued == 1 and report.delivered == 1
     assert crm.applied[-1] == ("L00007", 99, "D")
@@ -197,13 +223,13 @@ def test_gives_up_after_the_retry_budget_and_reports_pending(tmp_path, crm) -> N
 
 def test_a_rejected_batch_is_marked_failed_and_the_rest_goes_on(tmp_path, crm) -> None:
     wh = make_warehouse(tmp_path / "w.duckdb")
-    crm.script = [400]
+    crm.script = [409]  # a rejection that no smaller batch would fix
     report = sync(wh, fast(crm.url), sleep=no_sleep)
     assert (report.failed, report.delivered, report.exit_code) == (100, 150, 3)
-    assert "HTTP 400" in report.summary() and "not retried" in report.summary()
+    assert "HTTP 409" in report.summary() and "not retried" in report.summary()
     failed = outbox(wh)
     assert (failed.status == "failed").sum() == 100
-    assert failed.last_error.dropna().str.contains("HTTP 400").all()
+    assert failed.last_error.dropna().str.contains("HTTP 409").all()
 
 
 def test_dry_run_sends_and_writes_nothing(tmp_path, crm) -> None:
@@ -222,6 +248,8 @@ def test_clear_errors_without_traceback(tmp_path) -> None:
         sync(tmp_path / "x.duckdb", SyncConfig(endpoint=""))
     with pytest.raises(SyncError, match="no warehouse"):
         sync(tmp_path / "x.duckdb", SyncConfig(endpoint="http://x"))
+    with pytest.raises(SyncError, match="http\\(s\\) URL"):
+        sync(tmp_path / "x.duckdb", SyncConfig(endpoint="crm.example.com/scores"))
     duckdb.connect(str(tmp_path / "empty.duckdb")).close()
     with pytest.raises(SyncError, match="run dbt build first"):
         sync(tmp_path / "empty.duckdb", SyncConfig(endpoint="http://x"))
@@ -331,3 +359,124 @@ def test_a_batch_left_pending_never_overtakes_a_newer_score(tmp_path, crm) -> No
     requests = crm.requests
     assert sync(wh, fast(crm.url), sleep=no_sleep).queued == 0  # delivered state is current
     assert crm.requests == requests
+
+
+def test_a_score_back_to_its_delivered_value_while_a_change_waits_is_sent(tmp_path, crm) -> None:
+    """0 delivered, 60 left pending, back to 0: the CRM must end on 0, not on the stale 60."""
+    wh = make_warehouse(tmp_path / "w.duckdb", n=1)
+    sync(wh, fast(crm.url), sleep=no_sleep)
+    update_scores(wh, "update main.scored_leads set lead_score = 60")
+    crm.script = [503]
+    assert sync(wh, fast(crm.url, max_retry_seconds=0), sleep=no_sleep).pending == 1
+    update_scores(wh, "update main.scored_leads set lead_score = 0")
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (report.queued, report.delivered, report.pending) == (1, 2, 0)
+    assert crm.applied == [("L00000", 0, "D"), ("L00000", 60, "D"), ("L00000", 0, "D")]
+    assert sync(wh, fast(crm.url), sleep=no_sleep).queued == 0
+
+
+def test_one_bad_lead_is_isolated_and_its_batch_mates_are_delivered(tmp_path, crm) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb")
+    crm.rejected_leads = {"L00005"}
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (report.delivered, report.failed, report.pending, report.exit_code) == (249, 1, 0, 3)
+    assert Counter(lead for lead, _, _ in crm.applied) == {
+        f"L{i:05d}": 1 for i in range(250) if i != 5
+    }
+    assert crm.requests <= 3 + 2 * 7  # halving 100 leads down to one: 7 levels, 2 requests each
+    assert "(L00005): HTTP 422" in report.summary()
+    rows = outbox(wh)
+    assert rows.loc[rows.status == "failed", "lead_id"].tolist() == ["L00005"]
+    # the next run queues the failed lead again, alone: nothing else is resent
+    requests = crm.requests
+    again = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (again.queued, again.failed, crm.requests - requests) == (1, 1, 1)
+
+
+def test_a_wrong_token_or_endpoint_stops_the_run_with_everything_pending(tmp_path, crm) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb")
+    crm.script = [401]
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (crm.requests, report.pending, report.failed, report.exit_code) == (1, 250, 0, 3)
+    assert "stopped (check --endpoint and LEAD_SCORING_CRM_TOKEN)" in report.summary()
+    assert sync(wh, fast(crm.url), sleep=no_sleep).delivered == 250
+
+
+def test_a_redirect_is_not_followed(tmp_path, crm) -> None:
+    """urllib would re-send a 302'd POST as a GET with the token: a login page's 200 is not a
+    delivery, and the token must not follow the redirect."""
+    wh = make_warehouse(tmp_path / "w.duckdb", n=5)
+    crm.script = [302]
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (report.delivered, report.pending, crm.gets) == (0, 5, 0)
+    assert "HTTP 302" in report.summary() and "redirects are not followed" in report.summary()
+
+
+def test_a_receiver_that_rejects_everything_trips_the_breaker(tmp_path, crm) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb")
+    crm.script = [400] * 1000
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert crm.requests == 21 and report.exit_code == 3
+    assert report.pending + report.failed == 250 and report.delivered == 0
+    assert "21 rejections in a row; stopped" in report.summary()
+
+
+def test_the_retry_budget_bounds_the_whole_run(tmp_path, crm) -> None:
+    """Each batch needs 15 s of retrying; a 20 s budget covers the first batch, not the second."""
+    wh = make_warehouse(tmp_path / "w.duckdb", n=300)
+    crm.script = ([503] * 5 + [None]) * 3
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    report = sync(
+        wh,
+        fast(crm.url, max_retry_seconds=20, backoff_base=1, backoff_cap=4),
+        sleep=sleep,
+        clock=lambda: now[0],
+        rng=lambda: 1.0,
+    )
+    assert (report.delivered, report.pending, report.exit_code) == (100, 200, 3)
+    assert now[0] <= 20
+
+
+def test_token_hygiene(tmp_path, crm) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb", n=5)
+    # a token read from a file keeps its newline: stripped, never echoed by http.client
+    assert sync(wh, fast(crm.url, token=TOKEN + "\n"), sleep=no_sleep).delivered == 5
+    assert set(crm.auth) == {f"Bearer {TOKEN}"}
+    with pytest.raises(SyncError, match="control or non-ASCII") as raised:
+        sync(wh, fast(crm.url, token=TOKEN + "\x00x"), sleep=no_sleep)
+    assert TOKEN not in str(raised.value)
+    cli = subprocess.run(
+        [sys.executable, "-m", "lead_scoring.cli", "sync-crm", "--endpoint", crm.url,
+         "--duckdb", str(wh)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LEAD_SCORING_CRM_TOKEN": TOKEN + "\r\nX-Injected: 1"},
+    )
+    assert cli.returncode == 2 and TOKEN not in cli.stdout + cli.stderr
+    assert "Traceback" not in cli.stderr
+
+
+def test_a_scored_leads_table_from_an_older_build_is_named(tmp_path) -> None:
+    wh = tmp_path / "w.duckdb"
+    update_scores(wh, "create table main.scored_leads as select 'L1' as lead_id, 5 as lead_score")
+    with pytest.raises(SyncError, match="no column conversion_probability, score_band.*dbt build"):
+        sync(wh, SyncConfig(endpoint="http://x"))
+
+
+def test_outbox_times_are_utc_whatever_the_local_time_zone(tmp_path, crm) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb", n=1)
+    command = [sys.executable, "-m", "lead_scoring.cli", "sync-crm", "--endpoint", crm.url,
+               "--duckdb", str(wh)]
+    env = {**os.environ, "TZ": "America/New_York"}
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    con = duckdb.connect(str(wh), read_only=True)
+    lag = con.sql(
+        "select max(abs(epoch(now() at time zone 'UTC') - epoch(enqueued_at))), "
+        "max(abs(epoch(now() at time zone 'UTC') - epoch(delivered_at))) from crm_sync.outbox"
+    ).fetchall()[0]
+    con.close()
+    assert max(lag) < 600

@@ -135,9 +135,7 @@ def drift_table(
     rows = []
     if reference_scores is not None and current_scores is not None:
         ref, cur = _numeric(reference_scores), _numeric(current_scores)
-        rows.append(
-            _row("score", "conversion_probability", ref, cur, False, moderate, major)
-        )
+        rows.append(_row("score", "conversion_probability", ref, cur, False, moderate, major))
     cats = set(categorical)
     for feature in features:
         rows.append(
