@@ -16,6 +16,7 @@ final as (
         ---------- strings
         job_title,
         seniority_level,
+        job_function,
         company_size,
         industry,
         country_code,
@@ -30,6 +31,11 @@ final as (
 
         ---------- booleans
         is_personal_email,
+        is_student,
+        is_job_seeker,
+        is_retired,
+        is_self_employed,
+        has_non_buyer_title,
 
         ---------- timestamps
         created_at

@@ -67,8 +67,9 @@ counted as (
 
     select
         source_file,
-        sum(row_count) filter (where action in ('kept', 'dropped')) as accounted_rows,
-        sum(row_count) filter (where action = 'kept') as kept_rows
+        -- an empty file has no kept or dropped row: it accounts for 0 rows
+        coalesce(sum(row_count) filter (where action in ('kept', 'dropped')), 0) as accounted_rows,
+        coalesce(sum(row_count) filter (where action = 'kept'), 0) as kept_rows
     from {{ ref('fct_data_quality_issues') }}
     group by source_file
 

@@ -16,6 +16,7 @@ appended data must have changed something after T, so that the comparison cannot
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
@@ -45,6 +46,12 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
     con.execute(f"copy ({query}) to '{target}' (format parquet)")
 
 
+def _grid_offset_days(lead_id: str) -> int:
+    """The lead's grid offset (doc snapshot_grid): the first 8 hex digits of md5(lead_id) mod the
+    interval, computed here apart from the SQL macro stable_hash_bucket."""
+    return int(hashlib.md5(lead_id.encode()).hexdigest()[:8], 16) % INTERVAL_DAYS
+
+
 def _boundary_leads(con: duckdb.DuckDBPyConnection, full: Path) -> list[str]:
     """Leads created well before T, not converted by T, with a grid snapshot exactly at T."""
     rows = con.execute(
@@ -59,19 +66,24 @@ def _boundary_leads(con: duckdb.DuckDBPyConnection, full: Path) -> list[str]:
             from read_parquet('{full}/conversions.parquet')
             group by lead_id
         )
-        select leads.lead_id
+        select
+            leads.lead_id,
+            date_diff('day', date_trunc('day', leads.created_at), timestamp '{CUT}') as days
         from leads
         left join conversions on leads.lead_id = conversions.lead_id
         where
-            leads.created_at < timestamp '{CUT}' - interval 3 day
+            leads.lead_id is not null
+            and leads.created_at < timestamp '{CUT}' - interval 3 day
             and coalesce(conversions.converted_at > timestamp '{CUT}' + interval 8 day, true)
-            and (date_diff('day', date_trunc('day', leads.created_at), timestamp '{CUT}') - 1)
-                % {INTERVAL_DAYS} = 0
         order by leads.lead_id
-        limit 4
         """
     ).fetchall()
-    return [row[0] for row in rows]
+    # grid snapshots at date_trunc('day', created_at) + (1 + offset + k x interval) days
+    steps = {lead_id: days - 1 - _grid_offset_days(lead_id.strip()) for lead_id, days in rows}
+    on_grid = [
+        lead_id for lead_id, step in steps.items() if step >= 0 and step % INTERVAL_DAYS == 0
+    ]
+    return on_grid[:4]
 
 
 def _boundary_touchpoints(leads: list[str], offsets: dict[str, str]) -> str:

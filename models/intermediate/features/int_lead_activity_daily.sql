@@ -1,27 +1,31 @@
 -- One row per lead and UTC activity day with any activity: what the lead did
--- that day (additive counts per signal, list in macro lead_activity_signals)
--- and running totals since the lead was created (<signal>_to_date). The base
--- of every windowed feature: fct_lead_features takes a window as the
+-- that day (additive counts per signal: list in macro lead_activity_signals,
+-- definitions in macro lead_activity_signal_definitions) and running totals
+-- since the lead was created (<signal>_to_date); the last event of each kind
+-- up to the day (last_<kind>_to_date_at, macro lead_activity_recencies); and
+-- the strongest burst of engaged events in 3 consecutive UTC days up to the day.
+-- The base of every windowed feature: fct_lead_features takes a window as the
 -- difference of two running totals found with as-of joins, so events are
--- aggregated once, never per snapshot. A day is (midnight, next midnight]:
--- see macro activity_date. Also the day's last marketing touch.
+-- aggregated once, never per snapshot. A day is (midnight, next midnight]: see
+-- macro activity_date. Also the day's last marketing touch.
 
 {%- set signals = lead_activity_signals().keys() | list %}
-{#- where a signal's daily count comes from when not from daily_events -#}
-{%- set signal_sources = {
-    'distinct_assets_downloaded': 'coalesce(first_asset_downloads.distinct_assets_downloaded, 0)',
-    'distinct_case_studies_viewed': 'coalesce(first_case_study_views.distinct_case_studies_viewed, 0)',
-    'marketing_touches': 'coalesce(daily_touches.marketing_touches, 0)',
-    'distinct_channels': 'coalesce(first_channel_touches.distinct_channels, 0)',
+{%- set definitions = lead_activity_signal_definitions() %}
+{%- set recencies = lead_activity_recencies() %}
+{#- the CTE holding each source's daily counts (sources: macro lead_activity_signal_definitions) -#}
+{%- set source_ctes = {
+    'events': 'daily_events',
+    'touches': 'daily_touches',
+    'first_asset_downloads': 'first_asset_downloads',
+    'first_case_study_views': 'first_case_study_views',
+    'first_channel_touches': 'first_channel_touches',
 } %}
-{#- counts per lead are integers; seconds on site could pass 2^31 for a very busy lead -#}
-{%- set signal_types = {'time_on_site_seconds': 'bigint'} %}
 
 with
 
-touchpoints as (
+events as (
 
-    select * from {{ ref('int_touchpoints_sessionized') }}
+    select * from {{ ref('int_lead_activity_events') }}
 
 ),
 
@@ -47,97 +51,20 @@ touches as (
 
 ),
 
-leads as (
-
-    select * from {{ ref('stg_crm__leads') }}
-
-),
-
-lead_utc_offsets as (
-
-    -- weekend and business hours are read in the lead's approximate local time:
-    -- a typical UTC offset of its sales region (UTC when the region is unknown)
-    select
-        lead_id,
-        case region
-            when 'north_america' then -6
-            when 'latam' then -3
-            when 'emea' then 1
-            when 'apac' then 8
-            else 0
-        end as utc_offset_hours
-
-    from leads
-
-),
-
-events as (
-
-    select
-        touchpoints.lead_id,
-        touchpoints.event_type,
-        touchpoints.page_type,
-        touchpoints.is_high_intent_page,
-        touchpoints.is_session_start,
-        touchpoints.is_web_event,
-        touchpoints.duration_seconds,
-        touchpoints.occurred_at,
-        {{ activity_date('touchpoints.occurred_at') }} as activity_date,
-        {{ dbt.dateadd('hour', 'lead_utc_offsets.utc_offset_hours', 'touchpoints.occurred_at') }}
-            as local_occurred_at
-
-    from touchpoints
-    inner join lead_utc_offsets
-        on touchpoints.lead_id = lead_utc_offsets.lead_id
-
-),
-
-events_flagged as (
-
-    select
-        *,
-        -- 1970-01-05 was a Monday: days since then mod 7 is 0 (Monday) .. 6 (Sunday)
-        mod(
-            {{ dbt.datediff("cast('1970-01-05' as date)", "cast(local_occurred_at as date)", "day") }}, 7
-        ) >= 5 as is_local_weekend,
-        extract(hour from local_occurred_at) between 9 and 17 as is_local_working_hour
-
-    from events
-
-),
-
 daily_events as (
 
     select
         lead_id,
         activity_date,
-        count(*) as events,
-        -- everything but email opens, which privacy proxies trigger without the lead
-        count(*) filter (where event_type <> 'email_open') as engaged_events,
-        count(*) filter (where event_type = 'page_view') as page_views,
-        count(*) filter (where is_session_start) as sessions,
-        coalesce(sum(duration_seconds) filter (where is_web_event), 0) as time_on_site_seconds,
-        count(*) filter (where event_type = 'content_download') as content_downloads,
-        count(*) filter (where event_type = 'email_open') as email_opens,
-        count(*) filter (where event_type = 'email_click') as email_clicks,
-        count(*) filter (where event_type = 'webinar_attended') as webinars_attended,
-        count(*) filter (where event_type = 'demo_request') as demo_requests,
-        count(*) filter (where event_type = 'form_submit') as form_submits,
-        count(*) filter (where event_type = 'page_view' and page_type = 'pricing') as pricing_page_views,
-        count(*) filter (where event_type = 'page_view' and page_type = 'demo') as demo_page_views,
-        count(*) filter (where event_type = 'page_view' and page_type = 'contact') as contact_page_views,
-        count(*) filter (where event_type = 'page_view' and page_type = 'comparison') as comparison_page_views,
-        count(*) filter (where event_type = 'page_view' and is_high_intent_page) as high_intent_page_views,
-        count(*) filter (where event_type = 'page_view' and page_type = 'case_study') as case_study_page_views,
-        count(*) filter (where event_type = 'page_view' and page_type = 'careers') as careers_page_views,
-        count(*) filter (where event_type <> 'email_open' and is_local_weekend) as weekend_events,
-        count(*) filter (
-            where event_type <> 'email_open' and not is_local_weekend and is_local_working_hour
-        ) as business_hours_events,
-        1 as active_days,
+        {%- for signal in signals if definitions[signal][0] == 'events' %}
+            {{ definitions[signal][1] }} as {{ signal }},
+        {%- endfor %}
+        {%- for name, recency in recencies.items() %}
+            max(occurred_at) filter (where {{ recency.condition }}) as last_{{ name }}_at,
+        {%- endfor %}
         max(occurred_at) as last_occurred_at
 
-    from events_flagged
+    from events
     group by lead_id, activity_date
 
 ),
@@ -147,9 +74,11 @@ first_asset_downloads as (
     -- the day each distinct asset was first downloaded: their running total is
     -- the number of distinct assets downloaded to date
     select
+        {%- for signal in signals if definitions[signal][0] == 'first_asset_downloads' %}
+            {{ definitions[signal][1] }} as {{ signal }},
+        {%- endfor %}
         lead_id,
-        activity_date,
-        count(*) as distinct_assets_downloaded
+        activity_date
 
     from (
         select
@@ -166,9 +95,11 @@ first_asset_downloads as (
 first_case_study_views as (
 
     select
+        {%- for signal in signals if definitions[signal][0] == 'first_case_study_views' %}
+            {{ definitions[signal][1] }} as {{ signal }},
+        {%- endfor %}
         lead_id,
-        activity_date,
-        count(*) as distinct_case_studies_viewed
+        activity_date
 
     from (
         select
@@ -187,7 +118,9 @@ daily_touches as (
     select
         lead_id,
         {{ activity_date('occurred_at') }} as activity_date,
-        count(*) as marketing_touches,
+        {%- for signal in signals if definitions[signal][0] == 'touches' %}
+            {{ definitions[signal][1] }} as {{ signal }},
+        {%- endfor %}
         max(occurred_at) as last_touch_at,
         max_by(channel, touch_number) as last_touch_channel
 
@@ -199,9 +132,11 @@ daily_touches as (
 first_channel_touches as (
 
     select
+        {%- for signal in signals if definitions[signal][0] == 'first_channel_touches' %}
+            {{ definitions[signal][1] }} as {{ signal }},
+        {%- endfor %}
         lead_id,
-        activity_date,
-        count(*) as distinct_channels
+        activity_date
 
     from (
         select
@@ -222,9 +157,21 @@ daily as (
     select
         daily_events.lead_id,
         daily_events.activity_date,
+        -- whole days since 1970-01-01: the order of the bursts' 3-day spans below
+        {{ dbt.datediff("cast('1970-01-01' as date)", 'daily_events.activity_date', 'day') }}
+            as day_number,
         {%- for signal in signals %}
-            {%- set source = signal_sources.get(signal, 'daily_events.' ~ signal) %}
-            cast({{ source }} as {{ signal_types.get(signal, 'integer') }}) as {{ signal }},
+            {%- set source = definitions[signal][0] %}
+            {%- if source not in source_ctes %}
+                {{ exceptions.raise_compiler_error(
+                    "int_lead_activity_daily: signal " ~ signal ~ " has unknown source " ~ source
+                ) }}
+            {%- endif %}
+            cast(coalesce({{ source_ctes[source] }}.{{ signal }}, 0) as {{ lead_activity_signal_type(signal) }})
+                as {{ signal }},
+        {%- endfor %}
+        {%- for name in recencies %}
+            daily_events.last_{{ name }}_at,
         {%- endfor %}
         daily_events.last_occurred_at,
         daily_touches.last_touch_at,
@@ -255,20 +202,108 @@ running_totals as (
     select
         lead_id,
         activity_date,
+        day_number,
         {%- for signal in signals %}
             {{ signal }},
         {%- endfor %}
         {%- for signal in signals %}
-            cast(sum({{ signal }}) over lead_days as {{ signal_types.get(signal, 'integer') }})
+            cast(sum({{ signal }}) over lead_days as {{ lead_activity_signal_type(signal) }})
                 as {{ signal }}_to_date,
+        {%- endfor %}
+        {%- for name in recencies %}
+            -- the day's last times only grow, so the last one seen is the running max
+            {{ last_non_null_value('last_' ~ name ~ '_at', 'lead_id', 'day_number', frame=none) }}
+                as last_{{ name }}_to_date_at,
         {%- endfor %}
         last_occurred_at,
         last_touch_at,
         last_touch_channel
 
     from daily
-    window lead_days as (partition by lead_id order by activity_date rows between unbounded preceding and current row)
+    -- one row per lead and day: the default frame (up to the current day) is the
+    -- running total, computed faster than an explicit rows frame
+    window lead_days as (partition by lead_id order by day_number)
+
+),
+
+-- The bursts run on narrow rows (lead, day, engaged events) and are joined
+-- back: window operators carrying every running total are several times slower.
+
+burst_days as (
+
+    select
+        lead_id,
+        day_number,
+        last_engaged_event_at,
+        -- engaged events in the 3 UTC days ending with this one (this day and the
+        -- two rows before it when they are within 2 days), on days with an
+        -- engaged event: the strongest 3-day span always ends on such a day
+        case
+            when engaged_events > 0
+                then
+                    engaged_events
+                    + case
+                        when lag(day_number, 1) over lead_days >= day_number - 2
+                            then lag(engaged_events, 1) over lead_days
+                        else 0
+                    end
+                    + case
+                        when lag(day_number, 2) over lead_days >= day_number - 2
+                            then lag(engaged_events, 2) over lead_days
+                        else 0
+                    end
+        end as burst_engaged_events_3d
+
+    from daily
+    window lead_days as (partition by lead_id order by day_number)
+
+),
+
+burst_ends as (
+
+    select
+        lead_id,
+        day_number,
+        coalesce(max(burst_engaged_events_3d) over lead_days, 0) as max_burst_engaged_events_3d_to_date,
+        -- the last engaged event of the strongest burst so far, the latest day on
+        -- ties: the key orders by burst, then by day (days without an engaged
+        -- event rank below every burst)
+        max_by(
+            last_engaged_event_at,
+            coalesce(burst_engaged_events_3d, -1) * 1000000 + day_number
+        ) over lead_days as max_burst_ended_at
+
+    from burst_days
+    window lead_days as (partition by lead_id order by day_number)
+
+),
+
+final as (
+
+    select
+        running_totals.lead_id,
+        running_totals.activity_date,
+        {%- for signal in signals %}
+            running_totals.{{ signal }},
+        {%- endfor %}
+        {%- for signal in signals %}
+            running_totals.{{ signal }}_to_date,
+        {%- endfor %}
+        {%- for name in recencies %}
+            running_totals.last_{{ name }}_to_date_at,
+        {%- endfor %}
+        burst_ends.max_burst_engaged_events_3d_to_date,
+        burst_ends.max_burst_ended_at,
+        running_totals.last_occurred_at,
+        running_totals.last_touch_at,
+        running_totals.last_touch_channel
+
+    from running_totals
+    inner join burst_ends
+        on
+            running_totals.lead_id = burst_ends.lead_id
+            and running_totals.day_number = burst_ends.day_number
 
 )
 
-select * from running_totals
+select * from final

@@ -1,9 +1,12 @@
 -- One row per lead and snapshot time: the points in time at which features are
 -- taken and labels are judged. See doc `snapshot_grid`: a grid every
--- var snapshot_interval_days anchored to the lead's first midnight after
--- creation, while the lead is open and before the scoring time, plus one
--- scoring snapshot at the scoring time for every lead open then. The labels
--- are computed here, next to the conversion they read, and named label_*.
+-- var snapshot_interval_days of UTC midnights, starting on the lead's first
+-- midnight after creation plus a stable hash bucket of its lead_id (0 ..
+-- interval - 1 days, macro stable_hash_bucket, so that training snapshots see
+-- every lead age and weekday), while the lead is open and before the scoring
+-- time, plus one scoring snapshot at the scoring time for every lead open
+-- then. The labels are computed here, next to the conversion they read, and
+-- named label_*.
 
 {%- set interval_days = var('snapshot_interval_days') | int %}
 {%- set horizon_days = var('prediction_horizon_days') | int %}
@@ -26,19 +29,33 @@ conversions as (
 
 ),
 
+grid_offsets as (
+
+    select
+        lead_id,
+        created_at,
+        {{ stable_hash_bucket('lead_id', interval_days) }} as grid_offset_days
+
+    from leads
+
+),
+
 lead_spans as (
 
     select
-        leads.lead_id,
-        leads.created_at,
+        grid_offsets.lead_id,
+        grid_offsets.created_at,
+        grid_offsets.grid_offset_days,
         conversions.converted_at,
-        {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'leads.created_at')) }} as first_grid_snapshot_at,
+        {{ dbt.dateadd(
+            'day', '1 + grid_offsets.grid_offset_days', dbt.date_trunc('day', 'grid_offsets.created_at')
+        ) }} as first_grid_snapshot_at,
         -- grid snapshots are taken strictly before this: the conversion or the scoring time
         least(coalesce(conversions.converted_at, {{ scored_at }}), {{ scored_at }}) as grid_end_at
 
-    from leads
+    from grid_offsets
     left join conversions
-        on leads.lead_id = conversions.lead_id
+        on grid_offsets.lead_id = conversions.lead_id
 
 ),
 
@@ -76,6 +93,7 @@ grid_snapshots as (
         lead_spans.lead_id,
         lead_spans.created_at,
         lead_spans.converted_at,
+        lead_spans.grid_offset_days,
         {{ dbt.dateadd('day', 'grid_steps.step_number * ' ~ interval_days, 'lead_spans.first_grid_snapshot_at') }}
             as snapshot_at,
         grid_steps.step_number + 1 as grid_snapshot_number,
@@ -102,6 +120,7 @@ scoring_snapshots as (
         lead_id,
         created_at,
         converted_at,
+        grid_offset_days,
         {{ scored_at }} as snapshot_at,
         cast(null as integer) as grid_snapshot_number,
         true as is_scoring_snapshot
@@ -126,6 +145,7 @@ labeled as (
         snapshot_at,
         is_scoring_snapshot,
         grid_snapshot_number,
+        grid_offset_days,
         created_at,
 
         ---------- labels: known only once the whole horizon lies at or before the scoring time

@@ -3,17 +3,50 @@
 -- (label_*), judged after it. Training uses the snapshots whose label is known;
 -- scoring uses the snapshot with is_scoring_snapshot. See doc `fct_lead_features`.
 --
--- Windowed counts never join snapshots to events: a window of N days is the
--- difference of two running totals of int_lead_activity_daily, found with
--- as-of joins (macro asof_join): the total as of the snapshot's day minus the
--- total as of N days earlier. The snapshot's day is activity_date(snapshot_at):
+-- Windowed counts never join snapshots to events: a window of N days, exactly
+-- (snapshot_at - N days, snapshot_at], is the total as of its end minus the
+-- total as of its start, both running totals of int_lead_activity_daily. The
+-- end is the running total of the snapshot's day, activity_date(snapshot_at):
 -- for a grid snapshot at midnight the days up to it hold exactly the events at
--- or before it. Sequence and journey flags compare once-per-lead "first time
--- it became true" timestamps (int_lead_milestones) with snapshot_at.
+-- or before it, and the scoring snapshot's day holds nothing after it (nothing
+-- later is staged). The start T = snapshot_at - N days is the running total of
+-- the last full UTC day ending at or before T plus the events of T's own day
+-- up to T (int_lead_activity_partial_days: none when T is a midnight, so only
+-- the scoring snapshot rows get that correction). The active day holding each
+-- running total is matched with an as-of join in int_lead_snapshots_matched
+-- and joined here by equality. Recency, baseline and burst features come from
+-- the snapshot's own as-of row (see doc timing_features). Sequence and journey
+-- flags compare once-per-lead "first time it became true" timestamps
+-- (int_lead_milestones) with snapshot_at.
 
 {%- set signals = lead_activity_signals() %}
-{#- a window is the running total as of its end minus the one as of its start (none: since creation) -#}
-{%- set window_starts = {'7d': 'as_of_7d', 'prev_7d': 'as_of_14d', '30d': 'as_of_30d', '90d': 'as_of_90d'} %}
+{%- set recencies = lead_activity_recencies() %}
+{%- set start_days = window_start_days() %}
+{#- the signals whose running total is looked up N days before snapshot_at (0: at it) -#}
+{%- set looked_up = {0: []} %}
+{%- for days in start_days %}
+    {%- do looked_up.update({days: []}) %}
+{%- endfor %}
+{%- for signal, windows in signals.items() %}
+    {%- for window in windows %}
+        {%- for days in window_bounds(window) if days is not none and signal not in looked_up[days] %}
+            {%- do looked_up[days].append(signal) %}
+        {%- endfor %}
+    {%- endfor %}
+{%- endfor %}
+{#- the window-start joins, narrowest payload (fewest signals looked up there) first -#}
+{%- set payloads = [] %}
+{%- for days in start_days %}
+    {%- do payloads.append((looked_up[days] | length, days)) %}
+{%- endfor %}
+{%- set joins_by_payload = payloads | sort | map(attribute=1) | list %}
+{#- (signal, N) of every window start N a signal needs: the partial-day columns -#}
+{%- set partial_columns = [] %}
+{%- for signal, windows in signals.items() %}
+    {%- for days in window_start_days(windows) %}
+        {%- do partial_columns.append((signal, days)) %}
+    {%- endfor %}
+{%- endfor %}
 {%- set crm_tools = ['salesforce', 'hubspot', 'marketo'] %}
 {%- set data_stack_tools = ['snowflake', 'bigquery', 'redshift', 'databricks', 'dbt', 'segment'] %}
 
@@ -21,13 +54,13 @@ with
 
 snapshots as (
 
-    select * from {{ ref('int_lead_snapshots_gridded') }}
+    select * from {{ ref('int_lead_snapshots_matched') }}
 
 ),
 
-daily_activity as (
+partial_days as (
 
-    select * from {{ ref('int_lead_activity_daily') }}
+    select * from {{ ref('int_lead_activity_partial_days') }}
 
 ),
 
@@ -43,108 +76,46 @@ leads as (
 
 ),
 
-active_days as (
+-- int_lead_activity_daily is imported once per reader with the columns that
+-- reader needs: one import CTE read by every join would first be materialized
+-- whole.
+{%- for days in looked_up %}
 
+    -- the running totals looked up {{ days }} days before snapshot_at
+    daily_totals_{{ days }}d as (
+
+        select
+            {%- if days == 0 %}
+                {%- for name in recencies %}
+                    last_{{ name }}_to_date_at,
+                {%- endfor %}
+                max_burst_engaged_events_3d_to_date,
+                max_burst_ended_at,
+                last_occurred_at,
+            {%- endif %}
+            {%- for signal in looked_up[days] %}
+                {{ signal }}_to_date,
+            {%- endfor %}
+            lead_id,
+            activity_date
+
+        from {{ ref('int_lead_activity_daily') }}
+
+    ),
+{%- endfor %}
+
+partial_windows as (
+
+    -- the partial day before each window start of the scoring snapshot, one row per snapshot
     select
+        {%- for signal, days in partial_columns %}
+            max({{ signal }}) filter (where window_days = {{ days }}) as {{ signal }}_partial_{{ days }}d,
+        {%- endfor %}
         lead_id,
-        activity_date
+        snapshot_at
 
-    from daily_activity
-
-),
-
-touch_days as (
-
-    select
-        lead_id,
-        activity_date,
-        last_touch_at,
-        last_touch_channel
-
-    from daily_activity
-    where last_touch_at is not null
-
-),
-
-snapshot_days as (
-
-    select
-        *,
-        {{ activity_date('snapshot_at') }} as as_of_date
-
-    from snapshots
-
-),
-
-lookup_days as (
-
-    select
-        *,
-        cast({{ dbt.dateadd('day', -7, 'as_of_date') }} as date) as lookup_7d_date,
-        cast({{ dbt.dateadd('day', -14, 'as_of_date') }} as date) as lookup_14d_date,
-        cast({{ dbt.dateadd('day', -30, 'as_of_date') }} as date) as lookup_30d_date,
-        cast({{ dbt.dateadd('day', -90, 'as_of_date') }} as date) as lookup_90d_date
-
-    from snapshot_days
-
-),
-
--- For each lookup day, the lead's latest active day on or before it: narrow
--- as-of joins that carry only that day; the running totals are joined to it
--- in `joined` (carrying them through the as-of joins costs far more).
-
-matched_0d as (
-
-    {{ asof_join(
-        'lookup_days', 'active_days', 'lead_id', 'lookup_days.as_of_date', 'activity_date',
-        ['activity_date'], 'matched_0d_'
-    ) }}
-
-),
-
-matched_7d as (
-
-    {{ asof_join(
-        'matched_0d', 'active_days', 'lead_id', 'matched_0d.lookup_7d_date', 'activity_date',
-        ['activity_date'], 'matched_7d_'
-    ) }}
-
-),
-
-matched_14d as (
-
-    {{ asof_join(
-        'matched_7d', 'active_days', 'lead_id', 'matched_7d.lookup_14d_date', 'activity_date',
-        ['activity_date'], 'matched_14d_'
-    ) }}
-
-),
-
-matched_30d as (
-
-    {{ asof_join(
-        'matched_14d', 'active_days', 'lead_id', 'matched_14d.lookup_30d_date', 'activity_date',
-        ['activity_date'], 'matched_30d_'
-    ) }}
-
-),
-
-matched_90d as (
-
-    {{ asof_join(
-        'matched_30d', 'active_days', 'lead_id', 'matched_30d.lookup_90d_date', 'activity_date',
-        ['activity_date'], 'matched_90d_'
-    ) }}
-
-),
-
--- the lead's last marketing touch on or before the snapshot's day
-matched_last_touch as (
-
-    {{ asof_join(
-        'matched_90d', 'touch_days', 'lead_id', 'matched_90d.as_of_date', 'activity_date',
-        ['last_touch_at', 'last_touch_channel'], 'matched_'
-    ) }}
+    from partial_days
+    group by lead_id, snapshot_at
 
 ),
 
@@ -161,36 +132,39 @@ windows as (
         matched.label_days_to_conversion,
         {%- for signal, windows in signals.items() %}
             {%- for window in windows %}
-                {%- set window_start = window_starts.get(window) %}
-                {%- set window_end = 'as_of_7d' if window == 'prev_7d' else 'as_of_0d' %}
-                coalesce({{ window_end }}.{{ signal }}_to_date, 0)
-                {%- if window_start %} - coalesce({{ window_start }}.{{ signal }}_to_date, 0){% endif %}
+                {#- total as of the end (0: snapshot_at) minus total as of the start (none: creation) -#}
+                {%- set end_days, begin_days = window_bounds(window) %}
+                coalesce(as_of_{{ end_days }}d.{{ signal }}_to_date, 0)
+                {%- if end_days %} + coalesce(partial_windows.{{ signal }}_partial_{{ end_days }}d, 0){% endif %}
+                {%- if begin_days %}
+                    - coalesce(as_of_{{ begin_days }}d.{{ signal }}_to_date, 0)
+                    - coalesce(partial_windows.{{ signal }}_partial_{{ begin_days }}d, 0)
+                {%- endif %}
                     as {{ signal }}_{{ window }},
             {%- endfor %}
         {%- endfor %}
+        {%- for name in recencies %}
+            as_of_0d.last_{{ name }}_to_date_at as last_{{ name }}_at,
+        {%- endfor %}
+        coalesce(as_of_0d.max_burst_engaged_events_3d_to_date, 0) as max_day_burst_engaged_events_3d,
+        as_of_0d.max_burst_ended_at,
         as_of_0d.last_occurred_at as last_activity_at,
-        matched.matched_last_touch_at as last_touch_at,
-        matched.matched_last_touch_channel as last_touch_channel
+        matched.last_touch_at,
+        matched.last_touch_channel
 
     -- narrowest payload first: the columns a join adds are carried through the joins after it
-    from matched_last_touch as matched
-    left join daily_activity as as_of_14d
+    from snapshots as matched
+    left join partial_windows
         on
-            matched.lead_id = as_of_14d.lead_id
-            and matched.matched_14d_activity_date = as_of_14d.activity_date
-    left join daily_activity as as_of_90d
-        on
-            matched.lead_id = as_of_90d.lead_id
-            and matched.matched_90d_activity_date = as_of_90d.activity_date
-    left join daily_activity as as_of_7d
-        on
-            matched.lead_id = as_of_7d.lead_id
-            and matched.matched_7d_activity_date = as_of_7d.activity_date
-    left join daily_activity as as_of_30d
-        on
-            matched.lead_id = as_of_30d.lead_id
-            and matched.matched_30d_activity_date = as_of_30d.activity_date
-    left join daily_activity as as_of_0d
+            matched.lead_id = partial_windows.lead_id
+            and matched.snapshot_at = partial_windows.snapshot_at
+    {%- for days in joins_by_payload %}
+        left join daily_totals_{{ days }}d as as_of_{{ days }}d
+            on
+                matched.lead_id = as_of_{{ days }}d.lead_id
+                and matched.matched_{{ days }}d_activity_date = as_of_{{ days }}d.activity_date
+    {%- endfor %}
+    left join daily_totals_0d as as_of_0d
         on
             matched.lead_id = as_of_0d.lead_id
             and matched.matched_0d_activity_date = as_of_0d.activity_date
@@ -203,8 +177,16 @@ joined as (
     select
         windows.*,
         {{ seconds_between('windows.created_at', 'windows.snapshot_at') }} / 86400.0 as lead_age_days,
+        -- the strongest 3-UTC-day burst up to the snapshot's day, or the last 3 days when stronger
+        greatest(windows.max_day_burst_engaged_events_3d, windows.engaged_events_3d) as max_burst_engaged_events_3d,
         leads.seniority_level,
         leads.seniority_rank,
+        leads.job_function,
+        leads.is_student,
+        leads.is_job_seeker,
+        leads.is_retired,
+        leads.is_self_employed,
+        leads.has_non_buyer_title,
         leads.company_size,
         leads.company_size_ordinal,
         leads.industry,
@@ -247,6 +229,12 @@ features as (
         ---------- firmographic and demographic
         seniority_level,
         seniority_rank,
+        job_function,
+        is_student,
+        is_job_seeker,
+        is_retired,
+        is_self_employed,
+        has_non_buyer_title,
         company_size,
         company_size_ordinal,
         industry,
@@ -268,7 +256,7 @@ features as (
         ) as tech_stack_count,
         lead_age_days,
 
-        ---------- behaviour: counts over the last 7 / 30 / 90 days and since creation
+        ---------- behaviour: counts over the last 1 / 3 / 7 / 14 / 30 / 90 days and since creation
         {%- for signal, windows in signals.items() %}
             {%- for window in windows %}
                 {{ signal }}_{{ window }},
@@ -295,6 +283,35 @@ features as (
             when sessions_total > 0 then cast(time_on_site_seconds_total as double) / sessions_total
         end as seconds_per_session,
         last_activity_at,
+
+        ---------- timing: recency of high-intent activity, hours (null: never by snapshot_at)
+        {%- for name in recencies %}
+            {{ seconds_between('last_' ~ name ~ '_at', 'snapshot_at') }} / 3600.0 as hours_since_last_{{ name }},
+        {%- endfor %}
+
+        ---------- timing: the last 7 days against the lead's own weekly rate of the 83 days before
+        {%- for signal in ['engaged_events', 'high_intent_events'] %}
+            case
+                when lead_age_days >= 14
+                    then ({{ signal }}_7d + 1.0) / (
+                        ({{ signal }}_90d - {{ signal }}_7d) / (least(lead_age_days - 7, 83.0) / 7.0) + 1.0
+                    )
+            end as {{ signal }}_7d_vs_baseline,
+        {%- endfor %}
+
+        ---------- timing: the strongest burst of engaged events in 3 consecutive days
+        max_burst_engaged_events_3d,
+        case
+            when max_burst_engaged_events_3d = 0 then null
+            -- the last 3 days are the (most recent) strongest burst: it ends with the last engaged event
+            when engaged_events_3d >= max_day_burst_engaged_events_3d
+                then {{ seconds_between('last_engaged_event_at', 'snapshot_at') }} / 86400.0
+            else {{ seconds_between('max_burst_ended_at', 'snapshot_at') }} / 86400.0
+        end as days_since_max_burst,
+        case
+            when max_burst_engaged_events_3d > 0
+                then cast(engaged_events_3d as double) / max_burst_engaged_events_3d
+        end as engaged_events_3d_vs_max_burst,
 
         ---------- temporal pattern: lead's approximate local time, engaged events (not email opens)
         case

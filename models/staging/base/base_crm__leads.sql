@@ -16,6 +16,30 @@ seniority_keywords as (
 
 ),
 
+function_keywords as (
+
+    -- an empty unless_pattern (as a unit-test fixture reads a blank cell) means none
+    select
+        match_priority,
+        keyword_pattern,
+        nullif(unless_pattern, '') as unless_pattern,
+        job_function
+
+    from {{ ref('job_function_keywords') }}
+
+),
+
+title_flag_keywords as (
+
+    select
+        title_flag,
+        keyword_pattern,
+        nullif(unless_pattern, '') as unless_pattern
+
+    from {{ ref('job_title_flags') }}
+
+),
+
 country_regions as (
 
     select * from {{ ref('country_regions') }}
@@ -50,21 +74,62 @@ cleaned as (
 
 ),
 
-titles as (
+distinct_titles as (
 
-    -- parse seniority once per distinct title, not once per lead
+    -- titles are parsed once per distinct title, not once per lead
+    select distinct job_title from cleaned
+    where job_title is not null
+
+),
+
+title_seniorities as (
+
     select
-        titles.job_title,
+        distinct_titles.job_title,
         min_by(seniority_keywords.seniority_level, seniority_keywords.match_priority) as seniority_level,
         min_by(seniority_keywords.seniority_rank, seniority_keywords.match_priority) as seniority_rank
 
-    from (
-        select distinct job_title from cleaned
-        where job_title is not null
-    ) as titles
-    left join seniority_keywords
-        on {{ regex_matches('titles.job_title', 'seniority_keywords.keyword_pattern') }}
-    group by titles.job_title
+    from distinct_titles
+    inner join seniority_keywords
+        on {{ regex_matches('distinct_titles.job_title', 'seniority_keywords.keyword_pattern') }}
+    group by distinct_titles.job_title
+
+),
+
+title_functions as (
+
+    -- the first rule by match_priority whose pattern matches and whose unless_pattern does not
+    select
+        distinct_titles.job_title,
+        min_by(function_keywords.job_function, function_keywords.match_priority) as job_function
+
+    from distinct_titles
+    inner join function_keywords
+        on
+            {{ regex_matches('distinct_titles.job_title', 'function_keywords.keyword_pattern') }}
+            and not coalesce(
+                {{ regex_matches('distinct_titles.job_title', 'function_keywords.unless_pattern') }}, false
+            )
+    group by distinct_titles.job_title
+
+),
+
+title_flags as (
+
+    select
+        {%- for flag in ['student', 'job_seeker', 'retired', 'self_employed'] %}
+            max(case when title_flag_keywords.title_flag = '{{ flag }}' then 1 else 0 end) = 1 as is_{{ flag }},
+        {%- endfor %}
+        distinct_titles.job_title
+
+    from distinct_titles
+    inner join title_flag_keywords
+        on
+            {{ regex_matches('distinct_titles.job_title', 'title_flag_keywords.keyword_pattern') }}
+            and not coalesce(
+                {{ regex_matches('distinct_titles.job_title', 'title_flag_keywords.unless_pattern') }}, false
+            )
+    group by distinct_titles.job_title
 
 ),
 
@@ -72,8 +137,19 @@ enriched as (
 
     select
         cleaned.*,
-        coalesce(titles.seniority_level, 'unknown') as seniority_level,
-        titles.seniority_rank,
+        coalesce(title_seniorities.seniority_level, 'unknown') as seniority_level,
+        title_seniorities.seniority_rank,
+        -- no title (or a placeholder such as 'n/a'): unknown; a title no rule reads: other
+        case
+            when cleaned.job_title is null then 'unknown'
+            else coalesce(title_functions.job_function, 'other')
+        end as job_function,
+        coalesce(title_flags.is_student, false) as is_student,
+        coalesce(title_flags.is_job_seeker, false) as is_job_seeker,
+        coalesce(title_flags.is_retired, false) as is_retired,
+        coalesce(title_flags.is_self_employed, false) as is_self_employed,
+        coalesce(title_flags.is_student or title_flags.is_job_seeker or title_flags.is_retired, false)
+            as has_non_buyer_title,
         case
             when cleaned.company_size_raw in ('1-10', '11-50', '51-200', '201-500', '501-1000', '1001-5000', '5001+')
                 then cleaned.company_size_raw
@@ -96,8 +172,12 @@ enriched as (
         cleaned.country_raw is not null and country_regions.country_code is null as is_country_repaired
 
     from cleaned
-    left join titles
-        on cleaned.job_title = titles.job_title
+    left join title_seniorities
+        on cleaned.job_title = title_seniorities.job_title
+    left join title_functions
+        on cleaned.job_title = title_functions.job_title
+    left join title_flags
+        on cleaned.job_title = title_flags.job_title
     left join country_regions
         on cleaned.country_raw = country_regions.country_code
 

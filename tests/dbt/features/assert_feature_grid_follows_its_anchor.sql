@@ -1,7 +1,9 @@
--- Grid snapshots sit at date_trunc('day', created_at) + (1 + k x
--- snapshot_interval_days) days, and a lead has every k while it is open and
--- before the scoring time: none missing, none extra. Returns the leads whose
--- grid differs from the one the rule gives.
+-- Grid snapshots sit at date_trunc('day', created_at) + (1 + offset + k x
+-- snapshot_interval_days) days, offset = stable_hash_bucket(lead_id,
+-- snapshot_interval_days) (checked against md5 itself by
+-- assert_stable_hash_bucket_matches_md5 and the pytest e2e), and a lead has
+-- every k while it is open and before the scoring time: none missing, none
+-- extra. Returns the leads whose grid differs from the one the rule gives.
 
 {%- set interval_days = var('snapshot_interval_days') | int %}
 
@@ -11,7 +13,8 @@ grid as (
 
     select
         *,
-        {{ dbt.date_trunc('day', 'created_at') }} as created_day_at
+        {{ dbt.date_trunc('day', 'created_at') }} as created_day_at,
+        {{ stable_hash_bucket('lead_id', interval_days) }} as grid_offset_days
 
     from {{ ref('fct_lead_features') }}
     where not is_scoring_snapshot
@@ -51,11 +54,12 @@ misplaced as (
     from grid
     where
         mod(
-            cast({{ seconds_between('created_day_at', 'snapshot_at') }} / 86400 as bigint) - 1,
+            cast({{ seconds_between('created_day_at', 'snapshot_at') }} / 86400 as bigint) - 1 - grid_offset_days,
             {{ interval_days }}
         ) <> 0
         or snapshot_at <> {{ dbt.date_trunc('day', 'snapshot_at') }}
         or snapshot_at <= created_at
+        or snapshot_at < {{ dbt.dateadd('day', '1 + grid_offset_days', 'created_day_at') }}
 
 ),
 
@@ -69,7 +73,11 @@ counted as (
             cast(
                 ceil(
                     {{ seconds_between(
-                        dbt.dateadd('day', 1, dbt.date_trunc('day', 'leads.created_at')),
+                        dbt.dateadd(
+                            'day',
+                            '1 + ' ~ stable_hash_bucket('leads.lead_id', interval_days),
+                            dbt.date_trunc('day', 'leads.created_at')
+                        ),
                         'least(coalesce(conversions.converted_at, ' ~ scoring_at() ~ '), ' ~ scoring_at() ~ ')'
                     ) }} / {{ interval_days * 86400.0 }}
                 ) as integer

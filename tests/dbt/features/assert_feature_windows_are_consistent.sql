@@ -1,9 +1,12 @@
--- Windowed counts nest: none is null or negative, 7 days <= 30 days <= 90
--- days <= since creation, and the last 7 days plus the 7 before fit in the
--- last 30. Returns the snapshot and the first rule it breaks.
+-- Windowed counts nest: none is null or negative, 1 day <= 3 days <= 7 days
+-- <= 14 days <= 30 days <= 90 days <= since creation (for the windows a signal
+-- has), the last 7 days plus the 7 before are the last 14 (or fit in the last
+-- 30), and a window of N days holds at most N active UTC days (N + 1 for the
+-- scoring snapshot, whose window does not start at a midnight). Returns the
+-- snapshot and the first rule it breaks.
 
 {%- set signals = lead_activity_signals() %}
-{%- set order = ['7d', '30d', '90d', 'total'] %}
+{%- set order = ['1d', '3d', '7d', '14d', '30d', '90d', 'total'] %}
 
 with
 
@@ -29,10 +32,18 @@ checks as (
                     when {{ signal }}_{{ nested[loop.index0] }} > {{ signal }}_{{ window }}
                         then '{{ signal }}_{{ nested[loop.index0] }} > {{ signal }}_{{ window }}'
                 {%- endfor %}
-                {%- if 'prev_7d' in windows and '30d' in windows %}
+                {%- if 'prev_7d' in windows and '14d' in windows %}
+                    when {{ signal }}_7d + {{ signal }}_prev_7d <> {{ signal }}_14d
+                        then '{{ signal }}_7d + {{ signal }}_prev_7d <> {{ signal }}_14d'
+                {%- elif 'prev_7d' in windows and '30d' in windows %}
                     when {{ signal }}_7d + {{ signal }}_prev_7d > {{ signal }}_30d
                         then '{{ signal }}_7d + {{ signal }}_prev_7d > {{ signal }}_30d'
                 {%- endif %}
+            {%- endfor %}
+            {%- for window in signals['active_days'] if window != 'total' %}
+                {%- set days = window_bounds(window)[1] %}
+                when active_days_{{ window }} > {{ days }} + case when is_scoring_snapshot then 1 else 0 end
+                    then 'active_days_{{ window }} > {{ days }} days'
             {%- endfor %}
         end as failure
 

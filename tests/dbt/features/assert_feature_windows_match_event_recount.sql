@@ -1,15 +1,48 @@
--- For a sample of leads, recount some windowed features straight from the
--- events with exact timestamps (the slow way the mart avoids) and compare.
--- A window of N days covers (day_end - N days, day_end], day_end being
--- snapshot_at for a grid snapshot (a midnight) and the end of the scoring
--- day for the scoring snapshot. Returns the snapshots that differ.
+-- For a sample of 200 leads, recount windowed and recency features straight from
+-- the events with exact timestamps (the slow way the mart avoids) and compare.
+-- A window of N days is exactly (snapshot_at - N days, snapshot_at] for every
+-- snapshot: grid snapshots (midnights) and the scoring snapshot (any time of
+-- day) alike; prev_7d is (snapshot_at - 14 days, snapshot_at - 7 days]. An
+-- active day counts once, at its first event. Recency is the hours from the
+-- last event of the kind at or before snapshot_at. Returns the snapshots that
+-- differ, with the first column that does.
+
+{%- set windows = {'1d': 1, '3d': 3, '7d': 7, '14d': 14, '30d': 30, '90d': 90} %}
+{#- column -> (condition on events, window) -#}
+{%- set recounts = {
+    'events_1d': ('true', '1d'),
+    'events_3d': ('true', '3d'),
+    'events_7d': ('true', '7d'),
+    'events_14d': ('true', '14d'),
+    'events_30d': ('true', '30d'),
+    'events_90d': ('true', '90d'),
+    'events_total': ('true', 'total'),
+    'engaged_events_1d': ("events.event_type <> 'email_open'", '1d'),
+    'engaged_events_3d': ("events.event_type <> 'email_open'", '3d'),
+    'page_views_30d': ("events.event_type = 'page_view'", '30d'),
+    'sessions_7d': ('events.is_session_start', '7d'),
+    'email_opens_90d': ("events.event_type = 'email_open'", '90d'),
+    'email_clicks_14d': ("events.event_type = 'email_click'", '14d'),
+    'demo_requests_3d': ("events.event_type = 'demo_request'", '3d'),
+    'form_submits_1d': ("events.event_type = 'form_submit'", '1d'),
+    'pricing_page_views_1d': ("events.event_type = 'page_view' and events.page_type = 'pricing'", '1d'),
+    'content_downloads_14d': ("events.event_type = 'content_download'", '14d'),
+    'high_intent_events_14d': (
+        "(events.event_type = 'page_view' and events.is_high_intent_page)"
+        ~ " or events.event_type in ('demo_request', 'chat_started')"
+        ~ " or (events.event_type = 'form_submit' and events.page_type in ('contact', 'pricing', 'demo'))",
+        '14d'
+    ),
+} %}
 
 with
 
 sample_leads as (
 
+    -- a stable pseudo-random sample (lead ids are chronological: the first ones
+    -- would all be old leads, closed long before the scoring snapshot)
     select lead_id from {{ ref('stg_crm__leads') }}
-    order by lead_id
+    order by {{ stable_hash_bucket('lead_id', 1000000) }}, lead_id
     limit 200
 
 ),
@@ -32,94 +65,146 @@ events as (
 
 ),
 
-snapshot_days as (
+active_days as (
 
+    -- each UTC day (midnight, next midnight] with activity, at its first event
     select
         lead_id,
-        snapshot_at,
-        case
-            when snapshot_at = {{ dbt.date_trunc('day', 'snapshot_at') }} then snapshot_at
-            else {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'snapshot_at')) }}
-        end as day_end_at
+        min(occurred_at) as first_occurred_at
 
-    from features
+    from events
+    group by lead_id, {{ activity_date('occurred_at') }}
 
 ),
 
 snapshot_windows as (
 
     select
-        *,
-        {{ dbt.dateadd('day', -7, 'day_end_at') }} as day_end_7d_before_at,
-        {{ dbt.dateadd('day', -14, 'day_end_at') }} as day_end_14d_before_at,
-        {{ dbt.dateadd('day', -30, 'day_end_at') }} as day_end_30d_before_at,
-        {{ dbt.dateadd('day', -90, 'day_end_at') }} as day_end_90d_before_at
+        lead_id,
+        snapshot_at,
+        {%- for window, days in windows.items() %}
+            {{ dbt.dateadd('day', -days, 'snapshot_at') }} as window_{{ window }}_start_at,
+        {%- endfor %}
+        {{ dbt.dateadd('day', -14, 'snapshot_at') }} as window_prev_7d_start_at
 
-    from snapshot_days
+    from features
 
 ),
 
-recounted as (
+recounted_events as (
 
     select
         windows.lead_id,
         windows.snapshot_at,
-        count(events.event_id) as events_total,
-        count(case when events.occurred_at > windows.day_end_7d_before_at then 1 end) as events_7d,
+        {%- for column, (condition, window) in recounts.items() %}
+            count(
+                case
+                    when
+                        events.event_id is not null
+                        and ({{ condition }})
+                        {%- if window != 'total' %}
+                            and events.occurred_at > windows.window_{{ window }}_start_at
+                        {%- endif %}
+                        then 1
+                end
+            ) as {{ column }},
+        {%- endfor %}
         count(
             case
                 when
-                    events.occurred_at <= windows.day_end_7d_before_at
-                    and events.occurred_at > windows.day_end_14d_before_at
+                    events.occurred_at > windows.window_prev_7d_start_at
+                    and events.occurred_at <= windows.window_7d_start_at
                     then 1
             end
         ) as events_prev_7d,
         count(
-            case
-                when events.event_type = 'page_view' and events.occurred_at > windows.day_end_30d_before_at then 1
-            end
-        ) as page_views_30d,
-        count(
-            case
-                when events.event_type = 'email_open' and events.occurred_at > windows.day_end_90d_before_at then 1
-            end
-        ) as email_opens_90d,
-        count(
             distinct case when events.event_type = 'content_download' then events.asset_name end
         ) as distinct_assets_downloaded_total,
-        max(events.occurred_at) as last_activity_at
+        max(events.occurred_at) as last_activity_at,
+        max(case when events.event_type = 'demo_request' then events.occurred_at end) as last_demo_request_at,
+        max(case when events.event_type <> 'email_open' then events.occurred_at end) as last_engaged_event_at,
+        max(
+            case when events.event_type = 'page_view' and events.page_type = 'pricing' then events.occurred_at end
+        ) as last_pricing_view_at
 
     from snapshot_windows as windows
     left join events
         on
             windows.lead_id = events.lead_id
-            and windows.day_end_at >= events.occurred_at
+            and windows.snapshot_at >= events.occurred_at
     group by windows.lead_id, windows.snapshot_at
+
+),
+
+recounted_days as (
+
+    select
+        windows.lead_id,
+        windows.snapshot_at,
+        {%- for window in ['3d', '7d', '14d'] %}
+            count(
+                case when active_days.first_occurred_at > windows.window_{{ window }}_start_at then 1 end
+            ) as active_days_{{ window }},
+        {%- endfor %}
+        count(active_days.first_occurred_at) as active_days_total
+
+    from snapshot_windows as windows
+    left join active_days
+        on
+            windows.lead_id = active_days.lead_id
+            and windows.snapshot_at >= active_days.first_occurred_at
+    group by windows.lead_id, windows.snapshot_at
+
+),
+
+compared as (
+
+    select
+        features.lead_id,
+        features.snapshot_at,
+        features.is_scoring_snapshot,
+        case
+            {%- for column in (recounts.keys() | list) + ['events_prev_7d', 'distinct_assets_downloaded_total'] %}
+                when features.{{ column }} <> recounted_events.{{ column }} then '{{ column }}'
+            {%- endfor %}
+            {%- for column in ['active_days_3d', 'active_days_7d', 'active_days_14d', 'active_days_total'] %}
+                when features.{{ column }} <> recounted_days.{{ column }} then '{{ column }}'
+            {%- endfor %}
+            when
+                not coalesce(
+                    features.last_activity_at = recounted_events.last_activity_at,
+                    features.last_activity_at is null and recounted_events.last_activity_at is null
+                )
+                then 'last_activity_at'
+            {%- for kind in ['demo_request', 'engaged_event', 'pricing_view'] %}
+                when
+                    not coalesce(
+                        abs(
+                            features.hours_since_last_{{ kind }} * 3600
+                            - {{ seconds_between('recounted_events.last_' ~ kind ~ '_at', 'features.snapshot_at') }}
+                        ) <= 0.001,
+                        features.hours_since_last_{{ kind }} is null and recounted_events.last_{{ kind }}_at is null
+                    )
+                    then 'hours_since_last_{{ kind }}'
+            {%- endfor %}
+        end as failure
+
+    from features
+    inner join recounted_events
+        on
+            features.lead_id = recounted_events.lead_id
+            and features.snapshot_at = recounted_events.snapshot_at
+    inner join recounted_days
+        on
+            features.lead_id = recounted_days.lead_id
+            and features.snapshot_at = recounted_days.snapshot_at
 
 ),
 
 validation_errors as (
 
-    select
-        features.lead_id,
-        features.snapshot_at,
-        recounted.events_total as recounted_events_total,
-        features.events_total
-
-    from features
-    inner join recounted
-        on
-            features.lead_id = recounted.lead_id
-            and features.snapshot_at = recounted.snapshot_at
-    where
-        features.events_total <> recounted.events_total
-        or features.events_7d <> recounted.events_7d
-        or features.events_prev_7d <> recounted.events_prev_7d
-        or features.page_views_30d <> recounted.page_views_30d
-        or features.email_opens_90d <> recounted.email_opens_90d
-        or features.distinct_assets_downloaded_total <> recounted.distinct_assets_downloaded_total
-        or coalesce(features.last_activity_at <> recounted.last_activity_at, true)
-        and not (features.last_activity_at is null and recounted.last_activity_at is null)
+    select * from compared
+    where failure is not null
 
 )
 
