@@ -4,7 +4,7 @@ Run 1 scores at T1 = 2025-05-20; run 2 at the default scoring date (2025-06-30, 
 later: T1's 30-day horizon has passed); run 3 repeats run 2 with --full-refresh. Checks the
 history is appended and never rewritten (not even by a full refresh), the score trend, the
 backtest of the matured T1 cohort against a direct recount, drift and one health row per
-scoring run and model."""
+scoring run and model, with the relative calibration check (observed / expected conversions)."""
 
 from __future__ import annotations
 
@@ -143,7 +143,28 @@ def test_drift_and_health_per_run(runs: dict) -> None:
     cohort = final.query(
         f"select * from ml_backtest where score_band = 'all' and scored_at = timestamp '{T1}'"
     ).iloc[0]
+    # calibration: relative (observed / expected conversions) and beyond Poisson noise;
+    # calibration_gap stays for compatibility
     assert last.calibration_gap == pytest.approx(
         abs(cohort.mean_probability - cohort.conversion_rate)
     )
+    observed, expected = cohort.n_converted, cohort.n_leads * cohort.mean_probability
+    assert last.backtest_observed_conversions == observed
+    assert last.backtest_expected_conversions == pytest.approx(expected)
+    assert last.observed_to_expected == pytest.approx(observed / expected)
+    ratio = 1.25  # var health_max_calibration_ratio
+    miscalibrated = abs(observed - expected) > 3 * expected**0.5 and not (
+        1 / ratio <= observed / expected <= ratio
+    )
+    assert ("miscalibrated on the latest matured cohort" in last.reasons) == miscalibrated
+    assert "calibration gap" not in last.reasons  # the absolute check is gone
+    # drift: the health row counts the drift rows that count for the verdict, and the stationary
+    # sample has none (the open leads age between runs, which the age weights take out)
     assert last.score_psi == pytest.approx(drift[drift.drift_scope == "score"].psi.iloc[0])
+    counted = drift[(drift.drift_scope == "feature") & drift.counts_for_verdict]
+    assert last.n_features_drift_for_verdict == len(counted)
+    assert "drift" not in last.reasons, last.reasons
+    assert not drift[~drift.in_verdict].feature.isin(["conversion_probability"]).any()
+    assert set(health.validation_method.dropna()) <= {"rolling_origin_cv", "none"}
+    unvalidated = health.validation_method == "none"
+    assert health[unvalidated].reasons.str.contains("could not be validated").all()

@@ -1,5 +1,8 @@
--- Warns when the score or a feature of the current scoring run drifted past
--- var drift_psi_major against the model's test split.
+-- Warns when the score or a feature of the current scoring run drifted in a
+-- way that counts for the retrain verdict: PSI above var drift_psi_major
+-- against the model's age-weighted recent labeled history AND significant
+-- after Benjamini-Hochberg at var drift_fdr, the feature not being one that
+-- grows with time by construction (those are reported in ml_drift only).
 
 {{ config(severity='warn') }}
 
@@ -8,7 +11,10 @@ select
     scored_at,
     drift_scope,
     feature,
-    psi
+    psi,
+    psi_unweighted,
+    p_value_adjusted,
+    verdict_note
 
 from {{ ref('ml_drift') }}
-where drift_level = 'major'
+where counts_for_verdict
