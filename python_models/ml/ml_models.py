@@ -1,16 +1,21 @@
-"""Model registry: train, calibrate and evaluate the lead-conversion model once per build.
+"""Model registry: train, cross-validate, calibrate and evaluate the lead-conversion model, or
+keep scoring with the registered one (var ``ml_retrain``).
 
-Incremental (append): a build appends its row when its model_version differs from the latest
+Incremental (append): a build appends its row when the model to score with differs from the latest
 row's, so the registry keeps every version that was ever active and an old one can be re-applied
 (var ``ml_model_version``); the latest row by trained_at is the active model.
 
-Thin: the work is ``lead_scoring.ml.pipeline.train_and_evaluate`` (tested with pytest); the
+Thin: the work is ``lead_scoring.ml.pipeline.train_and_evaluate`` (rolling-origin CV, refit on
+every matured label, tested with pytest) and ``lead_scoring.ml.retrain.retrain_decision``; the
 settings come from the ``ml`` dict of this model's YAML ``config:`` (keys of ``MLConfig``).
-Returns one registry row (booster and calibrator blobs + metadata). A dbt Python model returns a
-single frame, so the evaluation tables of the same run ride along as JSON columns
-(``*_table_json``, pandas ``orient='table'``, which keeps the dtypes) and are unpacked by the tiny
-models ml_model_metrics, ml_calibration_bins, ml_lift_by_decile, ml_feature_importance,
-ml_segment_metrics and ml_confusion_matrix -- the model is trained once.
+Only the labeled snapshots leave DuckDB, through Arrow; above ``train_max_rows`` a sample of
+whole leads (every converting lead, a seeded share of the others, re-weighted) and then every row
+of the test window (so the test metrics use all of them). Returns one registry row
+(booster and calibrator blobs + metadata). A dbt Python model returns a single frame, so the
+evaluation tables of the same run ride along as JSON columns (``*_table_json``, pandas
+``orient='table'``, which keeps the dtypes) and are unpacked by the tiny models ml_model_metrics,
+ml_calibration_bins, ml_lift_by_decile, ml_feature_importance, ml_segment_metrics,
+ml_confusion_matrix and ml_split_boundaries -- the model is trained once.
 
 Too little labeled history (``InsufficientHistoryError``): logs why and writes a fallback row for
 the rule-based points model (model_name ``rule_points``, model_version ``rules-<hash>``, no blobs,
@@ -24,9 +29,17 @@ import logging
 
 import pandas as pd
 
+from lead_scoring.ml.config import resolve_config
+from lead_scoring.ml.dataset import select_features
 from lead_scoring.ml.errors import InsufficientHistoryError
 from lead_scoring.ml.pipeline import train_and_evaluate
 from lead_scoring.ml.registry import REGISTRY_COLUMNS
+from lead_scoring.ml.retrain import retrain_decision
+from lead_scoring.ml.sampling import (
+    lead_sample_predicate,
+    lead_sample_rates,
+    lead_sample_weight_sql,
+)
 from lead_scoring.ml.scoring import rule_based_scores
 from lead_scoring.warehouse import relation_to_pandas
 
@@ -39,8 +52,14 @@ INT_KEYS = (
     "nthread",
     "top_k_factors",
     "train_max_rows",
-    "early_stopping_max_rows",
+    "cv_folds",
+    "cv_max_train_rows",
+    "cv_max_valid_rows",
+    "timing_max_rows",
+    "cv_min_train_positives",
+    "cv_min_valid_positives",
     "baseline_max_train_rows",
+    "lr_max_rows",
     "segment_min_positives",
 )
 
@@ -128,13 +147,16 @@ TABLES = {
             "end": "datetime64[ns]",
             "end_inclusive": _B,
             "purge_cutoff": "datetime64[ns]",
+            "horizon_days": _I,
             "n_rows": _I,
             "n_positives": _I,
+            "n_positive_leads": _I,
             "positive_rate": _F,
-            "n_purged": _I,
-            "horizon_days": _I,
+            "n_train_rows": _I,
+            "n_train_positive_leads": _I,
             "n_rows_trained": _I,
-            "negative_sample_rate": _F,
+            "is_used": _B,
+            "dropped_reason": _S,
         },
     ),
     "confusion_table_json": (
@@ -168,21 +190,14 @@ def _ml_config(raw: dict | None) -> dict:
     config = dict(raw or {})
     for key in INT_KEYS:  # values rendered from a dbt var in YAML arrive as strings
         if key in config and config[key] is not None:
-            config[key] = int(config[key])
+            text = str(config[key]).strip().lower()
+            config[key] = None if text in ("none", "null", "") else int(float(text))
     extra = config.get("extra_models")
     if isinstance(extra, str):  # var ml_extra_models rendered into YAML: "['mlp']" or "mlp,tree"
         text = extra.strip()
         parsed = ast.literal_eval(text) if text.startswith(("[", "(")) else text.split(",")
         config["extra_models"] = [str(m).strip() for m in parsed if str(m).strip()]
     return config
-
-
-def _is_active(session, this, version: str) -> bool:
-    """True when the registry's latest row (by trained_at) already is ``version``."""
-    latest = session.sql(
-        f"select model_version from {this} order by trained_at desc limit 1"
-    ).df()
-    return len(latest) == 1 and latest["model_version"].iloc[0] == version
 
 
 def _fallback_row(features, rules, config, trained_at, reason) -> pd.DataFrame:
@@ -199,34 +214,134 @@ def _fallback_row(features, rules, config, trained_at, reason) -> pd.DataFrame:
         n_train_positives=int(labeled["label_converted_in_horizon"].sum()),
         params_json=json.dumps(config, sort_keys=True, default=str),
         metadata_json=json.dumps({"fallback_reason": reason}),
+        validation_method="none",
+        calibration_source="rules",
     )
     frame = pd.DataFrame([row])
+    return _typed(frame)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for c in REGISTRY_COLUMNS:
-        if c.endswith(("_start", "_end")) or c == "trained_at":
+        if c.endswith(("_start", "_end")) or c in ("trained_at", "scoring_at"):
             frame[c] = pd.to_datetime(frame[c])
         elif c in ("horizon_days", "n_train_rows", "n_train_positives", "best_iteration"):
             frame[c] = frame[c].astype("Int64")
         elif not c.endswith("_blob"):
             frame[c] = frame[c].astype("string")
     for column, (_, dtypes) in TABLES.items():
-        frame[column] = _to_json(_empty(dtypes))
+        if column not in frame.columns:
+            frame[column] = _to_json(_empty(dtypes))
     return frame
+
+
+def _relation_exists(session, schema: str, name: str) -> bool:
+    found = session.sql(
+        "select count(*) from information_schema.tables "
+        f"where table_schema = '{schema}' and table_name = '{name}'"
+    ).fetchall()
+    return found[0][0] > 0
+
+
+def _scoring_at(mart):
+    value = mart.filter("is_scoring_snapshot").aggregate("max(snapshot_at)").fetchall()[0][0]
+    return pd.Timestamp(value) if value is not None else None
+
+
+def _labeled(mart, scoring_at, config):
+    """The snapshots whose shortest-horizon label is known, as pandas (through Arrow). Above
+    train_max_rows a seeded sample of whole leads: every lead that converted (all its snapshots),
+    a share of the others, each row weighted by 1 / its lead's sampling rate."""
+    horizons = [7, 30, 90, int(config.get("horizon_days", 30))]
+    shortest = min(horizons)
+    rows = mart.filter("not is_scoring_snapshot")
+    if scoring_at is not None:
+        cutoff = scoring_at - pd.Timedelta(days=shortest)
+        rows = rows.filter(f"snapshot_at <= timestamp '{cutoff}'")
+    else:
+        rows = rows.filter("label_converted_in_horizon is not null")
+    counts = rows.aggregate(
+        "count(*) filter (where label_converted_at is not null) as converting, "
+        "count(*) filter (where label_converted_at is null) as other"
+    ).fetchall()[0]
+    converting, other = int(counts[0] or 0), int(counts[1] or 0)
+    cap = config.get("train_max_rows", 400_000)
+    rate = lead_sample_rates(converting, other, cap)
+    if rate == (1.0, 1.0):
+        frame = relation_to_pandas(rows)
+        frame["sample_weight"] = 1.0
+        return frame, None
+    print(
+        f"ml_models: {converting + other:,} labeled snapshots above train_max_rows={cap:,}: "
+        f"sampling whole leads (converting at {rate[0]:.3f}, others at {rate[1]:.3f})"
+    )
+    sampled = rows.filter(lead_sample_predicate(*rate)).project(
+        f"*, {lead_sample_weight_sql(*rate)} as sample_weight"
+    )
+
+    def test_window(start, end):
+        return relation_to_pandas(
+            rows.filter(
+                f"snapshot_at >= timestamp '{pd.Timestamp(start)}' "
+                f"and snapshot_at <= timestamp '{pd.Timestamp(end)}'"
+            )
+        )
+
+    return relation_to_pandas(sampled), test_window
+
+
+def _health(session, schema: str):
+    if not _relation_exists(session, schema, "ml_model_health"):
+        return None
+    return session.sql(
+        f"select model_version, scored_at, checked_at, requires_retraining, reasons "
+        f"from {schema}.ml_model_health"
+    ).df()
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     mart = dbt.ref("fct_lead_features")
-    # only the labeled snapshots train and evaluate, filtered in DuckDB and moved through Arrow
-    # (lean); their order does not matter: the pipeline orders each split by (snapshot_at,
-    # lead_id) itself, so the model and its version do not depend on DuckDB's parallel scan
-    labeled = relation_to_pandas(
-        mart.filter("label_converted_in_horizon is not null and not is_scoring_snapshot")
-    )
     rules = dbt.ref("lead_scoring_rules").df()
     config = _ml_config(dbt.config.get("ml"))
     trained_at = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    scoring_at = _scoring_at(mart)
+    registry = (
+        session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else pd.DataFrame()
+    )
+    resolved = resolve_config(config)
+    features = select_features(
+        mart.limit(1).df(), resolved.include_features, resolved.exclude_features
+    )
+    decision = retrain_decision(
+        dbt.config.get("retrain", "auto"),
+        registry,
+        scoring_at,
+        resolved.to_dict(),
+        features,
+        int(dbt.config.get("retrain_every_days", 7)),
+        _health(session, dbt.this.schema) if dbt.is_incremental else None,
+    )
+    print(f"ml_models: {'retrain' if decision.retrain else 'no retrain'}: {decision.reason}")
+    if not decision.retrain:
+        active = decision.model
+        latest = registry.sort_values("trained_at", ascending=False).iloc[0]
+        if latest["model_version"] == active["model_version"]:
+            return _typed(pd.DataFrame(columns=REGISTRY_COLUMNS + list(TABLES)))
+        # re-activate an older version (one trained at or before this scoring date)
+        row = pd.DataFrame([active]).reindex(columns=REGISTRY_COLUMNS + list(TABLES))
+        row["trained_at"] = trained_at
+        return _typed(row)
+    labeled, test_window = _labeled(mart, scoring_at, config)
     try:
-        result = train_and_evaluate(labeled, config, rules=rules, trained_at=trained_at)
+        result = train_and_evaluate(
+            labeled,
+            config,
+            rules=rules,
+            trained_at=trained_at,
+            scoring_at=scoring_at,
+            test_frame=test_window,
+        )
     except InsufficientHistoryError as exc:
         reason = str(exc)
         logger.warning(
@@ -236,11 +351,16 @@ def model(dbt, session):
         )
         print(f"ml_models: InsufficientHistoryError: {reason} -- using the rule-based fallback")
         del labeled
-        registry = _fallback_row(relation_to_pandas(mart), rules, config, trained_at, reason)
+        registry_row = _fallback_row(relation_to_pandas(mart), rules, config, trained_at, reason)
     else:
-        registry = result.registry.copy()
-        for column, (attribute, _) in TABLES.items():
-            registry[column] = _to_json(getattr(result, attribute))
-    if dbt.is_incremental and _is_active(session, dbt.this, registry["model_version"].iloc[0]):
-        return registry.iloc[0:0]  # same data, config and code: the active row stays as it is
-    return registry
+        registry_row = result.registry.copy()
+        for column, (attribute, dtypes) in TABLES.items():
+            table = getattr(result, attribute)
+            registry_row[column] = _to_json(table if len(table) else _empty(dtypes))
+        registry_row = _typed(registry_row)
+    if dbt.is_incremental and len(registry) and (
+        registry.sort_values("trained_at").iloc[-1]["model_version"]
+        == registry_row["model_version"].iloc[0]
+    ):
+        return registry_row.iloc[0:0]  # same data, config and code: the active row stays as it is
+    return registry_row

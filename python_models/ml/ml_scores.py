@@ -3,7 +3,8 @@ or from the registered version named by var ``ml_model_version`` (re-applying an
 without retraining; an unknown version stops the build with the list of registered ones).
 
 Thin: a trained row -> ``deserialize_bundle`` -> ``score_open_leads`` (calibrated XGBoost
-probability, SHAP top factors, fit / engagement sub-scores, confidence); the rule-based fallback
+probability, the 7 / 30 / 90-day probabilities, SHAP top factors, fit / engagement sub-scores,
+confidence); the rule-based fallback
 row (model_name ``rule_points``) -> ``rule_based_scores`` with the rule seed, its points mapped to
 a probability by a logistic fit on the labeled history. Only the scoring snapshots
 (``is_scoring_snapshot``) of fct_lead_features are scored: one row per open lead.
@@ -52,7 +53,13 @@ def model(dbt, session):
         scores = score_open_leads(deserialize_bundle(latest), features)
     scores = scores[COLUMNS].copy()
     scores["scored_at"] = pd.to_datetime(scores["scored_at"])
-    for c in ("conversion_probability", "score_confidence"):
+    for c in (
+        "conversion_probability",
+        "conversion_probability_7d",
+        "conversion_probability_30d",
+        "conversion_probability_90d",
+        "score_confidence",
+    ):
         scores[c] = scores[c].astype("float64")
     for c in ("lead_score", "fit_score", "engagement_score"):
         scores[c] = scores[c].astype("Int64")

@@ -1,5 +1,5 @@
-"""The time split of the active model: start and end of train, valid, calib and test, the purge
-cutoff, and the rows, positives and purged rows of each split.
+"""The rolling-origin folds of the active model: each validation window (the newest used one is
+the test fold) with the purge cutoff of its training rows and its counts, and the production fit.
 
 Thin: unpacks the JSON column ``split_boundaries_table_json`` of the latest row of ml_models
 (by trained_at), written by the same training run (see ml_models). Empty when ml_models holds the

@@ -63,18 +63,17 @@ WHY_MISSING = {
     "the latest scoring run with the registered model; none is available yet",
 }
 
-HEADLINE_METRICS = (  # metric, label, digits, higher is better
+HEADLINE_METRICS = (  # metric, label, digits, higher is better (None: closer to 1 is better)
     ("auc", "AUC", 3, True),
     ("pr_auc", "PR-AUC", 3, True),
     ("brier", "Brier", 4, False),
-    ("ece", "ECE", 4, False),
+    ("ece_equal_mass", "ECE (equal-mass)", 4, False),
+    ("observed_to_expected", "Observed / expected", 2, None),
     ("log_loss", "Log loss", 4, False),
 )
 MODEL_LABELS = {
     "xgboost": "XGBoost (calibrated, production)",
     "xgboost_raw": "XGBoost, uncalibrated",
-    "xgboost_platt": "XGBoost + Platt",
-    "xgboost_isotonic": "XGBoost + isotonic",
     "logistic_regression": "Logistic regression",
     "rule_points": "Rule points",
 }
@@ -386,11 +385,32 @@ def section_header(wh: Warehouse, model: pd.Series) -> str:
             f"{fmt_num(model.get('n_train_positives'), 0)}",
         ),
     ]
+    validation = meta.get("validation") or {}
+    method = model.get("validation_method")
+    if name != "rule_points" and not _missing(method):
+        folds = validation.get("n_folds")
+        facts.append(
+            (
+                "Validation",
+                f"rolling-origin cross-validation, {fmt_num(folds, 0)} folds purged by the "
+                "horizon (the newest is the test fold)"
+                if method == "rolling_origin_cv"
+                else "none: too little history for a purged fold",
+            )
+        )
+    if validation.get("chosen_candidate"):
+        facts.append(("Chosen by cross-validation", str(validation["chosen_candidate"])))
     if not _missing(model.get("chosen_calibrator")):
-        facts.append(("Calibrator", str(model.get("chosen_calibrator"))))
+        source = {
+            "oof": "out-of-fold predictions of every fold",
+            "in_sample_recent": "its own predictions on the latest labeled window (in sample)",
+        }.get(str(model.get("calibration_source")), str(model.get("calibration_source") or ""))
+        facts.append(("Calibrator", f"{model.get('chosen_calibrator')} ({source})".strip()))
     if not _missing(model.get("best_iteration")):
-        facts.append(("Boosting rounds (early stopping)", fmt_num(model.get("best_iteration"), 0)))
-    start, end = model.get("train_start"), model.get("test_end")
+        facts.append(
+            ("Boosting rounds (cross-validated)", fmt_num(model.get("best_iteration") + 1, 0))
+        )
+    start, end = model.get("train_start"), model.get("train_end")
     if not _missing(start) or not _missing(end):
         facts.append(("Data window (labeled snapshots)", f"{fmt_time(start)} → {fmt_time(end)}"))
     hist = wh.get("score_histogram")
@@ -416,41 +436,56 @@ def section_header(wh: Warehouse, model: pd.Series) -> str:
                 "warn",
             )
         )
+    if name != "rule_points" and model.get("validation_method") == "none":
+        parts.append(
+            '<div class="banner">'
+            "<strong>Unvalidated model.</strong> The labeled history is too short for a "
+            "purged fold (no window with enough converted leads both before and after a gap of "
+            "one horizon), so nothing measured this model's quality and its calibrator was "
+            "fitted on its own latest predictions. It scores (it beats having no model); the "
+            "next builds validate it once the history allows. Reason: "
+            f"{_esc(validation.get('reason', ''))}</div>"
+        )
     splits = _split_table(wh, model)
     if splits:
-        parts.append("<h3>Time split</h3>" + splits)
+        parts.append("<h3>Rolling-origin folds</h3>" + splits)
     return "".join(parts)
 
 
+SPLIT_LABELS = {
+    "train": "production fit (every matured label)",
+    "test": "test fold (all metrics below)",
+}
+
+
 def _split_table(wh: Warehouse, model: pd.Series) -> str:
+    """One row per fold (and the production fit) from ml_split_boundaries; without it, the
+    registry's train and test windows."""
+    boundaries = _for_version(wh.get("ml_split_boundaries"), str(model["model_version"]))
+    if not boundaries.empty and {"split", "start", "end"} <= set(boundaries.columns):
+        rows = []
+        for r in boundaries.itertuples(index=False):
+            split = str(r.split)
+            used = getattr(r, "is_used", True)
+            label = SPLIT_LABELS.get(split, f"validation window {split.removeprefix('fold_')}")
+            if used is False or (not _missing(used) and not bool(used)):
+                label += " (not used: " + str(getattr(r, "dropped_reason", "")) + ")"
+            row = {"Split": label, "From": fmt_time(r.start), "To": fmt_time(r.end)}
+            purge = getattr(r, "purge_cutoff", None)
+            if split != "train":
+                row["Trained on labels up to"] = fmt_time(purge)
+            row["Rows"] = fmt_num(getattr(r, "n_rows", None), 0)
+            row["Converted leads"] = fmt_num(getattr(r, "n_positive_leads", None), 0)
+            row["Conversion rate"] = fmt_pct(getattr(r, "positive_rate", None), 2)
+            rows.append(row)
+        return _table(pd.DataFrame(rows).fillna(""))
     rows = []
-    for split, label in (
-        ("train", "train"),
-        ("valid", "validation (early stopping)"),
-        ("calib", "calibration"),
-        ("test", "test (all metrics below)"),
-    ):
+    for split in ("train", "test"):
         start, end = model.get(f"{split}_start"), model.get(f"{split}_end")
         if _missing(start) and _missing(end):
             continue
-        rows.append({"split": split, "Split": label, "From": fmt_time(start), "To": fmt_time(end)})
-    if not rows:
-        return ""
-    frame = pd.DataFrame(rows)
-    boundaries = _for_version(wh.get("ml_split_boundaries"), str(model["model_version"]))
-    if not boundaries.empty and "split" in boundaries.columns:
-        extra = boundaries.set_index(boundaries["split"].astype(str))
-        for column, label in (
-            ("n_rows", "Rows"),
-            ("n_positives", "Converted"),
-            ("positive_rate", "Conversion rate"),
-        ):
-            if column in extra.columns:
-                values = frame["split"].map(extra[column])
-                frame[label] = [
-                    fmt_pct(v, 2) if column == "positive_rate" else fmt_num(v, 0) for v in values
-                ]
-    return _table(frame.drop(columns="split"))
+        rows.append({"Split": SPLIT_LABELS[split], "From": fmt_time(start), "To": fmt_time(end)})
+    return _table(pd.DataFrame(rows)) if rows else ""
 
 
 def _test_metrics(wh: Warehouse, version: str) -> pd.DataFrame:
@@ -472,7 +507,7 @@ def section_headline(wh: Warehouse, model: pd.Series) -> str:
         return _not_available(why)
     order = _model_order(table.index)
     head = "<th>Model</th>" + "".join(
-        f"<th>{_esc(label)} {'↑' if up else '↓'}</th>" for _, label, _, up in HEADLINE_METRICS
+        f"<th>{_esc(label)} {_arrow(up)}</th>" for _, label, _, up in HEADLINE_METRICS
     )
     body = []
     for name in order:
@@ -486,17 +521,32 @@ def section_headline(wh: Warehouse, model: pd.Series) -> str:
     parts = [f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"]
     parts.append(
         _note(
-            "Test split, never seen in training, early stopping or calibration. ↑ higher is "
-            "better (AUC: how well the scores rank converters above the rest; PR-AUC: the same, "
-            "focused on the top), ↓ lower is better (Brier and log loss: error of the "
-            "probabilities; ECE: the average gap between predicted and observed conversion "
-            "rates)."
+            "Test fold: the newest labeled window, scored by models trained only on the labels "
+            "known before it opened (a gap of one horizon), with the settings chosen and the "
+            "calibrator fitted on the earlier folds: what the scores would have been worth had "
+            "they been used then. ↑ higher is better (AUC: how well the scores rank converters "
+            "above the rest; PR-AUC: the same, focused on the top), ↓ lower is better (Brier and "
+            "log loss: error of the probabilities; ECE: the average gap between predicted and "
+            "observed conversion rates over ten equal-size groups of leads). Observed / expected: "
+            "conversions that happened over conversions the probabilities promised (1 = right "
+            "on average, 0.8 = 20 % fewer than promised)."
         )
     )
     if "xgboost" in table.index:
         parts.append(_margins(table))
         parts.append(_top_decile_sentence(table.loc["xgboost"]))
     return "".join(parts)
+
+
+def _is_better(mine: float, theirs: float, up: bool | None) -> bool:
+    """Higher (up), lower (not up) or, for a ratio (None), closer to 1."""
+    if up is None:
+        return abs(mine - 1) < abs(theirs - 1)
+    return mine > theirs if up else mine < theirs
+
+
+def _arrow(up: bool | None) -> str:
+    return "→1" if up is None else ("↑" if up else "↓")
 
 
 def _margins(table: pd.DataFrame) -> str:
@@ -511,8 +561,9 @@ def _margins(table: pd.DataFrame) -> str:
     for base in baselines:
         cells = []
         for metric, _, digits, up in HEADLINE_METRICS:
-            diff = xgb.get(metric, math.nan) - table.loc[base].get(metric, math.nan)
-            better = (diff > 0) if up else (diff < 0)
+            mine, theirs = xgb.get(metric, math.nan), table.loc[base].get(metric, math.nan)
+            diff = mine - theirs
+            better = _is_better(mine, theirs, up)
             cls = "" if _missing(diff) or diff == 0 else ("better" if better else "worse")
             cells.append(
                 f'<td class="num {cls}" data-margin="{_esc(base)}" data-metric="{metric}">'

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import DbtRun, run_dbt
 
@@ -15,6 +16,9 @@ SCORED_COLUMNS = [
     "lead_id",
     "scored_at",
     "conversion_probability",
+    "conversion_probability_7d",
+    "conversion_probability_30d",
+    "conversion_probability_90d",
     "lead_score",
     "score_band",
     "top_factors",
@@ -46,9 +50,18 @@ def test_scored_leads_cover_the_open_leads(built: DbtRun) -> None:
     assert len(scored) == n_open > 0
     assert scored.conversion_probability.between(0, 1).all()
     assert set(scored.score_band) <= {"A", "B", "C", "D"}
-    registry = built.query("select model_version, model_name from ml_models")
+    registry = built.query(
+        "select model_version, model_name, validation_method, calibration_source from ml_models"
+    )
     assert registry.model_name.tolist() == ["xgboost"]
+    assert registry.validation_method.tolist() == ["rolling_origin_cv"]
+    assert registry.calibration_source.tolist() == ["oof"]
     assert set(scored.model_version) == set(registry.model_version)
+    # the timing probabilities: every horizon modelled on the sample, monotone in the horizon
+    p7, p30, p90 = (scored[f"conversion_probability_{h}d"] for h in (7, 30, 90))
+    assert p7.notna().all() and p90.notna().all()
+    assert (p30 == scored.conversion_probability).all()
+    assert (p7 <= p30).all() and (p30 <= p90).all()
 
 
 def test_metrics_compare_xgboost_with_the_baselines(built: DbtRun) -> None:
@@ -57,6 +70,13 @@ def test_metrics_compare_xgboost_with_the_baselines(built: DbtRun) -> None:
     auc = metrics[(metrics.split == "test") & (metrics.metric == "auc")].set_index("model_name")
     assert {"xgboost", "logistic_regression", "rule_points"} <= set(auc.index)
     assert auc.value["xgboost"] > auc.value["rule_points"]
+    assert {"test", "cv", "cv_fold_1", "train", "timing"} <= set(metrics.split)
+    folds = built.query("select * from ml_split_boundaries")
+    assert {"test", "train"} <= set(folds.split) and folds.is_used.any()
+    test = folds.set_index("split").loc["test"]
+    registry = built.query("select test_start, scoring_at from ml_models").iloc[0]
+    assert test.start == registry.test_start
+    assert test.purge_cutoff == test.start - pd.Timedelta(days=30)
     for table in ("ml_calibration_bins", "ml_lift_by_decile", "ml_feature_importance"):
         assert built.query(f"select count(*) as n from {table}").n.iloc[0] > 0
 
@@ -82,3 +102,43 @@ def test_rule_fallback_when_history_is_too_short(tmp_path: Path) -> None:
     scored = run.query("select distinct model_version from scored_leads")
     assert scored.model_version.tolist() == registry.model_version.tolist()
     assert run.query("select count(*) as n from ml_model_metrics").n.iloc[0] == 0
+
+
+def test_scoring_only_runs_keep_the_registered_model(built: DbtRun) -> None:
+    """(Last in this module: it builds later scoring dates into the shared warehouse.)
+    var ml_retrain: false scores a later date with the registered model (no new registry row,
+    the same version in scored_leads); auto does the same within ml_retrain_every_days and
+    retrains once the model is that old; a date before the model's own is never scored with it."""
+    registry = built.query("select model_version, scoring_at from ml_models")
+    version, trained_for = registry.model_version.iloc[0], registry.scoring_at.iloc[0]
+    # the scoring_date var is passed to the second: later dates are whole seconds after it
+    trained_for = trained_for.ceil("s")
+    workdir = built.duckdb_path.parent
+
+    def build(date: pd.Timestamp, retrain: str) -> DbtRun:
+        run = run_dbt(
+            ["build", "--select", "+scored_leads", "--indirect-selection", "cautious"],
+            workdir,
+            {"scoring_date": f"{date:%Y-%m-%d %H:%M:%S}", "ml_retrain": retrain},
+            duckdb_path=built.duckdb_path,
+        )
+        assert run.returncode == 0, run.output[-6000:]
+        return run
+
+    later = build(trained_for + pd.Timedelta(days=3), "false")
+    assert "no retrain: var ml_retrain is false" in later.output
+    assert later.query("select count(*) as n from ml_models").n.iloc[0] == 1
+    scored = later.query("select distinct model_version, scored_at from scored_leads")
+    assert scored.model_version.tolist() == [version]
+    assert scored.scored_at.iloc[0] == trained_for + pd.Timedelta(days=3)
+
+    auto = build(trained_for + pd.Timedelta(days=5), "auto")
+    assert "no retrain: the active model is current" in auto.output
+    assert auto.query("select count(*) as n from ml_models").n.iloc[0] == 1
+
+    stale = build(trained_for + pd.Timedelta(days=8), "auto")
+    assert "retrain: the active model is 8 days old" in stale.output
+    new = stale.query("select model_version, scoring_at from ml_models order by trained_at")
+    assert len(new) == 2 and new.scoring_at.iloc[-1] == trained_for + pd.Timedelta(days=8)
+    scored = stale.query("select distinct model_version from scored_leads")
+    assert scored.model_version.tolist() == [new.model_version.iloc[-1]]

@@ -68,7 +68,8 @@ def _frames(fallback: bool = False) -> dict[str, pd.DataFrame]:
             "auc": auc,
             "pr_auc": auc / 4,
             "brier": 0.04 - auc / 100,
-            "ece": 0.006,
+            "ece_equal_mass": 0.006,
+            "observed_to_expected": 1.0 + (auc - 0.8),
             "log_loss": 0.2 - auc / 10,
             "recall_at_10": 0.41,
             "lift_at_10": 4.1,
@@ -507,3 +508,21 @@ def test_report_on_the_sample_build(built: DbtRun, tmp_path: Path, capsys):
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
     assert not [name for name in companies if name in text]
     assert seconds < 60, f"the report took {seconds:.1f} s"
+
+
+def test_unvalidated_model_is_said_prominently(tmp_path: Path):
+    frames = _frames()
+    registry = frames["ml_models"]
+    registry["validation_method"] = ["rolling_origin_cv", "none"]
+    registry["metadata_json"] = [
+        "{}",
+        '{"validation": {"method": "none", "reason": "fold 1: 3 converted leads to validate"}}',
+    ]
+    page = _report(_write(tmp_path / "wh.duckdb", frames), tmp_path / "out")
+    assert "<strong>Unvalidated model.</strong>" in page
+    assert "fold 1: 3 converted leads to validate" in page
+    # a validated model gets no such banner
+    registry["validation_method"] = ["none", "rolling_origin_cv"]
+    registry["metadata_json"] = ["{}", "{}"]
+    page = _report(_write(tmp_path / "wh2.duckdb", frames), tmp_path / "out2")
+    assert "Unvalidated model." not in page

@@ -1,5 +1,5 @@
 -- One row per lead open at the scoring date: its calibrated conversion
--- probability, 0-100 score, band, reasons and the model version that scored
+-- probability (and over 7 / 30 / 90 days), 0-100 score, band, reasons and the model version that scored
 -- it, with the change since the lead's previous scoring run (from
 -- scored_leads_history). A thin, contract-enforced view of the ml_scores
 -- Python model (contracts are refused on Python models): the output interface
@@ -42,6 +42,9 @@ final as (
         cast(scores.lead_id as varchar) as lead_id,
         cast(scores.scored_at as timestamp) as scored_at,
         cast(scores.conversion_probability as double) as conversion_probability,
+        cast(scores.conversion_probability_7d as double) as conversion_probability_7d,
+        cast(scores.conversion_probability_30d as double) as conversion_probability_30d,
+        cast(scores.conversion_probability_90d as double) as conversion_probability_90d,
         cast(scores.lead_score as integer) as lead_score,
         cast(scores.score_band as varchar) as score_band,
         cast(scores.top_factors as varchar) as top_factors,

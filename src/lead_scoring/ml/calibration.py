@@ -109,27 +109,37 @@ def calibrator_from_json(text: str | bytes) -> PlattCalibrator | IsotonicCalibra
     raise ValueError(f"unknown calibrator method {d['method']!r}")
 
 
-def _check(margin: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check(
+    margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = np.asarray(margin, dtype=np.float64).ravel()
     t = np.asarray(y, dtype=np.float64).ravel()
-    if m.shape != t.shape:
-        raise ValueError("margin and y differ in length")
+    w = np.ones_like(t) if weight is None else np.asarray(weight, dtype=np.float64).ravel()
+    if m.shape != t.shape or w.shape != t.shape:
+        raise ValueError("margin, y and weight differ in length")
     if t.size == 0 or t.min() == t.max():
-        raise ValueError("calibration needs both classes in the calibration split")
-    return m, t
+        raise ValueError("calibration needs both classes in the calibration rows")
+    return m, t, w
 
 
-def fit_platt(margin: np.ndarray, y: np.ndarray) -> PlattCalibrator:
-    """1-D logistic regression of the label on the margin (C = 1e6, i.e. no real penalty)."""
-    m, t = _check(margin, y)
-    lr = LogisticRegression(C=1e6, max_iter=1000).fit(m.reshape(-1, 1), t.astype(int))
+def fit_platt(
+    margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+) -> PlattCalibrator:
+    """1-D logistic regression of the label on the margin (C = 1e6, i.e. no real penalty),
+    with optional row weights."""
+    m, t, w = _check(margin, y, weight)
+    lr = LogisticRegression(C=1e6, max_iter=1000).fit(
+        m.reshape(-1, 1), t.astype(int), sample_weight=w
+    )
     return PlattCalibrator(slope=float(lr.coef_[0, 0]), intercept=float(lr.intercept_[0]))
 
 
-def fit_isotonic(margin: np.ndarray, y: np.ndarray) -> IsotonicCalibrator:
-    """PAV isotonic regression of the label on the margin."""
-    m, t = _check(margin, y)
-    iso = IsotonicRegression(out_of_bounds="clip", increasing=True).fit(m, t)
+def fit_isotonic(
+    margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+) -> IsotonicCalibrator:
+    """PAV isotonic regression of the label on the margin, with optional row weights."""
+    m, t, w = _check(margin, y, weight)
+    iso = IsotonicRegression(out_of_bounds="clip", increasing=True).fit(m, t, sample_weight=w)
     return IsotonicCalibrator(
         x=tuple(float(v) for v in iso.X_thresholds_), y=tuple(float(v) for v in iso.y_thresholds_)
     )
@@ -158,35 +168,39 @@ def fit_calibrators(
     selection: str = "cv",
     n_folds: int = 5,
     seed: int = 0,
+    weight: np.ndarray | None = None,
+    methods: tuple[str, ...] = ("platt", "isotonic"),
 ) -> CalibrationResult:
-    """Fit Platt and isotonic on the calibration split's margins and pick one (see module doc)."""
-    m, t = _check(margin, y)
-    calibrators = {name: fit(m, t) for name, fit in _FITTERS.items()}
-    in_sample = {name: log_loss(t, c.predict(m)) for name, c in calibrators.items()}
-    brier = {name: brier_score(t, c.predict(m)) for name, c in calibrators.items()}
-    cv: dict[str, float] = {name: math.nan for name in _FITTERS}
+    """Fit the calibrators of ``methods`` on the margins of the calibration rows (out-of-fold
+    predictions) and pick one (see module doc); ``weight``: row weights (sampling, recency)."""
+    m, t, w = _check(margin, y, weight)
+    fitters = {name: _FITTERS[name] for name in methods}
+    calibrators = {name: fit(m, t, w) for name, fit in fitters.items()}
+    in_sample = {name: log_loss(t, c.predict(m), weight=w) for name, c in calibrators.items()}
+    brier = {name: brier_score(t, c.predict(m), w) for name, c in calibrators.items()}
+    cv: dict[str, float] = {name: math.nan for name in fitters}
     n_folds_eff = int(min(n_folds, t.sum(), (1 - t).sum()))
-    if n_folds_eff >= 2:
+    if n_folds_eff >= 2 and len(fitters) > 1:
         folds = StratifiedKFold(n_splits=n_folds_eff, shuffle=True, random_state=seed)
-        for name, fit in _FITTERS.items():
+        for name, fit in fitters.items():
             oof = np.empty_like(m)
             for fit_idx, held_idx in folds.split(m.reshape(-1, 1), t.astype(int)):
-                oof[held_idx] = fit(m[fit_idx], t[fit_idx]).predict(m[held_idx])
-            cv[name] = log_loss(t, oof)
+                oof[held_idx] = fit(m[fit_idx], t[fit_idx], w[fit_idx]).predict(m[held_idx])
+            cv[name] = log_loss(t, oof, weight=w)
     if selection == "cv" and not any(math.isnan(v) for v in cv.values()):
         score = cv
     elif selection in ("cv", "in_sample"):
         score = in_sample
     else:
         raise ValueError("selection must be 'cv' or 'in_sample'")
-    chosen = min(_FITTERS, key=lambda name: (score[name], name != "platt"))
+    chosen = min(fitters, key=lambda name: (score[name], name != "platt"))
     table = pd.DataFrame(
         {
-            "method": list(_FITTERS),
-            "log_loss_in_sample": [in_sample[n] for n in _FITTERS],
-            "log_loss_cv": [cv[n] for n in _FITTERS],
-            "brier_in_sample": [brier[n] for n in _FITTERS],
-            "is_chosen": [n == chosen for n in _FITTERS],
+            "method": list(fitters),
+            "log_loss_in_sample": [in_sample[n] for n in fitters],
+            "log_loss_cv": [cv[n] for n in fitters],
+            "brier_in_sample": [brier[n] for n in fitters],
+            "is_chosen": [n == chosen for n in fitters],
         }
     )
     return CalibrationResult(chosen=chosen, calibrators=calibrators, table=table)

@@ -7,44 +7,59 @@ typo in YAML does not silently fall back to a default. Nested dicts (``xgb_param
 
 Keys (defaults in brackets)
 ---------------------------
-Data and split
-    ``horizon_days`` [30] -- label = converted within N days of ``snapshot_at``; also the purge gap.
-    ``split_fractions`` [(0.6, 0.15, 0.1, 0.15)] -- train / validation / calibration / test, as
-    time quantiles of the labeled rows' ``snapshot_at``.
-    ``purge`` ['train'] -- drop the rows whose label window ``[snapshot_at, snapshot_at +
-    horizon_days]`` reaches past the start of the next split: 'train' (train rows only, the
-    leakage that matters), 'all' (every boundary) or 'none' (see :func:`~.dataset.time_split`).
+Data, labels and validation (see :mod:`.cv`)
+    ``horizon_days`` [30] -- label = first conversion within N days of ``snapshot_at``; the
+    purge gap of every fold is at least this long.
+    ``cv_folds`` [3] -- rolling-origin (expanding window) folds over the most recent labeled
+    history; the last one is the **test** fold.
+    ``cv_valid_share`` [0.35] -- share of the labeled converted leads (the most recent ones) whose
+    snapshots fall in the validation windows of the folds.
+    ``cv_min_train_positives`` [20], ``cv_min_valid_positives`` [10] -- converted leads a fold
+    needs in its (purged) training rows and in its validation window; a fold short of either is
+    dropped. With no fold left the model still trains (see ``min_positive_labels``) but is
+    *unvalidated*: ``validation_method = 'none'``, no test metrics.
+    ``min_positive_labels`` [40] -- fewer converted leads in the labeled history raises
+    :class:`~.errors.InsufficientHistoryError` (the rule-based fallback takes over).
     ``include_features`` [None] -- explicit feature list (None = every non-reserved column).
     ``exclude_features`` [()] -- columns never used as features.
     ``max_category_levels`` [100] -- most frequent training levels kept per categorical; the rest
     (and any value unseen in training) become missing.
-    ``train_max_rows`` [300_000] -- a larger train split keeps every positive and a seeded,
-    re-weighted sample of its negatives (:func:`~.dataset.downsample_negatives`); the same rows
-    train XGBoost and the baselines. None = no cap.
-    ``early_stopping_max_rows`` [200_000] -- the same cap for the validation rows that early
-    stopping evaluates every round (the validation metrics use every row).
-    ``min_positive_labels`` [50] -- fewer positives in the train split raises
-    :class:`~.errors.InsufficientHistoryError`.
+    ``train_max_rows`` [400_000] -- rows the production booster is fitted on: above it every
+    converting lead's snapshots are kept and the other leads sampled (whole leads, re-weighted by
+    1 / rate; :func:`~.dataset.sample_leads`). The dbt model applies the same cap in the
+    warehouse, so the full mart never reaches Python.
+    ``cv_max_train_rows`` [150_000] -- the same cap for the training rows of each fold.
+    ``cv_max_valid_rows`` [60_000] -- the same cap for the rows each fold is scored on.
+    ``timing_max_rows`` [80_000] -- the same cap for the training and validation rows of the
+    7 / 30 / 90-day timing models (:mod:`.timing`), which rank who converts first.
 Leakage trap
     ``leakage_auc_threshold`` [0.98], ``leakage_corr_threshold`` [0.95],
-    ``leakage_sample_rows`` [100_000] (rows sampled from the train split for the check).
+    ``leakage_sample_rows`` [100_000] (rows sampled from the training rows for the check).
 XGBoost
     ``xgb_params`` -- merged over :data:`DEFAULT_XGB_PARAMS` (native xgboost parameter names).
-    ``xgb_candidates`` [({'max_depth': 4}, {'max_depth': 5})] -- overrides of ``xgb_params``, one
-    booster each; the lowest early-stopping score on the validation split wins (shallow trees
-    won on 100k leads, deeper ones on the 2,500-lead sample); () = ``xgb_params`` alone.
-    ``num_boost_round`` [1000], ``early_stopping_rounds`` [30], ``eval_metric`` ['logloss' or
-    'auc'], ``scale_pos_weight`` [1.0; 'auto' = negatives / positives of the train split],
-    ``seed`` [42], ``nthread`` [2].
-Baselines
-    ``lr_c`` [1.0] (inverse L2 strength), ``lr_class_weight`` [None or 'balanced'],
-    ``baseline_max_train_rows`` [150_000] (train rows sampled, seeded, for the sklearn baselines),
-    ``extra_models`` [()] -- any of 'decision_tree', 'random_forest', 'mlp'.
+    ``xgb_candidates`` [None] -- overrides of ``xgb_params``, one candidate each; None = a grid
+    that adapts to the data size (:func:`~.tuning.candidate_grid`: shallow, strongly
+    regularised, slow trees for a few hundred converted leads, deeper ones for thousands).
+    ``recency_half_life_days`` [None] -- candidate time-decay half-lives of the row weights
+    (a row ``d`` days older than the newest label weighs ``0.5 ** (d / half_life)``); None = the
+    grid's choice (no decay, and 4 x horizon on small histories); () = never decay.
+    ``num_boost_round`` [600] (most rounds a fold may run), ``early_stopping_rounds`` [30]
+    (a fold stops after this many rounds without improving its validation log loss), ``seed``
+    [42], ``nthread`` [2]. The round count is chosen on the folds' pooled log-loss curve.
+Baselines and blend
+    ``lr_c`` [1.0] (inverse L2 strength), ``baseline_max_train_rows`` [100_000] (training rows
+    sampled, seeded, for the baselines), ``extra_models`` [()] -- any of
+    'decision_tree', 'random_forest', 'mlp'.
+    ``blend_weights`` [(0.75, 0.5)] -- XGBoost's shares in the blends with logistic regression
+    (on the log-odds scale) that the cross-validation tries beside XGBoost alone; a blend wins
+    when its pooled validation log loss is lower. () = never blend.
+    ``lr_max_rows`` [40_000] -- rows (seeded sample of the training rows) the logistic regression
+    of a blend is fitted on (it has a few hundred coefficients: more rows change little).
 Calibration
-    ``calibration_selection`` ['cv'] -- 'cv' (K-fold log loss inside the calibration split) or
-    'in_sample'; ``calibration_cv_folds`` [5].
+    ``calibration_selection`` ['cv'] -- Platt vs isotonic by K-fold log loss within the
+    out-of-fold predictions ('cv') or in sample; ``calibration_cv_folds`` [5].
 Metrics
-    ``ece_bins`` [10] (equal width), ``lift_fractions`` [(0.1, 0.2, 0.3)],
+    ``ece_bins`` [10], ``lift_fractions`` [(0.1, 0.2, 0.3)],
     ``margin_bootstrap_draws`` [100] and ``margin_ci_level`` [0.9] -- the test-AUC margin of the
     production model over each baseline gets a paired cluster-bootstrap interval (leads resampled;
     0 draws = no interval),
@@ -58,8 +73,8 @@ Explanations and scores
     ``fit_features`` [:data:`DEFAULT_FIT_FEATURES`] (firmographic / demographic columns; all
     other features are engagement),
     ``band_thresholds`` [None] -- explicit probability thresholds ``{'A': .., 'B': .., 'C': ..}``;
-    None = derived at training time as ``band_lift_multiples`` x the base rate of the calibration
-    split (stored in the bundle), ``band_lift_multiples`` [{'A': 4, 'B': 2, 'C': 1}],
+    None = derived at training time as ``band_lift_multiples`` x the base rate of the most recent
+    labeled window (stored in the bundle), ``band_lift_multiples`` [{'A': 4, 'B': 2, 'C': 1}],
     ``confidence_segment_columns`` [None = the categorical fit features],
     ``confidence_min_segment_rows`` [200].
 Rule-based fallback
@@ -139,29 +154,33 @@ class MLConfig:
     """Resolved configuration; see the module docstring for the meaning of each key."""
 
     horizon_days: int = 30
-    split_fractions: tuple[float, float, float, float] = (0.6, 0.15, 0.1, 0.15)
-    purge: str = "train"
+    cv_folds: int = 3
+    cv_valid_share: float = 0.35
+    cv_min_train_positives: int = 20
+    cv_min_valid_positives: int = 10
+    min_positive_labels: int = 40
     include_features: tuple[str, ...] | None = None
     exclude_features: tuple[str, ...] = ()
     max_category_levels: int = 100
-    train_max_rows: int | None = 300_000
-    early_stopping_max_rows: int | None = 200_000
-    min_positive_labels: int = 50
+    train_max_rows: int | None = 400_000
+    cv_max_train_rows: int | None = 150_000
+    cv_max_valid_rows: int | None = 60_000
+    timing_max_rows: int | None = 80_000
     leakage_auc_threshold: float = 0.98
     leakage_corr_threshold: float = 0.95
     leakage_sample_rows: int = 100_000
     xgb_params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_XGB_PARAMS))
-    xgb_candidates: tuple[dict[str, Any], ...] = ({"max_depth": 4}, {"max_depth": 5})
-    num_boost_round: int = 1000
+    xgb_candidates: tuple[dict[str, Any], ...] | None = None
+    recency_half_life_days: tuple[float | None, ...] | None = None
+    num_boost_round: int = 600
     early_stopping_rounds: int = 30
-    eval_metric: str = "logloss"
-    scale_pos_weight: float | str = 1.0
     seed: int = 42
     nthread: int = 2
     lr_c: float = 1.0
-    lr_class_weight: str | None = None
-    baseline_max_train_rows: int = 150_000
+    baseline_max_train_rows: int = 100_000
     extra_models: tuple[str, ...] = ()
+    lr_max_rows: int = 40_000
+    blend_weights: tuple[float, ...] = (0.75, 0.5)
     calibration_selection: str = "cv"
     calibration_cv_folds: int = 5
     ece_bins: int = 10
@@ -197,7 +216,8 @@ class MLConfig:
 
 _TUPLE_KEYS = {
     "xgb_candidates",
-    "split_fractions",
+    "recency_half_life_days",
+    "blend_weights",
     "include_features",
     "exclude_features",
     "extra_models",
@@ -239,25 +259,28 @@ def resolve_config(config: Mapping[str, Any] | MLConfig | None = None) -> MLConf
 
 
 def _validate(c: MLConfig) -> None:
-    if len(c.split_fractions) != 4 or any(f <= 0 for f in c.split_fractions):
-        raise ValueError("split_fractions must be four positive numbers (train/valid/calib/test)")
-    if abs(sum(c.split_fractions) - 1.0) > 1e-6:
-        raise ValueError(f"split_fractions must sum to 1, got {sum(c.split_fractions)}")
-    if c.purge not in ("train", "all", "none"):
-        raise ValueError("purge must be 'train', 'all' or 'none'")
-    if c.horizon_days < 0:
-        raise ValueError("horizon_days must be >= 0")
-    if any(not isinstance(o, Mapping) for o in c.xgb_candidates):
-        raise ValueError("xgb_candidates must be a list of xgb_params overrides (mappings)")
-    if c.eval_metric not in ("logloss", "auc"):
-        raise ValueError("eval_metric must be 'logloss' or 'auc'")
-    spw = c.scale_pos_weight
-    if isinstance(spw, str) and spw != "auto":
-        raise ValueError("scale_pos_weight must be 'auto' or a positive number")
-    if not isinstance(spw, str) and float(spw) <= 0:
-        raise ValueError("scale_pos_weight must be 'auto' or a positive number")
-    if c.lr_class_weight not in (None, "balanced"):
-        raise ValueError("lr_class_weight must be null or 'balanced'")
+    if c.horizon_days < 1:
+        raise ValueError("horizon_days must be >= 1")
+    if c.cv_folds < 1:
+        raise ValueError("cv_folds must be >= 1")
+    if not 0 < c.cv_valid_share < 1:
+        raise ValueError("cv_valid_share must be in (0, 1)")
+    if c.min_positive_labels < 1:
+        raise ValueError("min_positive_labels must be >= 1")
+    for key in ("train_max_rows", "cv_max_train_rows", "cv_max_valid_rows"):
+        value = getattr(c, key)
+        if value is not None and value < 1000:
+            raise ValueError(f"{key} must be null or >= 1000, got {value}")
+    if c.recency_half_life_days is not None and any(
+        h is not None and float(h) <= 0 for h in c.recency_half_life_days
+    ):
+        raise ValueError("recency_half_life_days must be positive (or null for no decay)")
+    if any(not 0 < w < 1 for w in c.blend_weights):
+        raise ValueError("blend_weights must be XGBoost shares in (0, 1)")
+    if c.xgb_candidates is not None and (
+        not c.xgb_candidates or any(not isinstance(o, Mapping) for o in c.xgb_candidates)
+    ):
+        raise ValueError("xgb_candidates must be null or a list of xgb_params overrides")
     bad = sorted(set(c.extra_models) - set(EXTRA_MODELS))
     if bad:
         raise ValueError(f"unknown extra_models {bad}; choose from {list(EXTRA_MODELS)}")

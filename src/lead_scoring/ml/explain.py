@@ -42,14 +42,16 @@ def feature_label(name: str, labels: Mapping[str, str] | None = None) -> str:
 
 
 def shap_contributions(
-    booster: xgb.Booster, X: pd.DataFrame, nthread: int = 2
+    booster: xgb.Booster, X: pd.DataFrame | xgb.DMatrix, nthread: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact SHAP contributions ``(n x n_features, float32)`` and the bias ``(n,)``.
 
-    ``contribs.sum(axis=1) + bias`` equals the booster's output margin.
+    ``contribs.sum(axis=1) + bias`` equals the booster's output margin. ``X`` is the boosters'
+    input (:meth:`~.dataset.FeatureSpec.for_trees`) or a DMatrix of it.
     """
     booster.set_param({"nthread": nthread})
-    out = booster.predict(make_dmatrix(X, nthread=nthread), pred_contribs=True)
+    data = X if isinstance(X, xgb.DMatrix) else make_dmatrix(X, nthread=nthread)
+    out = booster.predict(data, pred_contribs=True)
     return np.ascontiguousarray(out[:, :-1]), np.asarray(out[:, -1], dtype=np.float64)
 
 

@@ -35,9 +35,11 @@ __all__ = [
     "brier_score",
     "calibration_bins",
     "confusion_at_f1_threshold",
+    "ece_equal_mass",
     "expected_calibration_error",
     "lift_by_decile",
     "log_loss",
+    "observed_to_expected",
     "metrics_long",
     "paired_auc_margin",
     "roc_auc",
@@ -98,9 +100,37 @@ def _arrays(y: Iterable, p: Iterable) -> tuple[np.ndarray, np.ndarray]:
     return y_arr, p_arr
 
 
-def roc_auc(y: Iterable, score: Iterable) -> float:
-    """Area under the ROC curve (Mann-Whitney U with average ranks for ties); NaN if one class."""
+def _weights(w: Iterable | None, n: int) -> np.ndarray | None:
+    if w is None:
+        return None
+    arr = np.asarray(w, dtype=np.float64).ravel()
+    if arr.size != n:
+        raise ValueError(f"weight has {arr.size} values for {n} rows")
+    if (arr < 0).any() or not np.isfinite(arr).all():
+        raise ValueError("weights must be finite and >= 0")
+    return arr
+
+
+def _mean(values: np.ndarray, w: np.ndarray | None) -> float:
+    if w is None:
+        return float(np.mean(values))
+    return float(np.sum(values * w) / np.sum(w))
+
+
+def roc_auc(y: Iterable, score: Iterable, weight: Iterable | None = None) -> float:
+    """Area under the ROC curve (Mann-Whitney U with average ranks for ties); NaN if one class.
+
+    ``weight``: row weights (e.g. 1 / sampling rate of the rows a sample kept), the weighted
+    Mann-Whitney statistic with ties counting one half."""
     y_arr, s = _arrays(y, score)
+    w = _weights(weight, y_arr.size)
+    if w is not None:
+        if (w[y_arr == 1].sum() == 0) or (w[y_arr == 0].sum() == 0):
+            return math.nan
+        order = np.argsort(s, kind="mergesort")
+        sorted_s = s[order]
+        starts = np.flatnonzero(np.r_[True, sorted_s[1:] != sorted_s[:-1]])
+        return float(_grouped_weighted_auc(y_arr[order], starts, w[order][None, :])[0])
     n_pos = float(y_arr.sum())
     n_neg = float(y_arr.size - n_pos)
     if n_pos == 0 or n_neg == 0:
@@ -114,8 +144,12 @@ def _grouped_weighted_auc(order_y: np.ndarray, starts: np.ndarray, w: np.ndarray
     ascending); ``starts`` are the first positions of each distinct score (ties share a group and
     count half, as in the Mann-Whitney statistic)."""
     pos_w = w * order_y
-    pos = np.add.reduceat(pos_w, starts, axis=1, dtype=np.float64)
-    neg = np.add.reduceat(w, starts, axis=1, dtype=np.float64) - pos
+    if len(starts) == w.shape[1]:  # no ties: every row is its own group
+        pos = pos_w.astype(np.float64)
+        neg = w.astype(np.float64) - pos
+    else:
+        pos = np.add.reduceat(pos_w, starts, axis=1, dtype=np.float64)
+        neg = np.add.reduceat(w, starts, axis=1, dtype=np.float64) - pos
     neg_below = np.cumsum(neg, axis=1) - neg
     total_pos, total_neg = pos.sum(axis=1), neg.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -173,43 +207,56 @@ def paired_auc_margin(
     }
 
 
-def average_precision(y: Iterable, p: Iterable) -> float:
-    """PR-AUC as average precision ``sum_k (R_k - R_{k-1}) P_k`` over distinct thresholds."""
+def average_precision(y: Iterable, p: Iterable, weight: Iterable | None = None) -> float:
+    """PR-AUC as average precision ``sum_k (R_k - R_{k-1}) P_k`` over distinct thresholds
+    (weighted counts with ``weight``)."""
     y_arr, p_arr = _arrays(y, p)
-    n_pos = y_arr.sum()
+    w = _weights(weight, y_arr.size)
+    w = np.ones_like(y_arr) if w is None else w
+    n_pos = float((w * y_arr).sum())
     if n_pos == 0:
         return math.nan
     order = np.argsort(-p_arr, kind="stable")
-    ys, ps = y_arr[order], p_arr[order]
+    ys, ps, ws = y_arr[order], p_arr[order], w[order]
     last_of_tie = np.r_[np.nonzero(np.diff(ps))[0], ps.size - 1]
-    tp = np.cumsum(ys)[last_of_tie]
-    precision = tp / (last_of_tie + 1)
+    tp = np.cumsum(ys * ws)[last_of_tie]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.nan_to_num(tp / np.cumsum(ws)[last_of_tie])
     recall = tp / n_pos
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
-def log_loss(y: Iterable, p: Iterable, eps: float = EPS) -> float:
-    """Mean negative log-likelihood with ``p`` clipped to ``[eps, 1 - eps]``."""
+def log_loss(y: Iterable, p: Iterable, eps: float = EPS, weight: Iterable | None = None) -> float:
+    """(Weighted) mean negative log-likelihood with ``p`` clipped to ``[eps, 1 - eps]``."""
     y_arr, p_arr = _arrays(y, p)
     if y_arr.size == 0:
         return math.nan
     pc = np.clip(p_arr, eps, 1 - eps)
-    return float(-np.mean(y_arr * np.log(pc) + (1 - y_arr) * np.log1p(-pc)))
+    return -_mean(y_arr * np.log(pc) + (1 - y_arr) * np.log1p(-pc), _weights(weight, y_arr.size))
 
 
-def brier_score(y: Iterable, p: Iterable) -> float:
-    """Mean squared error of the probability."""
+def brier_score(y: Iterable, p: Iterable, weight: Iterable | None = None) -> float:
+    """(Weighted) mean squared error of the probability."""
     y_arr, p_arr = _arrays(y, p)
-    return float(np.mean((p_arr - y_arr) ** 2)) if y_arr.size else math.nan
+    if not y_arr.size:
+        return math.nan
+    return _mean((p_arr - y_arr) ** 2, _weights(weight, y_arr.size))
 
 
-def _bin_index(p: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
+def _bin_index(
+    p: np.ndarray, n_bins: int, strategy: str, w: np.ndarray | None = None
+) -> np.ndarray:
     if strategy == "uniform":
         return np.minimum((np.clip(p, 0, 1) * n_bins).astype(np.int64), n_bins - 1)
     if strategy == "quantile":
         order = np.argsort(p, kind="stable")
         idx = np.empty(p.size, dtype=np.int64)
-        idx[order] = np.arange(p.size) * n_bins // max(p.size, 1)
+        if w is None:
+            idx[order] = np.arange(p.size) * n_bins // max(p.size, 1)
+        else:  # equal *weight* per bin: by the cumulative weight before each row
+            cum = np.cumsum(w[order]) - w[order]
+            total = max(float(w.sum()), 1e-300)
+            idx[order] = np.minimum((cum / total * n_bins).astype(np.int64), n_bins - 1)
         return idx
     raise ValueError("strategy must be 'uniform' or 'quantile'")
 
@@ -251,22 +298,83 @@ def calibration_bins(
     )
 
 
-def expected_calibration_error(y: Iterable, p: Iterable, n_bins: int = 10) -> float:
-    """ECE over equal-width bins, weighted by bin count (see the module docstring)."""
+def expected_calibration_error(
+    y: Iterable,
+    p: Iterable,
+    n_bins: int = 10,
+    strategy: str = "uniform",
+    weight: Iterable | None = None,
+) -> float:
+    """ECE weighted by bin count: ``strategy='uniform'`` (equal-width bins, the default) or
+    ``'quantile'`` (equal-mass bins; see :func:`ece_equal_mass`); ``weight``: row weights."""
     y_arr, p_arr = _arrays(y, p)
     if y_arr.size == 0:
         return math.nan
-    idx = _bin_index(p_arr, n_bins, "uniform")
+    w = _weights(weight, y_arr.size)
+    idx = _bin_index(p_arr, n_bins, strategy, w)
+    w = np.ones_like(y_arr) if w is None else w
     gap = np.abs(
-        np.bincount(idx, weights=p_arr, minlength=n_bins)
-        - np.bincount(idx, weights=y_arr, minlength=n_bins)
+        np.bincount(idx, weights=p_arr * w, minlength=n_bins)
+        - np.bincount(idx, weights=y_arr * w, minlength=n_bins)
     )
-    return float(gap.sum() / y_arr.size)
+    return float(gap.sum() / w.sum())
 
 
-def top_fraction_stats(y: Iterable, p: Iterable, fraction: float) -> dict[str, float]:
-    """Precision, recall and lift among the top ``ceil(fraction * n)`` rows by ``p``."""
+def ece_equal_mass(
+    y: Iterable, p: Iterable, n_bins: int = 10, weight: Iterable | None = None
+) -> float:
+    """ECE over ``n_bins`` **equal-mass** bins (each holds 1/n_bins of the rows, by rank of p).
+
+    At a 2 % base rate nearly every row falls into the first equal-width bin, where the
+    equal-width ECE is small whatever the model does; equal-mass bins look inside that mass
+    (``sum_b n_b / N * |mean(p)_b - mean(y)_b|`` with ``n_b ~ N / n_bins``)."""
+    return expected_calibration_error(y, p, n_bins, "quantile", weight)
+
+
+def observed_to_expected(
+    y: Iterable, p: Iterable, n_bins: int = 0, weight: Iterable | None = None
+) -> np.ndarray | float:
+    """Observed / expected conversions: ``sum(y) / sum(p)`` (1 = calibrated on average, 1.3 = 30 %
+    more conversions than predicted). With ``n_bins > 0``: one ratio per equal-mass bin of ``p``,
+    bin 1 holding the *highest* probabilities (the deciles of :func:`lift_by_decile`); NaN where a
+    bin expects nothing."""
     y_arr, p_arr = _arrays(y, p)
+    w = _weights(weight, y_arr.size)
+    ww = np.ones_like(y_arr) if w is None else w
+    if n_bins <= 0:
+        expected = (p_arr * ww).sum()
+        return float((y_arr * ww).sum() / expected) if expected > 0 else math.nan
+    if y_arr.size == 0:
+        return np.full(n_bins, np.nan)
+    idx = _bin_index(-p_arr, n_bins, "quantile", w)  # rank of -p: bin 0 = highest probabilities
+    observed = np.bincount(idx, weights=y_arr * ww, minlength=n_bins)
+    expected = np.bincount(idx, weights=p_arr * ww, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(expected > 0, observed / expected, np.nan)
+
+
+def top_fraction_stats(
+    y: Iterable, p: Iterable, fraction: float, weight: Iterable | None = None
+) -> dict[str, float]:
+    """Precision, recall and lift among the top ``ceil(fraction * n)`` rows by ``p`` (with
+    ``weight``: the top rows holding ``fraction`` of the total weight)."""
+    y_arr, p_arr = _arrays(y, p)
+    w = _weights(weight, y_arr.size)
+    if w is not None:
+        total, pos = float(w.sum()), float((w * y_arr).sum())
+        if total == 0:
+            return {"precision": math.nan, "recall": math.nan, "lift": math.nan}
+        order = np.argsort(-p_arr, kind="stable")
+        top = order[(np.cumsum(w[order]) - w[order]) < fraction * total - 1e-12]
+        if not top.size:
+            return {"precision": math.nan, "recall": math.nan, "lift": math.nan}
+        hits, mass = float((w[top] * y_arr[top]).sum()), float(w[top].sum())
+        precision = hits / mass
+        return {
+            "precision": precision,
+            "recall": hits / pos if pos else math.nan,
+            "lift": precision / (pos / total) if pos else math.nan,
+        }
     n = y_arr.size
     n_pos = y_arr.sum()
     n_top = min(n, math.ceil(fraction * n - 1e-9))
@@ -288,31 +396,40 @@ def binary_metrics(
     p: Iterable,
     lift_fractions: Sequence[float] = (0.1, 0.2, 0.3),
     ece_bins: int = 10,
+    weight: Iterable | None = None,
 ) -> dict[str, float]:
     """Headline metrics of one model on one split, as an ordered ``{metric: value}`` dict.
 
-    Keys: ``auc, pr_auc, log_loss, brier, ece, precision_at_K, recall_at_K, lift_at_K`` (K in
-    percent, e.g. ``lift_at_10``), ``positive_rate, mean_predicted, n_rows, n_positives``.
+    Keys: ``auc, pr_auc, log_loss, brier, ece`` (equal-width bins), ``ece_equal_mass``,
+    ``observed_to_expected`` (sum y / sum p), ``precision_at_K, recall_at_K, lift_at_K`` (K in
+    percent, e.g. ``lift_at_10``), ``positive_rate, mean_predicted, n_rows, n_positives``, and
+    ``observed_to_expected_decile_D`` for D = 1 (highest probabilities) .. ``ece_bins``.
     """
     y_arr, p_arr = _arrays(y, p)
+    w = _weights(weight, y_arr.size)
     out: dict[str, float] = {
-        "auc": roc_auc(y_arr, p_arr),
-        "pr_auc": average_precision(y_arr, p_arr),
-        "log_loss": log_loss(y_arr, p_arr),
-        "brier": brier_score(y_arr, p_arr),
-        "ece": expected_calibration_error(y_arr, p_arr, ece_bins),
+        "auc": roc_auc(y_arr, p_arr, w),
+        "pr_auc": average_precision(y_arr, p_arr, w),
+        "log_loss": log_loss(y_arr, p_arr, weight=w),
+        "brier": brier_score(y_arr, p_arr, w),
+        "ece": expected_calibration_error(y_arr, p_arr, ece_bins, weight=w),
+        "ece_equal_mass": ece_equal_mass(y_arr, p_arr, ece_bins, w),
+        "observed_to_expected": observed_to_expected(y_arr, p_arr, weight=w),
     }
     for fraction in lift_fractions:
         k = round(fraction * 100)
-        stats = top_fraction_stats(y_arr, p_arr, fraction)
+        stats = top_fraction_stats(y_arr, p_arr, fraction, w)
         out[f"precision_at_{k}"] = stats["precision"]
         out[f"recall_at_{k}"] = stats["recall"]
         out[f"lift_at_{k}"] = stats["lift"]
     n = y_arr.size
-    out["positive_rate"] = float(y_arr.mean()) if n else math.nan
-    out["mean_predicted"] = float(p_arr.mean()) if n else math.nan
+    ww = np.ones_like(y_arr) if w is None else w
+    out["positive_rate"] = _mean(y_arr, ww) if n else math.nan
+    out["mean_predicted"] = _mean(p_arr, ww) if n else math.nan
     out["n_rows"] = float(n)
     out["n_positives"] = float(y_arr.sum())
+    for d, ratio in enumerate(observed_to_expected(y_arr, p_arr, ece_bins, w), start=1):
+        out[f"observed_to_expected_decile_{d}"] = float(ratio)
     return out
 
 
@@ -323,9 +440,10 @@ def metrics_long(
     p: Iterable,
     lift_fractions: Sequence[float] = (0.1, 0.2, 0.3),
     ece_bins: int = 10,
+    weight: Iterable | None = None,
 ) -> pd.DataFrame:
     """:func:`binary_metrics` as long rows with :data:`METRIC_COLUMNS`."""
-    values = binary_metrics(y, p, lift_fractions, ece_bins)
+    values = binary_metrics(y, p, lift_fractions, ece_bins, weight)
     return pd.DataFrame(
         {
             "model_name": model_name,

@@ -3,12 +3,14 @@
 All models consume the matrix of :func:`~lead_scoring.ml.dataset.prepare_features` (float32
 numerics, pandas ``category`` columns with the training levels).
 
-XGBoost uses its native categorical support (``enable_categorical=True``), the ``hist`` tree method,
-early stopping on the validation split, and is deterministic: same inputs and parameters (incl.
-``seed`` and ``nthread``) give identical booster bytes. The returned booster is cut to the best
-iteration, so every later use (prediction, SHAP, serialisation) sees exactly the selected trees.
+XGBoost uses its native categorical support (``enable_categorical=True``), the ``hist`` tree method
+and log loss, and is deterministic: same inputs and parameters (incl. ``seed`` and ``nthread``)
+give identical booster bytes. :func:`fit_booster` records the validation log loss of every round
+when it is given validation rows (the rolling-origin folds of :mod:`.cv` pool these curves to
+choose the round count, :mod:`.tuning`); the production booster is then trained for exactly that
+many rounds on every matured label.
 
-Baselines (same splits): a regularised logistic regression (median-imputed and standardised
+Baselines (same folds): a regularised logistic regression (median-imputed and standardised
 numerics with missing-indicators, one-hot categoricals incl. a 'missing' level, L2 with ``C``) and,
 behind ``extra_models``, a decision tree, a random forest and an MLP on the same design matrix.
 The sklearn baselines train on at most ``baseline_max_train_rows`` train rows (seeded sample).
@@ -33,54 +35,42 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from lead_scoring.ml.config import DEFAULT_XGB_PARAMS, MLConfig
+from lead_scoring.ml.config import DEFAULT_XGB_PARAMS
 from lead_scoring.ml.dataset import FeatureSpec
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "TRAINING_KEYS",
+    "FittedBooster",
     "SklearnModel",
-    "XGBModel",
+    "fit_booster",
     "make_dmatrix",
+    "native_params",
     "predict_margin",
-    "resolve_scale_pos_weight",
     "sample_rows",
     "train_extra_model",
     "train_logistic_regression",
-    "train_xgboost",
-    "xgb_params_from_config",
 ]
 
-TRAINING_KEYS = ("num_boost_round", "early_stopping_rounds")
-"""Keys of the ``params`` dict of :func:`train_xgboost` that are not native xgboost parameters."""
 
-XY = tuple[pd.DataFrame, np.ndarray | pd.Series | Sequence[int]]
-
-
-def xgb_params_from_config(config: MLConfig) -> dict[str, Any]:
-    """The ``params`` dict for :func:`train_xgboost` from a resolved config."""
-    params = dict(config.xgb_params)
+def native_params(
+    base: Mapping[str, Any], overrides: Mapping[str, Any] | None, seed: int, nthread: int
+) -> dict[str, Any]:
+    """Native xgboost parameters: :data:`~lead_scoring.ml.config.DEFAULT_XGB_PARAMS`, then
+    ``base`` (config ``xgb_params``), then ``overrides`` (a tuning candidate); always the ``hist``
+    method, log loss, silent, seeded."""
+    params: dict[str, Any] = dict(DEFAULT_XGB_PARAMS)
+    params.update(dict(base))
+    params.update(dict(overrides or {}))
     params.update(
-        num_boost_round=config.num_boost_round,
-        early_stopping_rounds=config.early_stopping_rounds,
-        eval_metric=config.eval_metric,
-        scale_pos_weight=config.scale_pos_weight,
-        seed=config.seed,
-        nthread=config.nthread,
+        tree_method="hist",
+        objective="binary:logistic",
+        eval_metric="logloss",
+        verbosity=0,
+        seed=int(seed),
+        nthread=int(nthread),
     )
-    return params
-
-
-def resolve_scale_pos_weight(
-    value: float | str, y: np.ndarray, weight: np.ndarray | None = None
-) -> float:
-    """'auto' = (weighted) negatives / positives of ``y``; a number is used as is."""
-    if value == "auto":
-        w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
-        pos = float(np.sum(w[np.asarray(y) == 1]))
-        return float((np.sum(w) - pos) / pos) if pos else 1.0
-    return float(value)
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
 
 
 def make_dmatrix(
@@ -93,117 +83,75 @@ def make_dmatrix(
     weight: np.ndarray | None = None,
 ) -> xgb.DMatrix:
     """DMatrix (or QuantileDMatrix for training: less memory, faster) with native categoricals."""
+    label = None if y is None else _labels(y)
     if quantile:
         return xgb.QuantileDMatrix(
             X,
-            label=y,
+            label=label,
             weight=weight,
             enable_categorical=True,
             nthread=nthread,
             ref=ref,
             max_bin=max_bin,
         )
-    return xgb.DMatrix(X, label=y, weight=weight, enable_categorical=True, nthread=nthread)
+    return xgb.DMatrix(X, label=label, weight=weight, enable_categorical=True, nthread=nthread)
 
 
 @dataclass
-class XGBModel:
-    """A trained booster (cut to its best iteration) and how it was trained."""
+class FittedBooster:
+    """A booster and, when it was watched on validation rows, their log loss after each round.
+
+    The booster keeps every round it trained; :func:`predict_margin` takes ``rounds`` to use
+    only the first ones (the count chosen on the pooled validation curves)."""
 
     booster: xgb.Booster
     params: dict[str, Any]
-    best_iteration: int
-    best_score: float
-    n_rounds_trained: int
-    feature_names: list[str]
-    evals_result: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    curve: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def n_rounds(self) -> int:
+        return int(self.booster.num_boosted_rounds())
 
 
 def _labels(y: np.ndarray | pd.Series | Sequence[int]) -> np.ndarray:
     return np.asarray(pd.Series(y).astype("float64"), dtype=np.float32)
 
 
-def train_xgboost(
-    train: XY,
-    valid: XY,
-    params: Mapping[str, Any] | None = None,
-    matrices: dict | None = None,
-) -> XGBModel:
-    """Train a binary XGBoost classifier with early stopping on ``valid``.
-
-    ``train`` and ``valid`` are ``(X, y)`` pairs or ``(X, y, weight)`` triples (row weights,
-    e.g. from :func:`~lead_scoring.ml.dataset.downsample_negatives`). ``params`` are
-    native xgboost parameters merged over :data:`~lead_scoring.ml.config.DEFAULT_XGB_PARAMS`,
-    plus ``num_boost_round`` (1000) and ``early_stopping_rounds`` (30). ``scale_pos_weight`` may
-    be a number or 'auto' (weighted negatives / positives in ``train``); ``nthread`` defaults to
-    2, ``seed`` to 42, ``eval_metric`` to 'logloss' (early stopping watches the last metric on
-    the validation split). ``matrices`` (a dict, empty at first) caches the DMatrices between
-    calls on the same data, e.g. for several candidates with the same ``max_bin``.
-    """
-    raw = dict(params or {})
-    num_boost_round = int(raw.pop("num_boost_round", 1000))
-    early_stopping_rounds = int(raw.pop("early_stopping_rounds", 30))
-    native: dict[str, Any] = dict(DEFAULT_XGB_PARAMS)
-    native.update({"nthread": 2, "seed": 42, "eval_metric": "logloss", "scale_pos_weight": 1.0})
-    native.update(raw)
-    native["tree_method"] = "hist"
-    native["verbosity"] = 0
-    X_tr, y_tr = train[0], _labels(train[1])
-    w_tr = None if len(train) < 3 or train[2] is None else np.asarray(train[2], dtype=np.float32)
-    X_va, y_va = valid[0], _labels(valid[1])
-    w_va = None if len(valid) < 3 or valid[2] is None else np.asarray(valid[2], dtype=np.float32)
-    native["scale_pos_weight"] = resolve_scale_pos_weight(native["scale_pos_weight"], y_tr, w_tr)
-    nthread = int(native["nthread"])
-    cache = matrices if matrices is not None else {}
-    key = ("train", int(native["max_bin"]))
-    if key not in cache:
-        cache[key] = make_dmatrix(
-            X_tr, y_tr, nthread, quantile=True, max_bin=int(native["max_bin"]), weight=w_tr
-        )
-    dtrain = cache[key]
-    # a plain DMatrix for the validation split: evaluating on a QuantileDMatrix every round was
-    # ~3x slower (measured, xgboost 3.2), and the split finding only needs the train histograms
-    if "valid" not in cache:
-        cache["valid"] = make_dmatrix(X_va, y_va, nthread, weight=w_va)
-    dvalid = cache["valid"]
+def fit_booster(
+    dtrain: xgb.DMatrix,
+    params: Mapping[str, Any],
+    num_boost_round: int,
+    dvalid: xgb.DMatrix | None = None,
+    early_stopping_rounds: int | None = None,
+) -> FittedBooster:
+    """Train on ``dtrain`` (labels and weights set on it). With ``dvalid``: record its (weighted)
+    log loss after every round and stop after ``early_stopping_rounds`` rounds without
+    improvement. Deterministic: same matrices and parameters, same booster bytes."""
     evals_result: dict[str, dict[str, list[float]]] = {}
     booster = xgb.train(
-        native,
+        dict(params),
         dtrain,
-        num_boost_round=num_boost_round,
-        evals=[(dvalid, "valid")],
-        early_stopping_rounds=early_stopping_rounds,
+        num_boost_round=int(num_boost_round),
+        evals=[(dvalid, "valid")] if dvalid is not None else [],
+        early_stopping_rounds=early_stopping_rounds if dvalid is not None else None,
         evals_result=evals_result,
         verbose_eval=False,
     )
-    n_trained = booster.num_boosted_rounds()
-    best = int(getattr(booster, "best_iteration", n_trained - 1))
-    best_score = float(getattr(booster, "best_score", np.nan))
-    booster = booster[: best + 1]
-    logger.info(
-        "xgboost: %d rounds trained, best iteration %d (%s=%.5f)",
-        n_trained,
-        best,
-        native["eval_metric"],
-        best_score,
-    )
-    resolved = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in native.items()}
-    resolved.update(num_boost_round=num_boost_round, early_stopping_rounds=early_stopping_rounds)
-    return XGBModel(
-        booster=booster,
-        params=resolved,
-        best_iteration=best,
-        best_score=best_score,
-        n_rounds_trained=n_trained,
-        feature_names=list(X_tr.columns),
-        evals_result=evals_result,
-    )
+    curve = np.asarray(evals_result.get("valid", {}).get("logloss", []), dtype=np.float64)
+    if dvalid is not None:
+        # xgb.train returns the booster with every round trained (the early stop only halts)
+        curve = curve[: booster.num_boosted_rounds()]
+    return FittedBooster(booster=booster, params=dict(params), curve=curve)
 
 
-def predict_margin(booster: xgb.Booster, X: pd.DataFrame, nthread: int = 2) -> np.ndarray:
-    """Raw log-odds of the booster (float64)."""
+def predict_margin(
+    booster: xgb.Booster, X: pd.DataFrame | xgb.DMatrix, nthread: int = 2, rounds: int | None = None
+) -> np.ndarray:
+    """Raw log-odds of the booster (float64), from its first ``rounds`` rounds (all by default)."""
     booster.set_param({"nthread": nthread})
-    margin = booster.predict(make_dmatrix(X, nthread=nthread), output_margin=True)
+    data = X if isinstance(X, xgb.DMatrix) else make_dmatrix(X, nthread=nthread)
+    iteration_range = (0, int(rounds)) if rounds else (0, 0)
+    margin = booster.predict(data, output_margin=True, iteration_range=iteration_range)
     return np.asarray(margin, dtype=np.float64)
 
 
@@ -286,14 +234,13 @@ def train_logistic_regression(
     y: np.ndarray,
     spec: FeatureSpec,
     C: float = 1.0,
-    class_weight: str | None = None,
     max_rows: int | None = 300_000,
     seed: int = 42,
     weight: np.ndarray | None = None,
 ) -> SklearnModel:
     """L2-regularised logistic regression (lbfgs) on the shared design (``weight``: row
     weights, e.g. of negatives downsampled for training)."""
-    lr = LogisticRegression(C=C, class_weight=class_weight, max_iter=2000, random_state=seed)
+    lr = LogisticRegression(C=C, max_iter=2000, random_state=seed)
     return _fit("logistic_regression", lr, X, y, spec, max_rows, seed, weight)
 
 

@@ -1,63 +1,82 @@
 """The whole training run as one function, returning warehouse-ready tables.
 
-:func:`train_and_evaluate` runs: purged time split -> feature selection and categorical levels
-(from train) -> leakage trap -> XGBoost (early stopping on valid) -> baselines (logistic
-regression, rule points if a rule table is given, optional tree / forest / MLP) -> Platt and
-isotonic calibration on the calib split -> metrics of every model on the **test** split (and of
-the production model on every split) -> explanations and the reference data for scoring -> the
-registry row. Scoring is :func:`~lead_scoring.ml.scoring.score_open_leads` (re-exported here).
+Validation and production are kept apart (:func:`train_and_evaluate`):
 
-Too little labeled history (a split empty, a split with a single class, or fewer than
-``min_positive_labels`` positives in train) raises :class:`InsufficientHistoryError`; the caller
-then uses :func:`~lead_scoring.ml.scoring.rule_based_scores`.
+1. **Labels** of the main horizon (and of the timing horizons) from ``label_converted_at`` and the
+   scoring time (:func:`~.dataset.horizon_labels`); fewer than ``min_positive_labels`` converted
+   leads raises :class:`InsufficientHistoryError` (the caller falls back to the rule points).
+2. **Rolling-origin cross-validation** (:mod:`.cv`): expanding windows, each fold purged by the
+   horizon, the newest window being the **test** fold. Every candidate of a grid sized to the
+   data (:mod:`.tuning`) is trained on every fold; the candidate and the round count with the
+   lowest pooled validation log loss win.
+3. **Honest test metrics**: the test fold is scored by the model trained on the labels known
+   before it, with the candidate chosen on the *earlier* folds and a calibrator fitted on their
+   out-of-fold predictions; the baselines (logistic regression, rule points, extra models) are
+   trained on the same rows and scored on the same test rows, with a lead-level bootstrap
+   interval of the AUC margin.
+4. **Production**: the chosen candidate refitted on *every* matured label for the chosen rounds,
+   calibrated (Platt or isotonic) on the out-of-fold predictions of all folds, the newest
+   included (``calibration_source = 'oof'``).
+5. **Timing** (:mod:`.timing`): a booster per extra horizon, calibrated on its newest window.
+6. Explanations, reference data for scoring, and the registry row.
 
-Model names in the tables: ``xgboost`` (the production model: booster + chosen calibrator),
-``xgboost_raw`` (uncalibrated), ``xgboost_platt``, ``xgboost_isotonic``, ``logistic_regression``,
-``rule_points`` and the extra models by name. Every table has ``model_version`` first.
+When no fold can be formed (too short a history for the horizon), the model still trains with
+the most conservative candidate of the grid and the default round count, calibrated in sample on
+its most recent window (``validation_method = 'none'``, ``calibration_source =
+'in_sample_recent'``) and no test metrics exist: the registry and ``ml_model_health`` say so.
+
+Model names in the tables: ``xgboost`` (the production procedure), ``xgboost_raw`` (uncalibrated),
+``logistic_regression``, ``rule_points`` and the extra models by name; tuning candidates appear as
+``xgboost[max_depth=..,...]`` on split ``cv``. Every table has ``model_version`` first.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+import math
+import resource
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lead_scoring.ml.calibration import fit_calibrators
+from lead_scoring.ml.calibration import IsotonicCalibrator, PlattCalibrator, fit_calibrators
 from lead_scoring.ml.config import MLConfig, resolve_config
+from lead_scoring.ml.cv import FoldPlan, plan_folds
 from lead_scoring.ml.dataset import (
-    LABEL_COLUMN,
-    SPLITS,
-    SplitBoundaries,
+    FeatureSpec,
     build_feature_spec,
-    canonical_row_order,
     check_leakage,
-    downsample_negatives,
+    horizon_labels,
     prepare_features,
     select_features,
-    time_split,
+    times_ns,
 )
 from lead_scoring.ml.errors import InsufficientHistoryError
 from lead_scoring.ml.explain import mean_abs_shap, shap_contributions
+from lead_scoring.ml.linear import fit_linear
 from lead_scoring.ml.metrics import (
+    average_precision,
     calibration_bins,
     confusion_at_f1_threshold,
     lift_by_decile,
+    log_loss,
     metrics_long,
     paired_auc_margin,
+    roc_auc,
     segment_metrics,
 )
 from lead_scoring.ml.models import (
+    fit_booster,
+    make_dmatrix,
+    native_params,
     predict_margin,
     sample_rows,
     train_extra_model,
-    train_logistic_regression,
-    train_xgboost,
-    xgb_params_from_config,
 )
 from lead_scoring.ml.registry import (
     ModelBundle,
@@ -74,12 +93,42 @@ from lead_scoring.ml.scoring import (
     score_open_leads,
     segment_support_counts,
 )
+from lead_scoring.ml.timing import TIMING_HORIZONS, TimingModel
+from lead_scoring.ml.tuning import (
+    Candidate,
+    candidate_grid,
+    choose,
+    default_rounds,
+    pooled_curve,
+    recency_weights,
+    size_class,
+)
+from lead_scoring.ml.validation import CrossValidation, LabeledHistory, positive_leads
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["PRODUCTION_MODEL", "TrainingResult", "score_open_leads", "train_and_evaluate"]
 
 PRODUCTION_MODEL = "xgboost"
+METRIC_FRAME_COLUMNS = ["model_name", "split", "metric", "value"]
+SPLIT_COLUMNS = [
+    "split",
+    "start",
+    "end",
+    "end_inclusive",
+    "purge_cutoff",
+    "horizon_days",
+    "n_rows",
+    "n_positives",
+    "n_positive_leads",
+    "positive_rate",
+    "n_train_rows",
+    "n_train_positive_leads",
+    "n_rows_trained",
+    "is_used",
+    "dropped_reason",
+]
+TestRows = pd.DataFrame | Callable[[pd.Timestamp, pd.Timestamp], pd.DataFrame] | None
 
 
 @dataclass
@@ -87,17 +136,17 @@ class TrainingResult:
     """The trained bundle and the tables of one run (each starts with ``model_version``).
 
     * ``registry`` -- one row, :data:`~lead_scoring.ml.registry.REGISTRY_COLUMNS`.
-    * ``metrics`` -- long: model_name, split, metric, value.
-    * ``calibration_bins`` -- model_name, split, bin, bin_lower, bin_upper, mean_predicted,
-      observed_rate, count, n_positives (test, equal-width ``ece_bins`` bins).
-    * ``lift`` -- model_name, split, decile, n_rows, n_positives, conversion_rate, lift, ...
-    * ``feature_importance`` -- feature, feature_label, mean_abs_shap, share, rank, gain
-      (SHAP on up to ``shap_sample_rows`` test rows; gain = xgboost total gain).
-    * ``segment_metrics`` -- model_name, split, segment_column, segment_value, n_rows, ...
-    * ``confusion`` -- model_name, split, threshold, tp, fp, tn, fn, precision, recall, f1.
-    * ``split_boundaries`` -- split, start, end, end_inclusive, purge_cutoff, n_rows, ...
+    * ``metrics`` -- long: model_name, split, metric, value (splits: ``test``, ``cv`` and
+      ``cv_fold_<k>`` for the production procedure and the tuning candidates, ``train`` in
+      sample, ``timing`` for the extra horizons).
+    * ``calibration_bins`` / ``lift`` / ``confusion`` -- every model on the test fold.
+    * ``feature_importance`` -- feature, feature_label, mean_abs_shap, share, rank, gain.
+    * ``segment_metrics`` -- the production procedure on the test fold by segment.
+    * ``split_boundaries`` -- the folds (used and dropped), the test fold and the production
+      training rows (:data:`SPLIT_COLUMNS`).
     * ``calibration`` -- method, log_loss_in_sample, log_loss_cv, brier_in_sample, is_chosen.
     * ``leakage`` -- feature, auc, abs_corr, is_leak (the trap's per-feature table).
+    * ``validation`` -- how the model was validated and chosen (also in the registry).
     """
 
     bundle: ModelBundle
@@ -111,23 +160,45 @@ class TrainingResult:
     split_boundaries: pd.DataFrame
     calibration: pd.DataFrame
     leakage: pd.DataFrame
-    boundaries: SplitBoundaries
+    plan: FoldPlan
+    validation: dict[str, Any] = field(default_factory=dict)
 
 
-def _check_history(b: SplitBoundaries, cfg: MLConfig) -> None:
-    if b.n_positives["train"] < cfg.min_positive_labels:
-        raise InsufficientHistoryError(
-            f"only {b.n_positives['train']} converted leads in the train split "
-            f"({b.start:%Y-%m-%d} to {b.valid_start:%Y-%m-%d}); at least "
-            f"min_positive_labels={cfg.min_positive_labels} are needed. Use the rule-based "
-            "fallback (rule_based_scores) until more labeled history exists."
+@dataclass
+class _Stages:
+    """Logs the wall time and peak memory of each step of a run (dbt shows the log lines)."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
+        logger.info(
+            "ml %-22s %6.1f s (total %6.1f s, peak RSS %.2f GB)",
+            name,
+            now - self.last,
+            now - self.started,
+            peak,
         )
-    one_class = [s for s in SPLITS if b.n_positives[s] in (0, b.n_rows[s])]
-    if one_class:
-        raise InsufficientHistoryError(
-            f"split(s) {one_class} contain a single class (rows {b.n_rows}, positives "
-            f"{b.n_positives}); early stopping, calibration and evaluation need both classes"
-        )
+        self.last = now
+
+
+@dataclass
+class _TestFold:
+    """The production procedure and the baselines on the test fold."""
+
+    predictions: dict[str, np.ndarray]
+    y: np.ndarray
+    rows: pd.DataFrame
+    X: pd.DataFrame
+    T: pd.DataFrame
+    weight: np.ndarray | None
+    metrics: list[pd.DataFrame]
+    candidate: int
+    rounds: int
+    blend: float
+    calibration: str
 
 
 def _with_version(frame: pd.DataFrame, version: str, **extra: Any) -> pd.DataFrame:
@@ -138,64 +209,64 @@ def _with_version(frame: pd.DataFrame, version: str, **extra: Any) -> pd.DataFra
     return out
 
 
-def _candidate_name(overrides: Mapping[str, Any]) -> str:
-    inside = ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
-    return f"xgboost[{inside}]"
+def _sigmoid(m: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(m, dtype=np.float64)))
 
 
-def _train_xgboost_candidates(cfg: MLConfig, train: tuple, valid: tuple):
-    """Train one booster per ``xgb_candidates`` entry (overrides of ``xgb_params``) and keep
-    the one with the lowest early-stopping score on the validation rows (never the test
-    split). Returns the chosen model and a metrics frame with every candidate's validation
-    score (model_name ``xgboost[max_depth=4]``..., split 'valid', metric 'early_stopping_<m>')."""
-    base = xgb_params_from_config(cfg)
-    overrides_list = list(cfg.xgb_candidates) or [{}]
-    results = []
-    matrices: dict = {}  # built once, shared by the candidates
-    for overrides in overrides_list:
-        model = train_xgboost(train, valid, {**base, **dict(overrides)}, matrices)
-        results.append((overrides, model))
-    lower_is_better = cfg.eval_metric != "auc"
-    scores = [m.best_score if lower_is_better else -m.best_score for _, m in results]
-    chosen = int(np.argmin(scores))
-    rows = [
-        {
-            "model_name": _candidate_name(o),
-            "split": "valid",
-            "metric": f"early_stopping_{cfg.eval_metric}",
-            "value": m.best_score,
-        }
-        for o, m in results
-    ]
-    rows += [
-        {
-            "model_name": _candidate_name(o),
-            "split": "valid",
-            "metric": "is_chosen",
-            "value": float(i == chosen),
-        }
-        for i, (o, _) in enumerate(results)
-    ]
-    if len(results) > 1:
-        logger.info(
-            "xgboost candidates: %s -> %s",
-            ", ".join(f"{_candidate_name(o)} {m.best_score:.5f}" for o, m in results),
-            _candidate_name(results[chosen][0]),
-        )
-    table = pd.DataFrame(rows, columns=["model_name", "split", "metric", "value"])
-    return results[chosen][1], table
+def _clipped_sigmoid(m: np.ndarray) -> np.ndarray:
+    return np.clip(_sigmoid(m), 1e-6, 1 - 1e-6)
+
+
+def _scoring_time(df: pd.DataFrame, cfg: MLConfig, scoring_at: Any) -> pd.Timestamp:
+    """The "now" the labels were judged at: given, else the scoring snapshots' time, else the
+    newest labeled snapshot + the horizon (labels of longer horizons are then unknown)."""
+    if scoring_at is not None:
+        return pd.Timestamp(scoring_at)
+    if "is_scoring_snapshot" in df.columns:
+        scoring = df["is_scoring_snapshot"].fillna(False).astype(bool).to_numpy()
+        if scoring.any():
+            return pd.Timestamp(times_ns(df)[scoring].max())
+    known, _ = horizon_labels(df, cfg.horizon_days)
+    if not known.any():
+        raise InsufficientHistoryError("no labeled snapshots (every label is still unknown)")
+    return pd.Timestamp(times_ns(df)[known].max()) + pd.Timedelta(days=cfg.horizon_days)
+
+
+def _metrics(
+    name: str, split: str, y: np.ndarray, p: np.ndarray, cfg: MLConfig, weight=None
+) -> pd.DataFrame:
+    return metrics_long(name, split, y, p, cfg.lift_fractions, cfg.ece_bins, weight)
+
+
+def _rows(model_name: str, split: str, values: Mapping[str, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"model_name": model_name, "split": split, "metric": k, "value": float(v)}
+            for k, v in values.items()
+        ],
+        columns=METRIC_FRAME_COLUMNS,
+    )
+
+
+def _ns(ts: pd.Timestamp) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(ts).as_unit("ns").to_datetime64())
+
+
+def _calibrate(margins, y, weights, cfg: MLConfig, methods=("platt", "isotonic")):
+    return fit_calibrators(
+        margins, y, cfg.calibration_selection, cfg.calibration_cv_folds, cfg.seed, weights, methods
+    )
 
 
 def _auc_margins(
     y_test: np.ndarray, test_pred: dict[str, np.ndarray], lead_ids: np.ndarray, cfg: MLConfig
 ) -> pd.DataFrame:
-    """The production model's test-AUC margin over each baseline, with a cluster (lead)
-    bootstrap interval: metrics ``auc_margin_vs_<baseline>`` and its ``_ci_low`` / ``_ci_high``
-    (the central ``margin_ci_level`` share of ``margin_bootstrap_draws`` paired draws)."""
-    rows = []
+    """The production procedure's test-AUC margin over each baseline, with a cluster (lead)
+    bootstrap interval: ``auc_margin_vs_<baseline>`` and its ``_ci_low`` / ``_ci_high``."""
+    rows = {}
     for name, p in test_pred.items():
         if name.startswith(PRODUCTION_MODEL):
-            continue  # the calibration variants rank (almost) like the model itself
+            continue
         m = paired_auc_margin(
             y_test,
             test_pred[PRODUCTION_MODEL],
@@ -206,15 +277,8 @@ def _auc_margins(
             level=cfg.margin_ci_level,
         )
         for suffix, key in (("", "margin"), ("_ci_low", "ci_low"), ("_ci_high", "ci_high")):
-            rows.append(
-                {
-                    "model_name": PRODUCTION_MODEL,
-                    "split": "test",
-                    "metric": f"auc_margin_vs_{name}{suffix}",
-                    "value": m[key],
-                }
-            )
-    return pd.DataFrame(rows, columns=["model_name", "split", "metric", "value"])
+            rows[f"auc_margin_vs_{name}{suffix}"] = m[key]
+    return _rows(PRODUCTION_MODEL, "test", rows)
 
 
 def train_and_evaluate(
@@ -222,14 +286,21 @@ def train_and_evaluate(
     config: Mapping[str, Any] | MLConfig | None = None,
     rules: pd.DataFrame | list[Mapping] | None = None,
     trained_at: pd.Timestamp | str | None = None,
+    scoring_at: pd.Timestamp | str | None = None,
+    test_frame: TestRows = None,
 ) -> TrainingResult:
-    """Train, calibrate and evaluate on ``df`` (the feature mart); see the module docstring.
+    """Cross-validate, evaluate on the test fold, refit on every matured label (module doc).
 
-    ``rules`` (the points seed) adds the rule baseline; ``trained_at`` defaults to now (UTC,
-    naive) and does not enter ``model_version``.
+    ``df``: the labeled snapshots of ``fct_lead_features`` (a sample of whole leads is fine when
+    it carries ``sample_weight``); ``scoring_at``: the time the labels were judged at (default:
+    the scoring snapshots in ``df``); ``test_frame``: every row of the test window when ``df`` is a
+    sample (the test metrics then use all of them), or a function ``(start, end) -> frame`` that
+    loads them once the test window is known; ``rules``: the points seed (rule baseline);
+    ``trained_at`` defaults to now (UTC, naive) and does not enter ``model_version``.
     """
     cfg = resolve_config(config)
-    for c in ("lead_id", "snapshot_at", LABEL_COLUMN):
+    stage = _Stages()
+    for c in ("lead_id", "snapshot_at"):
         if c not in df.columns:
             raise ValueError(f"input frame lacks column {c!r}")
     trained = (
@@ -237,140 +308,603 @@ def train_and_evaluate(
         if trained_at is not None
         else pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
     )
+    now = _scoring_time(df, cfg, scoring_at)
+    history = LabeledHistory(df, cfg, now)
+    known, y = history.known, history.y
+    n_positive_leads = history.n_positive_leads()
+    if n_positive_leads < cfg.min_positive_labels:
+        raise InsufficientHistoryError(
+            f"only {n_positive_leads} converted leads in the labeled history "
+            f"({int(known.sum())} snapshots whose {cfg.horizon_days}-day outcome is known by "
+            f"{now:%Y-%m-%d %H:%M}); at least min_positive_labels={cfg.min_positive_labels} are "
+            "needed. Use the rule-based fallback (rule_based_scores) until more history exists."
+        )
+    if (known & (y == 0)).sum() == 0:
+        raise InsufficientHistoryError("every labeled snapshot converted: nothing to contrast")
 
-    # ---- split and features
-    bounds = time_split(df, cfg.split_fractions, cfg.horizon_days, cfg.purge)
-    _check_history(bounds, cfg)
-    assigned = bounds.assign(df).to_numpy()
-    # positions (no frame copies), each split in the canonical (snapshot_at, lead_id) order
-    rank = canonical_row_order(df)
-    rows = {}
-    for s in SPLITS:
-        positions = np.flatnonzero(assigned == s)
-        rows[s] = positions[np.argsort(rank[positions], kind="stable")]
-    label = df[LABEL_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan)
-    # a large train split: every positive, a weighted sample of the negatives (same rows for
-    # XGBoost and the baselines, so the comparison stays fair)
-    rows["train"], train_weight, negative_rate = downsample_negatives(
-        rows["train"], label[rows["train"]], cfg.train_max_rows, cfg.seed
-    )
+    # ---- features (levels from every labeled row) and the leakage trap
     features = select_features(df, cfg.include_features, cfg.exclude_features)
-    spec = build_feature_spec(df[features].iloc[rows["train"]], features, cfg.max_category_levels)
-    X = {s: prepare_features(df, spec, rows[s]) for s in SPLITS}
-    y = {s: label[rows[s]].astype(np.int64) for s in SPLITS}
-    times = df["snapshot_at"]
+    all_known = history.ordered(known)
+    spec = build_feature_spec(df[features].iloc[all_known], features, cfg.max_category_levels)
+    X = prepare_features(df, spec)
+    T = spec.for_trees(X)  # the boosters' input (zeros of sparse counts as missing)
+    leak_rows = all_known[sample_rows(len(all_known), cfg.leakage_sample_rows, cfg.seed)]
     leakage = check_leakage(
-        X["train"],
-        y["train"],
+        X.iloc[leak_rows],
+        y[leak_rows],
         cfg.leakage_auc_threshold,
         cfg.leakage_corr_threshold,
-        cfg.leakage_sample_rows,
+        None,
         cfg.seed,
     )
 
-    # ---- production model and calibration
-    # early stopping watches a (weighted) sample of the validation split: the metric of every
-    # round on all of it cost more than the round itself; the metrics below use all of it
-    stop_rows, stop_weight, _ = downsample_negatives(
-        np.arange(len(y["valid"])), y["valid"], cfg.early_stopping_max_rows, cfg.seed
-    )
-    xgb_model, candidates = _train_xgboost_candidates(
-        cfg,
-        (X["train"], y["train"], train_weight),
-        (X["valid"].iloc[stop_rows], y["valid"][stop_rows], stop_weight),
-    )
-    booster = xgb_model.booster
-    margins = {s: predict_margin(booster, X[s], cfg.nthread) for s in SPLITS}
-    cal = fit_calibrators(
-        margins["calib"], y["calib"], cfg.calibration_selection, cfg.calibration_cv_folds, cfg.seed
-    )
-    calibrator = cal.calibrator
-    base_rate = float(y["calib"].mean())
+    stage("features")
 
-    # ---- predictions on test for every model (+ production model on every split)
-    test_pred: dict[str, np.ndarray] = {
-        PRODUCTION_MODEL: calibrator.predict(margins["test"]),
-        "xgboost_raw": 1.0 / (1.0 + np.exp(-margins["test"])),
-        "xgboost_platt": cal.calibrators["platt"].predict(margins["test"]),
-        "xgboost_isotonic": cal.calibrators["isotonic"].predict(margins["test"]),
+    # ---- rolling-origin cross-validation over a grid sized to the data
+    plan = plan_folds(
+        history.times[known],
+        y[known],
+        history.lead_codes[known],
+        cfg.horizon_days,
+        cfg.cv_folds,
+        cfg.cv_valid_share,
+        cfg.cv_min_train_positives,
+        cfg.cv_min_valid_positives,
+    )
+    candidates = candidate_grid(n_positive_leads, cfg)
+    validation: dict[str, Any] = {
+        "n_positive_leads": n_positive_leads,
+        "candidates": [c.name for c in candidates],
+        "folds_dropped": {f.name: f.dropped_reason for f in plan.dropped},
     }
-    lr = train_logistic_regression(
-        X["train"],
-        y["train"],
+    metric_frames: list[pd.DataFrame] = []
+    test: _TestFold | None = None
+    if plan.is_validated:
+        params = [
+            native_params(cfg.xgb_params, c.params, cfg.seed, cfg.nthread) for c in candidates
+        ]
+        linear = (X, spec) if cfg.blend_weights else None
+        race = len(candidates) > 1 and size_class(n_positive_leads) == "large"
+        cv = CrossValidation(history, T, plan, candidates, params, linear).fit(race)
+        chosen, rounds, cv_loss = choose(cv.curves())
+        all_folds = list(range(len(cv.runs)))
+        blend, blend_losses = cv.choose_blend(chosen, rounds, all_folds, cfg.blend_weights)
+        metric_frames += _candidate_rows(cv, chosen, blend_losses, blend)
+        # production calibrator: the out-of-fold predictions of every fold, the newest included
+        m_oof, y_oof, w_oof, _ = cv.out_of_fold(
+            chosen, rounds, all_folds, history.labeled_end, blend
+        )
+        cal = _calibrate(m_oof, y_oof, w_oof, cfg)
+        calibration_source = "oof"
+        stage("cross-validation")
+        metric_frames += _cv_metrics(cv, chosen, rounds, blend, cfg)
+        test = _evaluate_test_fold(cv, X, spec, rules, test_frame, cfg)
+        stage("test fold")
+        metric_frames += test.metrics
+        candidate = candidates[chosen]
+        validation.update(
+            method="rolling_origin_cv",
+            n_folds=len(plan.folds),
+            chosen_candidate=candidate.name,
+            test_candidate=candidates[test.candidate].name,
+            test_rounds=int(test.rounds),
+            test_blend_weight=test.blend,
+            test_calibration=test.calibration,
+            cv_log_loss=cv_loss,
+        )
+        reference, linear_init = cv.reference, cv.last_linear
+        del cv
+    else:
+        # no fold can validate: the most conservative shape, the default rounds, and labels that
+        # count half after one horizon (a history too short to validate is one whose conversions
+        # are recent: the market or the sales team changed, or the funnel just began)
+        candidate = Candidate(
+            params=dict(candidates[0].params), half_life_days=float(cfg.horizon_days)
+        )
+        params = [native_params(cfg.xgb_params, candidate.params, cfg.seed, cfg.nthread)]
+        candidates, chosen = [candidate], 0
+        rounds = default_rounds(n_positive_leads, float(params[0]["eta"]), cfg.num_boost_round)
+        cal = None
+        blend = 1.0
+        reference, linear_init = None, None
+        calibration_source = "in_sample_recent"
+        validation.update(
+            method="none",
+            n_folds=0,
+            chosen_candidate=candidate.name,
+            reason="; ".join(f"{f.name}: {f.dropped_reason}" for f in plan.dropped)
+            or "no labeled history to form a fold",
+        )
+        logger.warning(
+            "ml: no rolling-origin fold can be formed (%s); training %s for %d rounds "
+            "without a validation",
+            validation["reason"],
+            candidate.name,
+            rounds,
+        )
+
+    # ---- production: every matured label, the chosen candidate and round count
+    prod_rows, prod_w = history.capped(known, cfg.train_max_rows)
+    prod_w = prod_w * recency_weights(
+        history.times[prod_rows], history.labeled_end, candidate.half_life_days
+    )
+    X_prod = X.iloc[prod_rows]
+    T_prod = T.iloc[prod_rows]
+    d_prod = make_dmatrix(
+        T_prod,
+        y[prod_rows],
+        cfg.nthread,
+        ref=reference,
+        quantile=True,
+        max_bin=int(cfg.xgb_params.get("max_bin", 256)),
+        weight=prod_w,
+    )
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="production-lr") as pool:
+        linear_job = (
+            pool.submit(
+                fit_linear,
+                X_prod,
+                y[prod_rows],
+                spec,
+                cfg.lr_c,
+                prod_w,
+                cfg.lr_max_rows,
+                cfg.seed,
+                linear_init,
+            )
+            if blend < 1.0
+            else None
+        )
+        booster = fit_booster(d_prod, params[chosen], rounds).booster
+        del d_prod
+        linear_model = linear_job.result() if linear_job is not None else None
+
+    def production_margin(trees: pd.DataFrame, plain: pd.DataFrame) -> np.ndarray:
+        margin = predict_margin(booster, trees, cfg.nthread)
+        if linear_model is None:
+            return margin
+        return blend * margin + (1.0 - blend) * linear_model.margin(plain)
+
+    if cal is None:  # unvalidated: Platt on its own latest window, in sample
+        recent = history.ordered(_recent_window(history))
+        m_recent = production_margin(T.iloc[recent], X.iloc[recent])
+        cal = _calibrate(m_recent, y[recent], history.sample_weight[recent], cfg, ("platt",))
+        reference_T, reference_X = T.iloc[recent], X.iloc[recent]
+        base_rate = float(np.average(y[recent], weights=history.sample_weight[recent]))
+    else:
+        reference_T, reference_X = test.T, test.X
+        base_rate = float(np.average(test.y, weights=test.weight)) if len(test.y) else None
+    calibrator: PlattCalibrator | IsotonicCalibrator = cal.calibrator
+    validation.update(
+        rounds=int(rounds),
+        half_life_days=candidate.half_life_days,
+        blend_weight=blend,
+        calibration_source=calibration_source,
+        params=params[chosen],
+    )
+    # in sample, on a seeded sample of the fitted rows (an overfitting check, not an estimate)
+    own = sample_rows(len(prod_rows), cfg.shap_sample_rows * 20, cfg.seed)
+    metric_frames.append(
+        _metrics(
+            PRODUCTION_MODEL,
+            "train",
+            y[prod_rows[own]],
+            calibrator.predict(production_margin(T_prod.iloc[own], X_prod.iloc[own])),
+            cfg,
+            prod_w[own],
+        )
+    )
+
+    stage("production model")
+
+    # ---- timing horizons (7 / 30 / 90 days)
+    timing_models: dict[int, TimingModel] = {}
+    if "label_converted_at" in df.columns:
+        for h in TIMING_HORIZONS:
+            if h == cfg.horizon_days:
+                continue
+            tm = _train_timing_model(
+                history, T, h, params[chosen], candidate.half_life_days, reference
+            )
+            if tm is not None:
+                timing_models[h] = tm
+                metric_frames.append(_rows(f"xgboost_{h}d", "timing", tm.metrics))
+
+    stage("timing models")
+
+    # ---- explanations, reference data for the sub-scores and the confidence
+    shap_rows = sample_rows(len(reference_T), cfg.shap_sample_rows, cfg.seed)
+    contribs, _ = shap_contributions(booster, reference_T.iloc[shap_rows], cfg.nthread)
+    if linear_model is not None:
+        linear_contribs, _ = linear_model.contributions(reference_X.iloc[shap_rows])
+        contribs = blend * contribs + (1.0 - blend) * linear_contribs
+    importance = mean_abs_shap(contribs, spec.columns, cfg.feature_labels)
+    gain = booster.get_score(importance_type="total_gain")
+    importance["gain"] = importance["feature"].map(gain).fillna(0.0).astype(np.float64)
+    fit_features = tuple(c for c in spec.columns if c in set(cfg.fit_features))
+    reference = {
+        group: reference_quantiles(s) if s is not None else []
+        for group, s in group_sums(contribs, spec.columns, fit_features).items()
+    }
+    support = segment_support_counts(X_prod, confidence_segment_columns(spec, cfg))
+
+    # ---- version, bundle and tables
+    fingerprint = data_fingerprint(X_prod, y[prod_rows], df["snapshot_at"].iloc[prod_rows])
+    version = compute_model_version(
+        fingerprint, {**cfg.to_dict(), "validation": _json_safe(validation)}, spec
+    )
+    metrics = pd.concat([f for f in metric_frames if len(f)], ignore_index=True)
+    bins, lift, confusion, segments = _test_tables(test, spec, cfg, version)
+    headline = _headline(metrics, "test")
+    cv_headline = _headline(metrics, "cv")
+    bundle = ModelBundle(
+        model_version=version,
+        booster=booster,
+        calibrator=calibrator,
+        spec=spec,
+        config=cfg,
+        xgb_params=params[chosen],
+        best_iteration=int(rounds) - 1,
+        trained_at=trained,
+        boundaries=_boundaries(plan, history),
+        n_train_rows=int(known.sum()),
+        n_train_positives=n_positive_leads,
+        data_fingerprint=fingerprint,
+        fit_features=fit_features,
+        reference=reference,
+        segment_support=support,
+        calibration=cal.table.to_dict(orient="records"),
+        metrics={**headline, **{f"cv_{k}": v for k, v in cv_headline.items()}},
+        base_rate=base_rate,
+        band_thresholds=resolve_band_thresholds(cfg, base_rate),
+        validation=_json_safe(validation),
+        timing_models=timing_models,
+        scoring_at=now,
+        linear=linear_model,
+        blend_weight=blend,
+    )
+    stage("explanations and tables")
+    logger.info(
+        "model %s (%s, %s, %d rounds): test auc %.4f, cv auc %.4f, calibrator %s (%s)",
+        version,
+        validation["method"],
+        candidate.name,
+        rounds,
+        headline.get("auc", math.nan),
+        cv_headline.get("auc", math.nan),
+        calibrator.method,
+        calibration_source,
+    )
+    return TrainingResult(
+        bundle=bundle,
+        registry=pd.DataFrame([serialize_bundle(bundle)]),
+        metrics=_with_version(metrics, version),
+        calibration_bins=bins,
+        lift=lift,
+        feature_importance=_with_version(importance, version),
+        segment_metrics=segments,
+        confusion=confusion,
+        split_boundaries=_with_version(_split_frame(plan, history, prod_rows), version),
+        calibration=_with_version(cal.table, version),
+        leakage=_with_version(leakage, version),
+        plan=plan,
+        validation=validation,
+    )
+
+
+def _headline(metrics: pd.DataFrame, split: str) -> dict[str, float]:
+    own = metrics[(metrics["model_name"] == PRODUCTION_MODEL) & (metrics["split"] == split)]
+    return own.set_index("metric")["value"].to_dict()
+
+
+def _candidate_rows(
+    cv: CrossValidation, chosen: int, blend_losses: Mapping[float, float], blend: float
+) -> list[pd.DataFrame]:
+    """Per tuning candidate: its pooled cross-validated log loss over the folds it ran on, the
+    number of those folds, best rounds and is_chosen; per blend tried with the chosen candidate
+    (model_name ``<candidate>+logistic_regression[xgboost_share=..]``): its pooled log loss and
+    is_chosen."""
+    candidates = cv.candidates
+    frames = []
+    for share, loss in blend_losses.items():
+        if share >= 1.0:
+            continue
+        name = f"{candidates[chosen].name}+logistic_regression[xgboost_share={share:g}]"
+        frames.append(_rows(name, "cv", {"cv_log_loss": loss, "is_chosen": float(share == blend)}))
+    for i, cand in enumerate(candidates):
+        folds = cv.folds_run(i)
+        pooled = pooled_curve(cv.curves(folds)[i])
+        best = int(np.argmin(pooled)) + 1
+        frames.append(
+            _rows(
+                cand.name,
+                "cv",
+                {
+                    "cv_log_loss": float(pooled[best - 1]),
+                    "best_rounds": best,
+                    "n_folds": len(folds),
+                    "is_chosen": float(i == chosen),
+                },
+            )
+        )
+    return frames
+
+
+def _cv_metrics(cv: CrossValidation, chosen: int, rounds: int, blend: float, cfg: MLConfig) -> list:
+    """The chosen candidate's out-of-fold metrics: each fold's margins calibrated by a calibrator
+    fitted on the *other* folds (so no fold is calibrated on itself), per fold and pooled."""
+    frames, parts = [], []
+    n = len(cv.runs)
+    for k, run in enumerate(cv.runs):
+        margin = cv.margin(chosen, rounds, k, blend=blend)
+        others = [j for j in range(n) if j != k]
+        p = _clipped_sigmoid(margin)
+        if others:
+            mo, yo, wo, _ = cv.out_of_fold(chosen, rounds, others, _ns(run.fold.valid_start), blend)
+            if 0 < yo.sum() < len(yo):
+                p = _calibrate(mo, yo, wo, cfg).calibrator.predict(margin)
+        y_k = cv.history.y[run.valid]
+        frames.append(
+            _metrics(PRODUCTION_MODEL, f"cv_{run.fold.name}", y_k, p, cfg, run.valid_weight)
+        )
+        parts.append((y_k, p, run.valid_weight))
+    frames.append(
+        _metrics(
+            PRODUCTION_MODEL,
+            "cv",
+            np.concatenate([a for a, _, _ in parts]),
+            np.concatenate([b for _, b, _ in parts]),
+            cfg,
+            np.concatenate([c for _, _, c in parts]),
+        )
+    )
+    return frames
+
+
+def _evaluate_test_fold(
+    cv: CrossValidation,
+    X: pd.DataFrame,
+    spec: FeatureSpec,
+    rules: pd.DataFrame | list[Mapping] | None,
+    test_frame: TestRows,
+    cfg: MLConfig,
+) -> _TestFold:
+    """The production procedure as it would have run when the test window opened: the candidate
+    and rounds chosen on the earlier folds, the test fold's model (trained on the labels known
+    then), a calibrator fitted on the earlier folds' out-of-fold predictions (raw probabilities
+    with a single fold). The baselines train on the same rows (``X``: the matrix before
+    :meth:`~.dataset.FeatureSpec.for_trees`) and score the same test rows: every row of the
+    window (``test_frame``) when the history was sampled."""
+    history = cv.history
+    k_last = len(cv.runs) - 1
+    run = cv.runs[k_last]
+    fold = run.fold
+    earlier = list(range(k_last)) if k_last >= 1 else [k_last]
+    candidate, rounds, _ = choose(cv.curves(earlier))
+    blend, _ = cv.choose_blend(candidate, rounds, earlier, cfg.blend_weights)
+    full = test_frame(fold.valid_start, fold.valid_end) if callable(test_frame) else test_frame
+    if full is not None and len(full):
+        known, labels = horizon_labels(full, cfg.horizon_days, history.scoring_at)
+        in_window = known & fold.valid_mask(times_ns(full))
+        rows = full.loc[in_window]
+        X_test = prepare_features(rows, spec)
+        T_test = spec.for_trees(X_test)
+        y_test = labels[in_window]
+        weight = None
+    else:
+        positions = history.ordered(history.known & fold.valid_mask(history.times))
+        rows = history.df.iloc[positions]
+        X_test = X.iloc[positions]
+        T_test = cv.X.iloc[positions]
+        y_test = history.y[positions]
+        weight = history.sample_weight[positions]
+        if np.allclose(weight, 1.0):
+            weight = None
+        else:
+            logger.warning(
+                "the test fold is a sample (sample_weight != 1) and no test_frame was given: "
+                "headline metrics are weighted, the tables are of the sampled rows"
+            )
+    train, train_w = run.train, run.train_weight
+    # the baseline regression solves on a background thread while the boosters predict
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baseline-lr")
+    lr_job = pool.submit(
+        fit_linear,
+        X.iloc[train],
+        history.y[train],
         spec,
         cfg.lr_c,
-        cfg.lr_class_weight,
+        train_w,
         cfg.baseline_max_train_rows,
         cfg.seed,
-        train_weight,
+        run.linear,
     )
-    test_pred["logistic_regression"] = lr.predict_proba(X["test"])
+    pool.shutdown(wait=False)
+    d_test = make_dmatrix(T_test, nthread=cfg.nthread)
+    margin = cv.margin(candidate, rounds, k_last, d_test, blend, X_test)
+    if k_last >= 1:
+        mo, yo, wo, _ = cv.out_of_fold(
+            candidate, rounds, list(range(k_last)), _ns(fold.valid_start), blend
+        )
+        calibrator = _calibrate(mo, yo, wo, cfg).calibrator
+        predictions = {PRODUCTION_MODEL: calibrator.predict(margin)}
+        calibration = calibrator.method
+    else:
+        predictions = {PRODUCTION_MODEL: _clipped_sigmoid(margin)}
+        calibration = "none"
+    predictions["xgboost_raw"] = _sigmoid(margin)
     if rules is not None:
         table = validate_rules(rules)
-        rule_columns = sorted(set(table["feature"]) & set(df.columns))
-        pts_train = evaluate_rules(df[rule_columns].iloc[rows["train"]], table).to_numpy().sum(1)
-        mapping = fit_points_mapping(pts_train, y["train"], train_weight)
-        pts_test = evaluate_rules(df[rule_columns].iloc[rows["test"]], table).to_numpy().sum(1)
-        test_pred["rule_points"] = mapping.predict(pts_test)
+        rule_columns = sorted(set(table["feature"]) & set(history.df.columns))
+        points = evaluate_rules(history.df[rule_columns].iloc[train], table).to_numpy().sum(1)
+        mapping = fit_points_mapping(points, history.y[train], train_w)
+        test_points = evaluate_rules(rows[rule_columns], table).to_numpy().sum(1)
+        predictions["rule_points"] = mapping.predict(test_points)
     for name in cfg.extra_models:
         model = train_extra_model(
             name,
-            X["train"],
-            y["train"],
+            X.iloc[train],
+            history.y[train],
             spec,
             cfg.baseline_max_train_rows,
             cfg.seed,
             cfg.nthread,
-            train_weight,
+            train_w,
         )
-        test_pred[name] = model.predict_proba(X["test"])
-
-    # ---- explanations, reference data for the sub-scores and the confidence
-    shap_rows = sample_rows(len(X["test"]), cfg.shap_sample_rows, cfg.seed)
-    contribs_test, _ = shap_contributions(booster, X["test"].iloc[shap_rows], cfg.nthread)
-    importance = mean_abs_shap(contribs_test, spec.columns, cfg.feature_labels)
-    gain = booster.get_score(importance_type="total_gain")
-    importance["gain"] = importance["feature"].map(gain).fillna(0.0).astype(np.float64)
-    fit_features = tuple(c for c in spec.columns if c in set(cfg.fit_features))
-    ref_rows = sample_rows(len(X["calib"]), cfg.shap_sample_rows, cfg.seed)
-    contribs_ref, _ = shap_contributions(booster, X["calib"].iloc[ref_rows], cfg.nthread)
-    reference = {
-        group: reference_quantiles(s) if s is not None else []
-        for group, s in group_sums(contribs_ref, spec.columns, fit_features).items()
-    }
-    support = segment_support_counts(X["train"], confidence_segment_columns(spec, cfg))
-
-    # ---- version and bundle
-    fingerprint = hashlib.sha256(
-        ";".join(
-            f"{s}:{data_fingerprint(X[s], y[s], times.iloc[rows[s]])}" for s in SPLITS
-        ).encode()
-    ).hexdigest()
-    version = compute_model_version(fingerprint, cfg.to_dict(), spec)
-
-    # ---- tables
-    y_test = y["test"]
-    metric_frames = [
-        metrics_long(
-            PRODUCTION_MODEL,
-            s,
-            y[s],
-            calibrator.predict(margins[s]),
-            cfg.lift_fractions,
-            cfg.ece_bins,
-        )
-        for s in SPLITS
-        if s != "test"
-    ]
-    metric_frames += [
-        metrics_long(name, "test", y_test, p, cfg.lift_fractions, cfg.ece_bins)
-        for name, p in test_pred.items()
-    ]
-    metric_frames.append(candidates)
-    metric_frames.append(
-        _auc_margins(y_test, test_pred, df["lead_id"].iloc[rows["test"]].to_numpy(), cfg)
+        predictions[name] = model.predict_proba(X_test)
+    predictions["logistic_regression"] = lr_job.result().predict_proba(X_test)
+    metrics = [_metrics(name, "test", y_test, p, cfg, weight) for name, p in predictions.items()]
+    metrics.append(_auc_margins(y_test, predictions, rows["lead_id"].to_numpy(), cfg))
+    return _TestFold(
+        predictions=predictions,
+        y=y_test,
+        rows=rows,
+        X=X_test,
+        T=T_test,
+        weight=weight,
+        metrics=metrics,
+        candidate=candidate,
+        rounds=rounds,
+        blend=blend,
+        calibration=calibration,
     )
-    metrics = pd.concat(metric_frames, ignore_index=True)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _recent_window(history: LabeledHistory, min_positive_leads: int = 30, known=None, y=None):
+    """The labeled rows of the most recent 28 days, reaching back week by week until they hold
+    ``min_positive_leads`` converted leads (or the whole history)."""
+    known = history.known if known is None else known
+    y = history.y if y is None else y
+    end = np.datetime64(history.times[known].max(), "ns")
+    days = 28
+    while True:
+        window = known & (history.times > end - np.timedelta64(days, "D"))
+        if window.sum() == known.sum():
+            return window
+        if positive_leads(history.lead_codes, y, window) >= min_positive_leads:
+            return window
+        days += 7
+
+
+def _train_timing_model(
+    history: LabeledHistory,
+    X: pd.DataFrame,
+    horizon: int,
+    params: dict[str, Any],
+    half_life_days: float | None,
+    reference: Any = None,
+) -> TimingModel | None:
+    """The booster of one extra horizon (see :mod:`.timing`); None without enough labels."""
+    cfg = history.cfg
+    known, y = horizon_labels(history.df, horizon, history.scoring_at)
+    t = history.times
+    n_pos = positive_leads(history.lead_codes, y, known)
+    if n_pos < cfg.min_positive_labels:
+        logger.info(
+            "timing horizon %d d: %d converted leads, fewer than %d: no model",
+            horizon,
+            n_pos,
+            cfg.min_positive_labels,
+        )
+        return None
+    plan = plan_folds(
+        t[known],
+        y[known],
+        history.lead_codes[known],
+        horizon,
+        1,
+        cfg.cv_valid_share / max(cfg.cv_folds, 1),
+        cfg.cv_min_train_positives,
+        cfg.cv_min_valid_positives,
+    )
+    max_bin = int(cfg.xgb_params.get("max_bin", 256))
+    if plan.is_validated:
+        fold = plan.folds[0]
+        train, train_w = history.capped(known & fold.train_mask(t), cfg.timing_max_rows, y)
+        valid, valid_w = history.capped(known & fold.valid_mask(t), cfg.timing_max_rows, y)
+        train_w = train_w * recency_weights(t[train], _ns(fold.train_cutoff), half_life_days)
+        dtrain = make_dmatrix(
+            X.iloc[train],
+            y[train],
+            cfg.nthread,
+            ref=reference,
+            quantile=True,
+            max_bin=max_bin,
+            weight=train_w,
+        )
+        dvalid = make_dmatrix(X.iloc[valid], y[valid], cfg.nthread, weight=valid_w)
+        fit = fit_booster(dtrain, params, cfg.num_boost_round, dvalid, cfg.early_stopping_rounds)
+        rounds = int(np.argmin(fit.curve)) + 1
+        booster = fit.booster[:rounds]
+        margin = predict_margin(booster, dvalid, cfg.nthread)
+        cal = _calibrate(margin, y[valid], valid_w, cfg)
+        p = cal.calibrator.predict(margin)
+        return TimingModel(
+            horizon_days=horizon,
+            booster=booster,
+            calibrator=cal.calibrator,
+            rounds=rounds,
+            calibration_source="latest_fold",
+            window_start=fold.valid_start.isoformat(),
+            window_end=fold.valid_end.isoformat(),
+            metrics={
+                "auc": roc_auc(y[valid], p, valid_w),
+                "pr_auc": average_precision(y[valid], p, valid_w),
+                "log_loss": log_loss(y[valid], p, weight=valid_w),
+                "n_rows": float(len(valid)),
+                "n_positive_leads": float(fold.n_valid_positive_leads),
+                "rounds": float(rounds),
+            },
+        )
+    rows, rows_w = history.capped(known, cfg.train_max_rows, y)
+    end = np.datetime64(t[known].max(), "ns")
+    rows_w = rows_w * recency_weights(t[rows], end, half_life_days)
+    dtrain = make_dmatrix(
+        X.iloc[rows],
+        y[rows],
+        cfg.nthread,
+        ref=reference,
+        quantile=True,
+        max_bin=max_bin,
+        weight=rows_w,
+    )
+    rounds = default_rounds(n_pos, float(params.get("eta", 0.3)), cfg.num_boost_round)
+    booster = fit_booster(dtrain, params, rounds).booster
+    recent = history.ordered(_recent_window(history, known=known, y=y))
+    if not 0 < y[recent].sum() < len(recent):
+        return None
+    margin = predict_margin(booster, X.iloc[recent], cfg.nthread)
+    cal = _calibrate(margin, y[recent], history.sample_weight[recent], cfg, ("platt",))
+    return TimingModel(
+        horizon_days=horizon,
+        booster=booster,
+        calibrator=cal.calibrator,
+        rounds=rounds,
+        calibration_source="in_sample_recent",
+        metrics={"rounds": float(rounds)},
+    )
+
+
+def _test_tables(
+    test: _TestFold | None, spec: FeatureSpec, cfg: MLConfig, version: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Reliability bins, gains, confusion and segments of every model on the test fold (empty
+    frames when the model is unvalidated)."""
+    if test is None:
+        return (pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    test_pred, y_test, rows = test.predictions, test.y, test.rows
     bins = pd.concat(
         [
             _with_version(
@@ -387,17 +921,20 @@ def train_and_evaluate(
         ],
         ignore_index=True,
     )
-    confusion = pd.DataFrame(
-        [
-            {"model_name": name, "split": "test", **confusion_at_f1_threshold(y_test, p)}
-            for name, p in test_pred.items()
-        ]
+    confusion = _with_version(
+        pd.DataFrame(
+            [
+                {"model_name": name, "split": "test", **confusion_at_f1_threshold(y_test, p)}
+                for name, p in test_pred.items()
+            ]
+        ),
+        version,
     )
     seg_columns = (
         list(cfg.segment_columns) if cfg.segment_columns is not None else list(spec.categorical)
     )
     segments = segment_metrics(
-        df[seg_columns].iloc[rows["test"]],
+        rows[seg_columns],
         y_test,
         test_pred[PRODUCTION_MODEL],
         seg_columns,
@@ -406,63 +943,65 @@ def train_and_evaluate(
         cfg.segment_auc_gap_threshold,
         cfg.segment_min_positives,
     )
-    headline = (
-        metrics[(metrics["model_name"] == PRODUCTION_MODEL) & (metrics["split"] == "test")]
-        .set_index("metric")["value"]
-        .to_dict()
+    segments = _with_version(segments, version, model_name=PRODUCTION_MODEL, split="test")
+    return bins, lift, confusion, segments
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else pd.Timestamp(value).isoformat()
+
+
+def _boundaries(plan: FoldPlan, history: LabeledHistory) -> dict[str, str | None]:
+    """The registry's time columns: train = every matured label (the production fit), valid =
+    the validation windows before the test fold, calib = the out-of-fold windows the production
+    calibrator saw (or the in-sample window), test = the test fold."""
+    start = pd.Timestamp(history.times[history.known].min())
+    end = pd.Timestamp(history.labeled_end)
+    out: dict[str, str | None] = {"train_start": _iso(start), "train_end": _iso(end)}
+    if plan.is_validated:
+        first, test = plan.folds[0], plan.test
+        out.update(
+            valid_start=_iso(first.valid_start),
+            valid_end=_iso(test.valid_start),
+            calib_start=_iso(first.valid_start),
+            calib_end=_iso(end),
+            test_start=_iso(test.valid_start),
+            test_end=_iso(test.valid_end),
+        )
+    else:
+        out.update(valid_start=None, valid_end=None, test_start=None, test_end=None)
+    return out
+
+
+def _split_frame(plan: FoldPlan, run: LabeledHistory, prod_rows: np.ndarray) -> pd.DataFrame:
+    """:data:`SPLIT_COLUMNS`: one row per planned fold (the last used one is 'test') and one for
+    the production fit ('train')."""
+    folds = plan.to_frame()
+    known, y = run.known, run.y
+    rows = folds["n_rows"].where(folds["n_rows"] > 0)
+    folds["positive_rate"] = folds["n_positives"] / rows
+    folds["n_rows_trained"] = folds["n_train_rows"]
+    t = run.times
+    train = pd.DataFrame(
+        [
+            {
+                "split": "train",
+                "start": pd.Timestamp(t[known].min()),
+                "end": pd.Timestamp(run.labeled_end),
+                "end_inclusive": True,
+                "purge_cutoff": pd.Timestamp(run.labeled_end),
+                "horizon_days": run.cfg.horizon_days,
+                "n_rows": int(known.sum()),
+                "n_positives": int(y[known].sum()),
+                "n_positive_leads": run.n_positive_leads(),
+                "positive_rate": float(y[known].mean()),
+                "n_train_rows": int(known.sum()),
+                "n_train_positive_leads": run.n_positive_leads(),
+                "n_rows_trained": len(prod_rows),
+                "is_used": True,
+                "dropped_reason": "",
+            }
+        ]
     )
-    bundle = ModelBundle(
-        model_version=version,
-        booster=booster,
-        calibrator=calibrator,
-        spec=spec,
-        config=cfg,
-        xgb_params=xgb_model.params,
-        best_iteration=xgb_model.best_iteration,
-        trained_at=trained,
-        boundaries={
-            f"{s}_{edge}": ts.isoformat()
-            for s in SPLITS
-            for edge, ts in (("start", bounds.starts[s]), ("end", bounds.ends[s]))
-        },
-        n_train_rows=bounds.n_rows["train"],
-        n_train_positives=bounds.n_positives["train"],
-        data_fingerprint=fingerprint,
-        fit_features=fit_features,
-        reference=reference,
-        segment_support=support,
-        calibration=cal.table.to_dict(orient="records"),
-        metrics=headline,
-        base_rate=base_rate,
-        band_thresholds=resolve_band_thresholds(cfg, base_rate),
-    )
-    registry = pd.DataFrame([serialize_bundle(bundle)])
-    logger.info(
-        "model %s: test auc %.4f, log loss %.4f, calibrator %s",
-        version,
-        headline.get("auc", np.nan),
-        headline.get("log_loss", np.nan),
-        cal.chosen,
-    )
-    return TrainingResult(
-        bundle=bundle,
-        registry=registry,
-        metrics=_with_version(metrics, version),
-        calibration_bins=bins,
-        lift=lift,
-        feature_importance=_with_version(importance, version),
-        segment_metrics=_with_version(segments, version, model_name=PRODUCTION_MODEL, split="test"),
-        confusion=_with_version(confusion, version),
-        split_boundaries=_with_version(
-            bounds.to_frame().assign(
-                n_rows_trained=lambda f: np.where(
-                    f["split"] == "train", len(rows["train"]), f["n_rows"]
-                ),
-                negative_sample_rate=lambda f: np.where(f["split"] == "train", negative_rate, 1.0),
-            ),
-            version,
-        ),
-        calibration=_with_version(cal.table, version),
-        leakage=_with_version(leakage, version),
-        boundaries=bounds,
-    )
+    out = pd.concat([folds.reindex(columns=SPLIT_COLUMNS), train[SPLIT_COLUMNS]], ignore_index=True)
+    return out

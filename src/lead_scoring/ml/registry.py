@@ -11,9 +11,10 @@
 so the same inputs give the same version, and any change of data, parameters, features or code
 release gives a new one. ``trained_at`` is not part of it.
 
-A row of ``ml_models`` (:data:`REGISTRY_COLUMNS`) holds JSON metadata and two blobs: the booster
-as raw UBJSON (``booster.save_raw('ubj')``) and the calibrator as UTF-8 JSON (Platt: slope and
-intercept; isotonic: its knots). The calibrator is deliberately *not* pickled: loading a pickle
+A row of ``ml_models`` (:data:`REGISTRY_COLUMNS`) holds JSON metadata and three blobs: the booster
+as raw UBJSON (``booster.save_raw('ubj')``), the calibrator as UTF-8 JSON (Platt: slope and
+intercept; isotonic: its knots) and the extra horizons' boosters and calibrators (one JSON, the
+boosters base64 UBJSON). The calibrator is deliberately *not* pickled: loading a pickle
 from a warehouse table executes code, and pickles break across sklearn releases; the JSON form has
 neither problem. :func:`deserialize_bundle` accepts the blobs as bytes (DuckDB BLOB), or as base64
 strings (JSON transport).
@@ -38,6 +39,8 @@ import lead_scoring
 from lead_scoring.ml.calibration import IsotonicCalibrator, PlattCalibrator, calibrator_from_json
 from lead_scoring.ml.config import DEFAULT_BAND_THRESHOLDS, MLConfig, resolve_config
 from lead_scoring.ml.dataset import FeatureSpec
+from lead_scoring.ml.linear import LinearModel
+from lead_scoring.ml.timing import TimingModel
 
 __all__ = [
     "REGISTRY_COLUMNS",
@@ -76,6 +79,10 @@ REGISTRY_COLUMNS = [
     "xgboost_version",
     "booster_blob",
     "calibrator_blob",
+    "validation_method",
+    "calibration_source",
+    "scoring_at",
+    "timing_models_blob",
 ]
 
 
@@ -150,6 +157,16 @@ class ModelBundle:
     """Positive rate of the calibration split (the reference of the derived band thresholds)."""
     band_thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_BAND_THRESHOLDS))
     """The probability thresholds of bands A, B and C used when scoring."""
+    validation: dict[str, Any] = field(default_factory=dict)
+    """How the model was validated and chosen (method, folds, candidate, rounds, calibration)."""
+    timing_models: dict[int, TimingModel] = field(default_factory=dict)
+    """Boosters and calibrators of the extra horizons (:mod:`.timing`), by horizon in days."""
+    scoring_at: pd.Timestamp | None = None
+    """The "now" the training labels were judged at (the scoring date of the training build)."""
+    linear: LinearModel | None = None
+    """The logistic regression of a blend (None: XGBoost alone)."""
+    blend_weight: float = 1.0
+    """XGBoost's share of the blended margin (1 = no blend)."""
     package_version: str = lead_scoring.__version__
     xgboost_version: str = xgb.__version__
 
@@ -187,8 +204,12 @@ def serialize_bundle(bundle: ModelBundle) -> dict[str, Any]:
         "reference": bundle.reference,
         "segment_support": bundle.segment_support,
         "boolean_features": list(bundle.spec.boolean),
+        "zero_missing_features": list(bundle.spec.zero_missing),
         "base_rate": bundle.base_rate,
         "band_thresholds": bundle.band_thresholds,
+        "validation": bundle.validation,
+        "blend_weight": bundle.blend_weight,
+        "linear_model": bundle.linear.to_dict() if bundle.linear is not None else None,
     }
     return {
         "model_version": bundle.model_version,
@@ -220,7 +241,49 @@ def serialize_bundle(bundle: ModelBundle) -> dict[str, Any]:
         "xgboost_version": bundle.xgboost_version,
         "booster_blob": bytes(bundle.booster.save_raw(raw_format="ubj")),
         "calibrator_blob": bundle.calibrator.to_json().encode("utf-8"),
+        "validation_method": str(bundle.validation.get("method", "")),
+        "calibration_source": str(bundle.validation.get("calibration_source", "")),
+        "scoring_at": bundle.scoring_at,
+        "timing_models_blob": _timing_blob(bundle.timing_models),
     }
+
+
+def _timing_blob(models: Mapping[int, TimingModel]) -> bytes:
+    """The extra horizons' boosters (base64 UBJSON) and calibrators (JSON) as one UTF-8 JSON."""
+    payload = {
+        str(h): {
+            "booster": base64.b64encode(bytes(m.booster.save_raw(raw_format="ubj"))).decode(),
+            "calibrator": m.calibrator.to_json(),
+            "rounds": int(m.rounds),
+            "calibration_source": m.calibration_source,
+            "window_start": m.window_start,
+            "window_end": m.window_end,
+            "metrics": _clean(m.metrics),
+        }
+        for h, m in sorted(models.items())
+    }
+    return json.dumps(payload, sort_keys=True).encode("utf-8")
+
+
+def _timing_models(value: Any) -> dict[int, TimingModel]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return {}
+    payload = json.loads(_blob(value).decode("utf-8"))
+    out = {}
+    for h, m in payload.items():
+        booster = xgb.Booster()
+        booster.load_model(bytearray(base64.b64decode(m["booster"])))
+        out[int(h)] = TimingModel(
+            horizon_days=int(h),
+            booster=booster,
+            calibrator=calibrator_from_json(m["calibrator"]),
+            rounds=int(m["rounds"]),
+            calibration_source=str(m.get("calibration_source", "")),
+            window_start=m.get("window_start"),
+            window_end=m.get("window_end"),
+            metrics=dict(m.get("metrics") or {}),
+        )
+    return out
 
 
 def _blob(value: Any) -> bytes:
@@ -252,6 +315,7 @@ def deserialize_bundle(row: Mapping[str, Any]) -> ModelBundle:
             k: tuple(v) for k, v in json.loads(row["categorical_levels_json"]).items()
         },
         boolean=tuple(metadata.get("boolean_features", ())),
+        zero_missing=tuple(metadata.get("zero_missing_features", ())),
     )
     names = ("train", "valid", "calib", "test")
     boundaries = {
@@ -282,6 +346,13 @@ def deserialize_bundle(row: Mapping[str, Any]) -> ModelBundle:
         band_thresholds={
             k: float(v) for k, v in metadata.get("band_thresholds", DEFAULT_BAND_THRESHOLDS).items()
         },
+        validation=dict(metadata.get("validation") or {}),
+        timing_models=_timing_models(row.get("timing_models_blob")),
+        scoring_at=pd.Timestamp(row["scoring_at"]) if _iso(row.get("scoring_at")) else None,
+        linear=LinearModel.from_dict(metadata["linear_model"])
+        if metadata.get("linear_model")
+        else None,
+        blend_weight=float(metadata.get("blend_weight", 1.0)),
         package_version=str(row.get("package_version", "")),
         xgboost_version=str(row.get("xgboost_version", "")),
     )

@@ -37,11 +37,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import xgboost as xgb
 
 from lead_scoring.ml.config import DEFAULT_BAND_THRESHOLDS, MLConfig, resolve_config
 from lead_scoring.ml.dataset import LABEL_COLUMN, FeatureSpec, labeled_mask, prepare_features
 from lead_scoring.ml.explain import feature_label, format_factors, shap_contributions, top_factors
-from lead_scoring.ml.models import predict_margin
+from lead_scoring.ml.models import make_dmatrix, predict_margin
 from lead_scoring.ml.registry import ModelBundle
 from lead_scoring.ml.rules import (
     PointsMapping,
@@ -50,6 +51,7 @@ from lead_scoring.ml.rules import (
     rules_version,
     validate_rules,
 )
+from lead_scoring.ml.timing import timing_probabilities
 
 __all__ = [
     "MISSING_SEGMENT",
@@ -72,6 +74,9 @@ SCORE_COLUMNS = [
     "lead_id",
     "scored_at",
     "conversion_probability",
+    "conversion_probability_7d",
+    "conversion_probability_30d",
+    "conversion_probability_90d",
     "lead_score",
     "score_band",
     "top_factors",
@@ -84,11 +89,23 @@ SCORE_COLUMNS = [
 MISSING_SEGMENT = "(missing)"
 
 
+def model_margin(
+    bundle: ModelBundle, X: pd.DataFrame, trees: pd.DataFrame | xgb.DMatrix | None = None
+) -> np.ndarray:
+    """The production model's log-odds before calibration: the booster's margin, blended with the
+    logistic regression's when the model is a blend. ``X`` is the prepared matrix, ``trees`` the
+    boosters' input (default: ``bundle.spec.for_trees(X)``)."""
+    data = bundle.spec.for_trees(X) if trees is None else trees
+    margin = predict_margin(bundle.booster, data, bundle.config.nthread)
+    if bundle.linear is None or bundle.blend_weight >= 1.0:
+        return margin
+    share = bundle.blend_weight
+    return share * margin + (1.0 - share) * bundle.linear.margin(X)
+
+
 def score(bundle: ModelBundle, df: pd.DataFrame) -> np.ndarray:
     """Calibrated conversion probability for each row of ``df`` (raw feature columns)."""
-    X = prepare_features(df, bundle.spec)
-    margin = predict_margin(bundle.booster, X, bundle.config.nthread)
-    return bundle.calibrator.predict(margin)
+    return bundle.calibrator.predict(model_margin(bundle, prepare_features(df, bundle.spec)))
 
 
 def lead_score(p: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -259,9 +276,15 @@ def score_open_leads(
     labels = dict(cfg.feature_labels)
     labels.update(feature_labels or {})
     X = prepare_features(df, bundle.spec)
-    margin = predict_margin(bundle.booster, X, cfg.nthread)
-    p = bundle.calibrator.predict(margin)
-    contribs, _ = shap_contributions(bundle.booster, X, cfg.nthread)
+    trees = bundle.spec.for_trees(X)
+    dmatrix = make_dmatrix(trees, nthread=cfg.nthread)
+    p = bundle.calibrator.predict(model_margin(bundle, X, dmatrix))
+    timing = timing_probabilities(p, cfg.horizon_days, bundle.timing_models, dmatrix, cfg.nthread)
+    contribs, _ = shap_contributions(bundle.booster, dmatrix, cfg.nthread)
+    if bundle.linear is not None and bundle.blend_weight < 1.0:
+        # a blend explains itself as the blend of its parts' exact contributions (log-odds)
+        linear_contribs, _ = bundle.linear.contributions(X)
+        contribs = bundle.blend_weight * contribs + (1.0 - bundle.blend_weight) * linear_contribs
     factors = top_factors(contribs, X, labels, cfg.top_k_factors, bundle.spec.boolean)
     fit, engagement = fit_engagement_scores(
         contribs, bundle.feature_names, bundle.fit_features, bundle.reference
@@ -274,6 +297,7 @@ def score_open_leads(
             "lead_id": df["lead_id"].to_numpy(),
             "scored_at": _scored_at(df, scored_at).to_numpy(),
             "conversion_probability": p,
+            **{c: timing[c].to_numpy() for c in timing.columns},
             "lead_score": lead_score(p),
             "score_band": score_band(p, bundle.band_thresholds),
             "top_factors": factors["top_factors"].to_numpy(),
@@ -348,11 +372,13 @@ def rule_based_scores(
             subs.append(pd.array([pd.NA] * len(df), dtype="Int64"))
     fit_columns = [c for c in cfg.fit_features if c in df.columns]
     confidence = np.round(_completeness(df, fit_columns) * cfg.rules_confidence_cap, 3)
+    timing = timing_probabilities(p, cfg.horizon_days, {}, None)
     return pd.DataFrame(
         {
             "lead_id": df["lead_id"].to_numpy(),
             "scored_at": _scored_at(df, scored_at).to_numpy(),
             "conversion_probability": p,
+            **{c: timing[c].to_numpy() for c in timing.columns},
             "lead_score": lead_score(p),
             "score_band": score_band(p, bands),
             "top_factors": factors["top_factors"].to_numpy(),

@@ -2,9 +2,12 @@
 
 The true log-odds contain an XOR interaction (pricing-page views vs e-mail opens), a peaked effect
 of the days since the last visit and additive firmographic effects, so a tree ensemble must beat
-additive models (logistic regression, rule points) on it. Labels of snapshots younger than
-``horizon_days`` at the end of the window are not yet known (NA); ``n_scoring`` extra rows are
-scoring snapshots at the end date.
+additive models (logistic regression, rule points) on it. Each row is its own lead with a first
+conversion time (``label_converted_at``: within 30 days with the true probability, sooner after a
+recent visit; within 30-90 days with 0.6 times it; else never; null when after the end date), so
+labels of any horizon can be derived. Labels of snapshots younger than ``horizon_days`` at the end
+of the window are not yet known (NA); ``n_scoring`` extra rows are scoring snapshots at the end
+date.
 """
 
 from __future__ import annotations
@@ -87,12 +90,25 @@ def make_synthetic_snapshots(
         frame[f"extra_cat_{i}"] = pd.array(rng.choice(levels, size=n), dtype="str")
     df = pd.DataFrame(frame)
     logit = true_logit(df, base_logit) + 0.3 * df["webinar_attended"].to_numpy()
-    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
+    # time to the first conversion: within 30 days with P = sigmoid(logit) (sooner after a recent
+    # visit), within 30-90 days with 0.6 x that, else never
+    p30 = 1.0 / (1.0 + np.exp(-logit))
+    u = rng.random(n)
+    recent = np.where(np.isnan(days_since), 1.0, np.clip(days_since / 30.0, 0.05, 1.0))
+    days_to = np.where(
+        u < p30,
+        0.5 + 29.5 * rng.random(n) * recent,
+        np.where(u < 1.6 * p30, 30.0 + 60.0 * rng.random(n), np.inf),
+    )
+    converted_at = df["snapshot_at"] + pd.to_timedelta(np.where(np.isinf(days_to), 0, days_to), "D")
+    converted_at = converted_at.where(~np.isinf(days_to) & (converted_at <= end))
+    y = (days_to <= horizon_days).astype(np.int64)
     matured = (df["snapshot_at"] + pd.Timedelta(days=horizon_days) <= end).to_numpy()
     known = matured & ~is_scoring
     df["label_converted_in_horizon"] = pd.array(np.where(known, y, 0), dtype="Int64")
     df.loc[~known, "label_converted_in_horizon"] = pd.NA
+    df["label_converted_at"] = converted_at.where(~is_scoring)
     df["label_days_to_conversion"] = np.where(
-        known & (y == 1), rng.integers(0, horizon_days, n), np.nan
+        df["label_converted_at"].notna(), days_to, np.nan
     )
     return df

@@ -1,13 +1,21 @@
--- Error gate: the production XGBoost model must not rank significantly worse
--- than the logistic-regression baseline on the test split, i.e. the upper end
--- of the lead-level bootstrap interval of its AUC margin must be above zero.
--- (A simpler model that wins beyond noise means the production model is wrong.)
+-- Error gate: the active XGBoost model must not rank significantly worse than
+-- the logistic-regression baseline on its test fold, i.e. the upper end of the
+-- lead-level bootstrap interval of its AUC margin must be above zero (a
+-- simpler model that wins beyond noise means the production model is wrong).
+-- A missing margin row fails too.
 
 {{ config(severity='error') }}
 
 with
 
-metrics as (
+active as (
+
+    select * from {{ ref('ml_active_model') }}
+    where model_name = 'xgboost' and validation_method = 'rolling_origin_cv'
+
+),
+
+margins as (
 
     select * from {{ ref('ml_model_metrics') }}
     where
@@ -18,8 +26,10 @@ metrics as (
 )
 
 select
-    model_version,
-    value as auc_margin_ci_high
+    active.model_version,
+    margins.value as auc_margin_ci_high
 
-from metrics
-where value < 0
+from active
+left join margins
+    on active.model_version = margins.model_version
+where margins.value is null or margins.value < 0

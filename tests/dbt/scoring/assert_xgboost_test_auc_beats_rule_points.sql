@@ -1,10 +1,19 @@
--- The production XGBoost model must rank better than the rule-based points
--- baseline on the test split (AUC). Returns a row when it does not. No rows
--- when ml_models holds the rule-based fallback (nothing was trained).
+-- Error gate: the active XGBoost model must rank better than the rule-based
+-- points baseline on its test fold (AUC). A missing metric row fails too: a
+-- gate never passes because its input is missing. Only the rule fallback
+-- (nothing trained) and an unvalidated model (no purged fold could be formed:
+-- assert_active_model_is_validated warns about it) have no test fold.
 
 {{ config(severity='error') }}
 
 with
+
+active as (
+
+    select * from {{ ref('ml_active_model') }}
+    where model_name = 'xgboost' and validation_method = 'rolling_origin_cv'
+
+),
 
 metrics as (
 
@@ -13,34 +22,22 @@ metrics as (
 
 ),
 
-xgboost as (
+compared as (
 
     select
-        model_version,
-        value as xgboost_auc
+        active.model_version,
+        max(metrics.value) filter (where metrics.model_name = 'xgboost') as xgboost_auc,
+        max(metrics.value) filter (where metrics.model_name = 'rule_points') as rule_points_auc
 
-    from metrics
-    where model_name = 'xgboost'
-
-),
-
-rule_points as (
-
-    select
-        model_version,
-        value as rule_points_auc
-
-    from metrics
-    where model_name = 'rule_points'
+    from active
+    left join metrics
+        on active.model_version = metrics.model_version
+    group by active.model_version
 
 )
 
-select
-    xgboost.model_version,
-    xgboost.xgboost_auc,
-    rule_points.rule_points_auc
-
-from xgboost
-left join rule_points
-    on xgboost.model_version = rule_points.model_version
-where rule_points.rule_points_auc is null or xgboost.xgboost_auc <= rule_points.rule_points_auc
+select * from compared
+where
+    xgboost_auc is null
+    or rule_points_auc is null
+    or xgboost_auc <= rule_points_auc

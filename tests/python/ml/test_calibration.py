@@ -62,3 +62,26 @@ def test_calibrators_round_trip_json():
         back = calibrator_from_json(cal.to_json())
         assert type(back) in (PlattCalibrator, IsotonicCalibrator)
         np.testing.assert_array_equal(back.predict(margin), cal.predict(margin))
+
+
+def test_weighted_calibration_equals_repeated_rows():
+    """Calibrating on a sample of negatives with weights 1 / rate gives the calibrator of all the
+    rows (what out-of-fold predictions of a sampled history are calibrated on)."""
+    import numpy as np
+
+    from lead_scoring.ml.calibration import fit_isotonic, fit_platt
+
+    rng = np.random.default_rng(0)
+    margin = rng.normal(-3, 1.2, 40_000)
+    y = (rng.random(margin.size) < 1 / (1 + np.exp(-(0.8 * margin + 0.3)))).astype(int)
+    full = fit_platt(margin, y)
+    keep = (y == 1) | (rng.random(margin.size) < 0.25)
+    weight = np.where(y[keep] == 1, 1.0, 4.0)
+    sampled = fit_platt(margin[keep], y[keep], weight)
+    unweighted = fit_platt(margin[keep], y[keep])
+    assert sampled.slope == pytest.approx(full.slope, rel=0.08)
+    assert sampled.intercept == pytest.approx(full.intercept, abs=0.12)
+    assert unweighted.intercept > full.intercept + 1.0  # without weights: far too optimistic
+    iso = fit_isotonic(margin[keep], y[keep], weight)
+    grid = np.linspace(-5, -1, 9)
+    assert np.abs(iso.predict(grid) - full.predict(grid)).max() < 0.03

@@ -5,17 +5,15 @@ import pandas as pd
 import pytest
 
 from lead_scoring.ml.dataset import (
-    SPLITS,
     build_feature_spec,
     check_leakage,
+    horizon_labels,
     is_reserved,
     labeled_mask,
     prepare_features,
     select_features,
-    time_split,
 )
-from lead_scoring.ml.errors import InsufficientHistoryError, LeakageError
-from lead_scoring.ml.synthetic import make_synthetic_snapshots
+from lead_scoring.ml.errors import LeakageError
 
 FEATURES = [
     "pricing_page_views_30d",
@@ -64,40 +62,48 @@ def test_categories_fixed_at_training_and_unseen_become_missing():
         prepare_features(new.drop(columns="x"), spec)
 
 
-def test_time_split_is_ordered_and_purged(snapshots):
-    b = time_split(snapshots, (0.6, 0.15, 0.1, 0.15), horizon_days=30)
-    assert b.start < b.valid_start < b.calib_start < b.test_start <= b.end
-    split = b.assign(snapshots)
-    t = snapshots["snapshot_at"]
-    times = {s: t[split == s] for s in SPLITS}
-    for earlier, later in zip(SPLITS, SPLITS[1:], strict=False):
-        assert times[earlier].max() < times[later].min()
-    # purge: every train label has matured before the validation split starts
-    assert (times["train"] + pd.Timedelta(days=30)).max() <= b.valid_start
-    assert b.n_purged["train"] > 0
-    assert sum(b.n_purged.values()) == b.n_purged["train"]
-    # only labeled, non-scoring rows take part
-    assert split[~labeled_mask(snapshots)].isna().all()
-    assert snapshots.loc[split.notna(), "label_converted_in_horizon"].notna().all()
-    frame = b.to_frame()
-    assert frame["split"].tolist() == list(SPLITS)
-    assert frame["n_rows"].tolist() == [b.n_rows[s] for s in SPLITS]
-    assert (frame["start"].diff().dropna() > pd.Timedelta(0)).all()
+def test_columns_missing_on_every_training_row_are_left_out():
+    train = pd.DataFrame({"x": [1.0, 2.0], "empty": [None, None], "c": [None, None]})
+    train["c"] = train["c"].astype("string")
+    spec = build_feature_spec(train, ["x", "empty", "c"])
+    assert spec.columns == ("x",)
 
 
-def test_time_split_purge_all_boundaries(snapshots):
-    b = time_split(snapshots, horizon_days=30, purge="all")
-    split = b.assign(snapshots)
-    t = snapshots["snapshot_at"]
-    for s in ("train", "valid", "calib"):
-        assert (t[split == s] + pd.Timedelta(days=30)).max() <= b.ends[s]
-    assert all(b.n_purged[s] > 0 for s in ("train", "valid", "calib"))
+def test_horizon_labels_follow_the_conversion_time():
+    scoring_at = pd.Timestamp("2025-03-01")
+    frame = pd.DataFrame(
+        {
+            "snapshot_at": pd.to_datetime(
+                ["2025-01-01", "2025-01-01", "2025-01-01", "2025-02-25", "2025-01-10", "2025-03-01"]
+            ),
+            "label_converted_at": pd.to_datetime(
+                ["2025-01-05", "2025-01-31", None, "2025-02-26", "2025-01-10", None]
+            ),
+            "is_scoring_snapshot": [False, False, False, False, False, True],
+        }
+    )
+    known, y = horizon_labels(frame, 7, scoring_at)
+    # converted 4 days later: positive at 7 days; 30 days later: negative; never: negative;
+    # a snapshot 4 days before the scoring time: unknown at 7 days; converting at the snapshot
+    # time itself is not "after" it; the scoring snapshot is never labeled
+    assert known.tolist() == [True, True, True, False, True, False]
+    assert y.tolist() == [1, 0, 0, 0, 0, 0]
+    known, y = horizon_labels(frame, 30, scoring_at)
+    assert known.tolist() == [True, True, True, False, True, False]
+    assert y.tolist() == [1, 1, 0, 0, 0, 0]  # (t, t + 30 days]: the 31st of January is in
+    known, _ = horizon_labels(frame, 90, scoring_at)
+    assert not known.any()  # no 90-day outcome is known by the scoring time
 
 
-def test_time_split_empty_split_raises():
-    df = make_synthetic_snapshots(300, seed=1, days=40)  # 10 labeled days: purge empties train
-    with pytest.raises(InsufficientHistoryError, match="empty"):
-        time_split(df, horizon_days=30)
+def test_horizon_labels_fall_back_to_the_mart_label(snapshots):
+    known, y = horizon_labels(snapshots.drop(columns="label_converted_at"), 30)
+    expected = snapshots["label_converted_in_horizon"]
+    assert known.tolist() == (expected.notna() & ~snapshots["is_scoring_snapshot"]).tolist()
+    assert y[known].tolist() == expected[known].astype(int).tolist()
+    # the mart's label and the label derived from the conversion time agree
+    scoring_at = snapshots.loc[snapshots["is_scoring_snapshot"], "snapshot_at"].max()
+    known2, y2 = horizon_labels(snapshots, 30, scoring_at)
+    assert known2.tolist() == known.tolist() and y2.tolist() == y.tolist()
 
 
 def _xy(snapshots):
@@ -158,16 +164,34 @@ def test_downsample_negatives_keeps_positives_and_reweights() -> None:
     assert np.array_equal(again, kept)
 
 
-def test_pipeline_caps_the_train_split_and_reports_it(snapshots, trained) -> None:
+def test_pipeline_caps_the_training_rows_and_reports_it(snapshots, trained) -> None:
     from lead_scoring.ml.pipeline import train_and_evaluate
 
-    fast = {"nthread": 1, "num_boost_round": 400, "early_stopping_rounds": 30}  # as `trained`
+    from .conftest import FAST_CONFIG
+
     full = trained
     n_train = int(full.split_boundaries.set_index("split").loc["train", "n_rows"])
-    capped = train_and_evaluate(snapshots, {**fast, "train_max_rows": n_train // 2})
+    capped = train_and_evaluate(snapshots, {**FAST_CONFIG, "train_max_rows": 2_000})
     b = capped.split_boundaries.set_index("split")
-    assert b.loc["train", "n_rows"] == n_train  # the split itself is unchanged
-    assert b.loc["train", "n_rows_trained"] == n_train // 2
-    assert 0 < b.loc["train", "negative_sample_rate"] < 1
-    assert b.loc["test", "n_rows_trained"] == b.loc["test", "n_rows"]
+    assert b.loc["train", "n_rows"] == n_train  # the history itself is unchanged
+    assert b.loc["train", "n_rows_trained"] == 2_000
     assert capped.bundle.model_version != full.bundle.model_version
+
+
+def test_trees_read_the_zeros_of_complete_counts_as_missing():
+    train = pd.DataFrame(
+        {
+            "count": [0, 2, 0, 5],  # no missing values: its zeros become missing for the trees
+            "share": [0.0, 0.5, None, 1.0],  # has missing values: a zero stays a zero
+            "flag": [True, False, False, True],  # booleans are left alone
+            "c": ["a", "b", "a", "b"],
+        }
+    )
+    spec = build_feature_spec(train, ["count", "share", "flag", "c"])
+    assert spec.zero_missing == ("count",)
+    X = prepare_features(train, spec)
+    T = spec.for_trees(X)
+    assert np.isnan(T["count"].to_numpy()).tolist() == [True, False, True, False]
+    assert T["share"].tolist()[:2] == [0.0, 0.5] and T["flag"].tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert X["count"].tolist() == [0.0, 2.0, 0.0, 5.0]  # the displayed values are untouched
+    assert type(spec).from_dict(spec.to_dict()) == spec

@@ -189,3 +189,62 @@ def test_paired_auc_margin_handles_ties_like_the_exact_auc() -> None:
     ones = np.ones((1, len(p)), dtype=np.float32)
     got = _grouped_weighted_auc(y[order].astype(np.float32), starts, ones)[0]
     assert got == pytest.approx(roc_auc(y, p), abs=1e-9)
+
+
+def test_weighted_metrics_equal_the_repeated_rows():
+    """A row of weight 3 counts as three rows: integer weights equal repetition (AUC, PR-AUC,
+    log loss, Brier, equal-mass ECE, observed / expected, top-fraction lift)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from lead_scoring.ml.metrics import (
+        average_precision,
+        binary_metrics,
+        brier_score,
+        ece_equal_mass,
+        log_loss,
+        observed_to_expected,
+        roc_auc,
+    )
+
+    rng = np.random.default_rng(5)
+    p = np.round(rng.uniform(0, 0.4, 3000), 3)
+    y = (rng.random(3000) < p).astype(int)
+    w = rng.integers(1, 4, 3000).astype(float)
+    rep = np.repeat(np.arange(3000), w.astype(int))
+    assert roc_auc(y, p, w) == pytest.approx(roc_auc(y[rep], p[rep]), abs=1e-12)
+    assert roc_auc(y, p, w) == pytest.approx(roc_auc_score(y, p, sample_weight=w))
+    assert average_precision(y, p, w) == pytest.approx(
+        average_precision_score(y, p, sample_weight=w)
+    )
+    assert log_loss(y, p, weight=w) == pytest.approx(log_loss(y[rep], p[rep]))
+    assert brier_score(y, p, w) == pytest.approx(brier_score(y[rep], p[rep]))
+    assert observed_to_expected(y, p, weight=w) == pytest.approx(
+        observed_to_expected(y[rep], p[rep])
+    )
+    assert ece_equal_mass(y, p, 10, w) == pytest.approx(ece_equal_mass(y[rep], p[rep]), abs=2e-3)
+    m, m_rep = binary_metrics(y, p, weight=w), binary_metrics(y[rep], p[rep])
+    for key in ("auc", "pr_auc", "log_loss", "brier", "positive_rate", "mean_predicted"):
+        assert m[key] == pytest.approx(m_rep[key]), key
+    assert m["lift_at_10"] == pytest.approx(m_rep["lift_at_10"], rel=0.03)
+
+
+def test_equal_mass_ece_sees_miscalibration_at_a_low_base_rate():
+    """At a 2 % base rate every probability lies in the first equal-width bin, where
+    over-predicting the best leads threefold barely moves the equal-width ECE; the equal-mass
+    ECE and the top decile's observed / expected show it."""
+    from lead_scoring.ml.metrics import (
+        ece_equal_mass,
+        expected_calibration_error,
+        observed_to_expected,
+    )
+
+    rng = np.random.default_rng(0)
+    true = rng.beta(0.5, 25, 200_000)  # mean ~2 %
+    y = (rng.random(true.size) < true).astype(int)
+    skewed = np.where(true > np.quantile(true, 0.9), 3 * true, true)
+    assert expected_calibration_error(y, true) < 0.003 and ece_equal_mass(y, true) < 0.003
+    assert ece_equal_mass(y, skewed) > 3 * ece_equal_mass(y, true)
+    deciles = observed_to_expected(y, skewed, 10)
+    assert deciles[0] < 0.45  # the top decile converts at a third of what it was told
+    assert np.all(np.abs(deciles[1:9] - 1) < 0.15)  # the lowest decile expects ~2: noise
+    assert observed_to_expected(y, true) == pytest.approx(1.0, abs=0.03)

@@ -54,7 +54,14 @@ def test_deserialize_accepts_base64_blobs(trained, snapshots):
     row = trained.registry.iloc[0].to_dict()
     row["booster_blob"] = base64.b64encode(row["booster_blob"]).decode()
     row["calibrator_blob"] = base64.b64encode(row["calibrator_blob"]).decode()
+    row["timing_models_blob"] = base64.b64encode(row["timing_models_blob"]).decode()
     row = json.loads(json.dumps(row, default=str))  # survives a JSON transport
     bundle = deserialize_bundle(row)
     leads = snapshots[snapshots["is_scoring_snapshot"]]
     np.testing.assert_array_equal(score(bundle, leads), score(trained.bundle, leads))
+    pd.testing.assert_frame_equal(
+        score_open_leads(bundle, leads), score_open_leads(trained.bundle, leads)
+    )
+    assert set(bundle.timing_models) == set(trained.bundle.timing_models) == {7, 90}
+    assert bundle.validation == trained.bundle.validation
+    assert bundle.scoring_at == trained.bundle.scoring_at

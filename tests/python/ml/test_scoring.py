@@ -73,8 +73,10 @@ def test_confidence_drops_with_missing_fit_fields(trained, snapshots):
 
 
 def test_insufficient_history_and_rule_fallback(rules):
-    small = make_synthetic_snapshots(600, seed=3, n_scoring=40)
-    with pytest.raises(InsufficientHistoryError, match="min_positive_labels"):
+    small = make_synthetic_snapshots(250, seed=3, n_scoring=40)
+    n_converted = int(small["label_converted_in_horizon"].sum())
+    assert 0 < n_converted < 40  # fewer converted leads than the default 40
+    with pytest.raises(InsufficientHistoryError, match="min_positive_labels=40"):
         train_and_evaluate(small, FAST_CONFIG, rules=rules)
     out = rule_based_scores(small, rules)
     assert list(out.columns) == SCORE_COLUMNS and len(out) == 40

@@ -1,0 +1,38 @@
+-- One row: the registry row that scores this build (the latest ml_models row by
+-- trained_at; ml_models re-appends an older version when it becomes active
+-- again), without the blobs and JSON tables. What the model-quality gates and
+-- dashboards check: which model, validated how, calibrated on what.
+
+with
+
+registry as (
+
+    select * from {{ ref('ml_models') }}
+
+),
+
+latest as (
+
+    select
+        model_version,
+        model_name,
+        trained_at,
+        scoring_at,
+        horizon_days,
+        validation_method,
+        calibration_source,
+        chosen_calibrator,
+        train_start,
+        train_end,
+        test_start,
+        test_end,
+        n_train_rows,
+        n_train_positives,
+        metrics_json
+
+    from registry
+    qualify row_number() over (order by trained_at desc, model_version asc) = 1
+
+)
+
+select * from latest
