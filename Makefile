@@ -14,10 +14,10 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export LEAD_SCORING_DUCKDB ?= $(CURDIR)/lead_scoring.duckdb
 DBT := $(BIN)/dbt
 
-.PHONY: help setup run build test lint unit docs bench sample lock clean
+.PHONY: help setup run build test lint unit docs bench bench-forward sample lock clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,8 +49,12 @@ docs: $(STAMP)  ## dbt docs generate (into target/) and the 100% docs-coverage c
 
 test: lint unit docs  ## the full check run by CI
 
-bench: $(STAMP)  ## time every stage at 10k and 100k leads (BENCH_LEADS="10000 100000 1000000")
+bench: $(STAMP)  ## time every stage at 10k and 100k leads (BENCH_LEADS="10000 100000 1000000"), then bench-forward
 	$(BIN)/python scripts/bench.py $(if $(BENCH_LEADS),--leads $(BENCH_LEADS),)
+	$(BIN)/python scripts/bench_forward.py $(BENCH_FORWARD_ARGS)
+
+bench-forward: $(STAMP)  ## score the leads open at D, check them against the next H days, next to a plain peer model (BENCH_FORWARD_ARGS="--cap-sweep")
+	$(BIN)/python scripts/bench_forward.py $(BENCH_FORWARD_ARGS)
 
 sample: $(STAMP)  ## regenerate the committed sample with its fixed seed
 	rm -rf data/sample && $(BIN)/lead-scoring generate --leads 2500 --seed 42 --out data/sample
