@@ -1,127 +1,27 @@
 """Drift of the current scoring run against the recent labeled history of the model that scored
-it, like for like.
+it, like for like (the reference re-weighted to the open leads' age mix, PSI / KS / chi-square
+per feature and for the score, Benjamini-Hochberg over all rows, time-growing features out of
+the verdict). Empty for the rule-based fallback.
 
-Thin (the logic is ``lead_scoring.monitoring``, tested with pytest):
-
-* current = the scoring snapshots of fct_lead_features (``is_scoring_snapshot``: one row per open
-  lead) with their ml_scores probability;
-* reference = the labeled grid snapshots in the test window of the ml_models row that scored the
-  run, or, for a model without one (``validation_method = 'none'``), the last ``reference_days``
-  (28) days of labeled snapshots (``lead_scoring.monitoring.reference``); above
-  ``max_reference_rows`` a seeded sample of whole leads. It is scored with the registered booster
-  and calibrator (no retraining);
-* ``age_weighted_drift_table``: the reference re-weighted to the current lead-age mix, PSI / KS /
-  chi-square p-value per feature and for the score, Benjamini-Hochberg over all rows (q = var
-  ``drift_fdr``), features that grow with time out of the verdict (var
-  ``drift_time_growing_features``), ``counts_for_verdict`` = in the verdict, PSI above var
-  ``drift_psi_major`` and significant.
-
-With the rule-based fallback there is no trained model and no test split: the table is empty (and
-the log says so; ml_model_health has its own reason for the fallback).
+Thin: the body is ``lead_scoring.monitoring.build.drift_rows`` (tested with pytest).
 """
 
-import pandas as pd
-
-from lead_scoring.ml.registry import deserialize_bundle
-from lead_scoring.ml.sampling import lead_sample_predicate
-from lead_scoring.ml.scoring import score
-from lead_scoring.monitoring import DRIFT_COLUMNS, age_weighted_drift_table, resolve_patterns
-from lead_scoring.monitoring.reference import LABELED_SNAPSHOTS, reference_window
-from lead_scoring.warehouse import relation_to_pandas
-
-KEYS = ["model_version", "scored_at", "reference_source", "reference_start", "reference_end"]
-STRINGS = ("model_version", "reference_source", "drift_scope", "feature", "drift_level",
-           "verdict_note")  # fmt: skip
-BOOLEANS = ("is_significant", "in_verdict", "counts_for_verdict")
-INTEGERS = ("reference_rows", "current_rows")
-AGE_COLUMN = "lead_age_days"
-LEAD_COLUMN = "lead_id"
-
-
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.reindex(columns=KEYS + DRIFT_COLUMNS)
-    for c in frame.columns:
-        if c in STRINGS:
-            frame[c] = frame[c].astype("string")
-        elif c in BOOLEANS:
-            frame[c] = frame[c].astype("boolean")
-        elif c in INTEGERS:
-            frame[c] = frame[c].astype("int64")
-        elif c in ("scored_at", "reference_start", "reference_end"):
-            frame[c] = pd.to_datetime(frame[c]).astype("datetime64[us]")
-        else:
-            frame[c] = frame[c].astype("float64")
-    return frame
-
-
-def _scalar(relation, expression: str):
-    return relation.aggregate(expression).fetchall()[0][0]
-
-
-def _columns(relation, wanted) -> str:
-    present = set(relation.columns)
-    return ", ".join(f'"{c}"' for c in dict.fromkeys(wanted) if c in present)
+from lead_scoring.monitoring.build import drift_rows
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    moderate = float(dbt.config.get("psi_moderate"))
-    major = float(dbt.config.get("psi_major"))
-    fdr = float(dbt.config.get("fdr", 0.05))
-    patterns = resolve_patterns(dbt.config.get("time_growing_features"))
-    reference_days = int(float(dbt.config.get("reference_days", 28)))
-    age_bins = int(float(dbt.config.get("age_bins", 10)))
-    weight_cap = float(dbt.config.get("weight_cap", 20))
-    max_rows = int(float(dbt.config.get("max_reference_rows", 200_000)))
-
-    scores = dbt.ref("ml_scores").df()
-    registry = dbt.ref("ml_models").df().sort_values("trained_at", ascending=False)
-    scored_version = scores["model_version"].iloc[0] if len(scores) else None
-    chosen = registry[registry["model_version"] == scored_version]
-    row = (chosen if len(chosen) else registry).iloc[0].to_dict()
-    if row["model_name"] != "xgboost" or not len(scores):
-        print("ml_drift: no trained model behind the scores (rule-based fallback): no drift rows")
-        return _typed(pd.DataFrame())
-    bundle = deserialize_bundle(row)
-    mart = dbt.ref("fct_lead_features")
-    wanted = [LEAD_COLUMN, "snapshot_at", AGE_COLUMN, *bundle.spec.columns]
-    window = reference_window(
-        row,
-        _scalar(mart.filter(LABELED_SNAPSHOTS), "max(snapshot_at)"),
-        reference_days,
+    # one literal dbt.config.get per key: dbt finds the config a Python model reads by parsing it
+    settings = {
+        "psi_moderate": dbt.config.get("psi_moderate"),
+        "psi_major": dbt.config.get("psi_major"),
+        "fdr": dbt.config.get("fdr"),
+        "time_growing_features": dbt.config.get("time_growing_features"),
+        "reference_days": dbt.config.get("reference_days"),
+        "age_bins": dbt.config.get("age_bins"),
+        "weight_cap": dbt.config.get("weight_cap"),
+        "max_reference_rows": dbt.config.get("max_reference_rows"),
+    }
+    return drift_rows(
+        dbt.ref("fct_lead_features"), dbt.ref("ml_scores").df(), dbt.ref("ml_models").df(), settings
     )
-    labeled = mart.filter(window.predicate)
-    n_rows = int(_scalar(labeled, "count(*)") or 0)
-    if n_rows > max_rows:
-        rate = max_rows / n_rows
-        print(f"ml_drift: {n_rows:,} reference snapshots: a {rate:.3f} sample of whole leads")
-        labeled = labeled.filter(lead_sample_predicate(rate, rate, LEAD_COLUMN))
-    reference = relation_to_pandas(labeled.project(_columns(mart, wanted)))
-    current = relation_to_pandas(mart.filter("is_scoring_snapshot").project(_columns(mart, wanted)))
-    current = current.merge(scores[[LEAD_COLUMN, "conversion_probability"]], on=LEAD_COLUMN)
-    print(
-        f"ml_drift: {len(current):,} open leads against {len(reference):,} labeled snapshots "
-        f"({window.source}, {window.start} .. {window.end})"
-    )
-    table = age_weighted_drift_table(
-        reference,
-        current,
-        features=list(bundle.spec.columns),
-        categorical=list(bundle.spec.categorical),
-        reference_scores=score(bundle, reference) if len(reference) else [],
-        current_scores=current["conversion_probability"],
-        moderate=moderate,
-        major=major,
-        age_column=AGE_COLUMN,
-        lead_column=LEAD_COLUMN,
-        n_age_bins=age_bins,
-        weight_cap=weight_cap,
-        fdr=fdr,
-        time_growing_patterns=patterns,
-    )
-    table.insert(0, "reference_end", window.end)
-    table.insert(0, "reference_start", window.start)
-    table.insert(0, "reference_source", window.source)
-    table.insert(0, "scored_at", pd.to_datetime(scores["scored_at"]).max())
-    table.insert(0, "model_version", row["model_version"])
-    return _typed(table)

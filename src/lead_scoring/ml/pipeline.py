@@ -829,21 +829,23 @@ def _train_timing_model(
         cfg.cv_min_train_positives,
         cfg.cv_min_valid_positives,
     )
-    max_bin = int(cfg.xgb_params.get("max_bin", 256))
+    def train_matrix(rows: np.ndarray, weight: np.ndarray):
+        return make_dmatrix(
+            X.iloc[rows],
+            y[rows],
+            cfg.nthread,
+            ref=reference,
+            quantile=True,
+            max_bin=int(cfg.xgb_params.get("max_bin", 256)),
+            weight=weight,
+        )
+
     if plan.is_validated:
         fold = plan.folds[0]
         train, train_w = history.capped(known & fold.train_mask(t), cfg.timing_max_rows, y)
         valid, valid_w = history.capped(known & fold.valid_mask(t), cfg.timing_max_rows, y)
         train_w = train_w * recency_weights(t[train], _ns(fold.train_cutoff), half_life_days)
-        dtrain = make_dmatrix(
-            X.iloc[train],
-            y[train],
-            cfg.nthread,
-            ref=reference,
-            quantile=True,
-            max_bin=max_bin,
-            weight=train_w,
-        )
+        dtrain = train_matrix(train, train_w)
         dvalid = make_dmatrix(X.iloc[valid], y[valid], cfg.nthread, weight=valid_w)
         fit = fit_booster(dtrain, params, cfg.num_boost_round, dvalid, cfg.early_stopping_rounds)
         rounds = int(np.argmin(fit.curve)) + 1
@@ -871,15 +873,7 @@ def _train_timing_model(
     rows, rows_w = history.capped(known, cfg.train_max_rows, y)
     end = np.datetime64(t[known].max(), "ns")
     rows_w = rows_w * recency_weights(t[rows], end, half_life_days)
-    dtrain = make_dmatrix(
-        X.iloc[rows],
-        y[rows],
-        cfg.nthread,
-        ref=reference,
-        quantile=True,
-        max_bin=max_bin,
-        weight=rows_w,
-    )
+    dtrain = train_matrix(rows, rows_w)
     rounds = default_rounds(n_pos, float(params.get("eta", 0.3)), cfg.num_boost_round)
     booster = fit_booster(dtrain, params, rounds).booster
     recent = history.ordered(_recent_window(history, known=known, y=y))

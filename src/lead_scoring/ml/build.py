@@ -1,0 +1,435 @@
+"""The bodies of the ``python_models/ml`` dbt models, as plain functions pytest can call.
+
+:func:`registry_rows` is ``ml_models``: train, cross-validate, calibrate and evaluate the
+lead-conversion model, or keep scoring with the registered one (var ``ml_retrain``,
+:func:`~.retrain.retrain_decision`). The dbt model is incremental (append): a build appends its row
+when the model to score with differs from the latest row's, so the registry keeps every version
+that was ever active and an old one can be re-applied (var ``ml_model_version``); the latest row
+by trained_at is the active model. Only the labeled snapshots leave DuckDB, through Arrow; above
+``train_max_rows`` a sample of whole leads (every converting lead, a seeded share of the others,
+re-weighted) and then every row of the test window (so the test metrics use all of them). A dbt
+Python model returns a single frame, so the evaluation tables of the same run ride along as JSON
+columns (``*_table_json``, pandas ``orient='table'``, which keeps the dtypes) and are unpacked by
+the tiny models ml_model_metrics, ml_calibration_bins, ml_lift_by_decile, ml_feature_importance,
+ml_segment_metrics, ml_confusion_matrix and ml_split_boundaries -- the model is trained once. Too
+little labeled history (``InsufficientHistoryError``): a fallback row for the rule-based points
+(model_name ``rule_points``, model_version ``rules-<hash>``, no blobs, empty tables) so that
+scoring uses the rule seed and everything downstream still builds.
+
+:func:`open_lead_scores` is ``ml_scores``: the leads open at the scoring date scored by the active
+ml_models row, or by the version var ``ml_model_version`` names (an unknown one stops the build
+with the list of registered ones).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+
+import pandas as pd
+
+from lead_scoring.ml.config import resolve_config
+from lead_scoring.ml.dataset import select_features
+from lead_scoring.ml.errors import InsufficientHistoryError
+from lead_scoring.ml.pipeline import train_and_evaluate
+from lead_scoring.ml.registry import REGISTRY_COLUMNS, deserialize_bundle
+from lead_scoring.ml.retrain import retrain_decision
+from lead_scoring.ml.sampling import (
+    lead_sample_predicate,
+    lead_sample_rates,
+    lead_sample_weight_sql,
+)
+from lead_scoring.ml.scoring import SCORE_COLUMNS, rule_based_scores, score_open_leads
+from lead_scoring.warehouse import relation_to_pandas
+
+logger = logging.getLogger(__name__)
+
+INT_KEYS = (
+    "horizon_days",
+    "min_positive_labels",
+    "seed",
+    "nthread",
+    "top_k_factors",
+    "train_max_rows",
+    "cv_folds",
+    "cv_max_train_rows",
+    "cv_max_valid_rows",
+    "timing_max_rows",
+    "cv_min_train_positives",
+    "cv_min_valid_positives",
+    "baseline_max_train_rows",
+    "lr_max_rows",
+    "segment_min_positives",
+)
+
+# evaluation table -> (TrainingResult attribute, columns and dtypes of an empty table)
+_S, _F, _I, _B = "string", "float64", "int64", "bool"
+TABLES = {
+    "metrics_table_json": (
+        "metrics",
+        {"model_version": _S, "model_name": _S, "split": _S, "metric": _S, "value": _F},
+    ),
+    "calibration_bins_table_json": (
+        "calibration_bins",
+        {
+            "model_version": _S,
+            "model_name": _S,
+            "split": _S,
+            "bin": _I,
+            "bin_lower": _F,
+            "bin_upper": _F,
+            "mean_predicted": _F,
+            "observed_rate": _F,
+            "count": _I,
+            "n_positives": _I,
+        },
+    ),
+    "lift_table_json": (
+        "lift",
+        {
+            "model_version": _S,
+            "model_name": _S,
+            "split": _S,
+            "decile": _I,
+            "n_rows": _I,
+            "n_positives": _I,
+            "conversion_rate": _F,
+            "lift": _F,
+            "min_probability": _F,
+            "max_probability": _F,
+            "mean_probability": _F,
+            "cumulative_rows": _I,
+            "cumulative_positives": _I,
+            "cumulative_conversion_rate": _F,
+            "cumulative_lift": _F,
+            "cumulative_recall": _F,
+        },
+    ),
+    "feature_importance_table_json": (
+        "feature_importance",
+        {
+            "model_version": _S,
+            "feature": _S,
+            "feature_label": _S,
+            "mean_abs_shap": _F,
+            "share": _F,
+            "rank": _I,
+            "gain": _F,
+        },
+    ),
+    "segment_metrics_table_json": (
+        "segment_metrics",
+        {
+            "model_version": _S,
+            "model_name": _S,
+            "split": _S,
+            "segment_column": _S,
+            "segment_value": _S,
+            "n_rows": _I,
+            "n_positives": _I,
+            "positive_rate": _F,
+            "mean_predicted": _F,
+            "calibration_gap": _F,
+            "auc": _F,
+            "overall_auc": _F,
+            "auc_gap": _F,
+            "is_flagged": _B,
+            "flag_reason": _S,
+        },
+    ),
+    "split_boundaries_table_json": (
+        "split_boundaries",
+        {
+            "model_version": _S,
+            "split": _S,
+            "start": "datetime64[ns]",
+            "end": "datetime64[ns]",
+            "end_inclusive": _B,
+            "purge_cutoff": "datetime64[ns]",
+            "horizon_days": _I,
+            "n_rows": _I,
+            "n_positives": _I,
+            "n_positive_leads": _I,
+            "positive_rate": _F,
+            "n_train_rows": _I,
+            "n_train_positive_leads": _I,
+            "n_rows_trained": _I,
+            "is_used": _B,
+            "dropped_reason": _S,
+        },
+    ),
+    "confusion_table_json": (
+        "confusion",
+        {
+            "model_version": _S,
+            "model_name": _S,
+            "split": _S,
+            "threshold": _F,
+            "tp": _I,
+            "fp": _I,
+            "tn": _I,
+            "fn": _I,
+            "precision": _F,
+            "recall": _F,
+            "f1": _F,
+        },
+    ),
+}
+
+
+def table_json(frame: pd.DataFrame) -> str:
+    return frame.reset_index(drop=True).to_json(orient="table", index=False, date_format="iso")
+
+
+def empty_table(dtypes: dict) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+
+
+def parse_ml_config(raw: dict | None) -> dict:
+    config = dict(raw or {})
+    for key in INT_KEYS:  # values rendered from a dbt var in YAML arrive as strings
+        if key in config and config[key] is not None:
+            text = str(config[key]).strip().lower()
+            config[key] = None if text in ("none", "null", "") else int(float(text))
+    extra = config.get("extra_models")
+    if isinstance(extra, str):  # var ml_extra_models rendered into YAML: "['mlp']" or "mlp,tree"
+        text = extra.strip()
+        parsed = ast.literal_eval(text) if text.startswith(("[", "(")) else text.split(",")
+        config["extra_models"] = [str(m).strip() for m in parsed if str(m).strip()]
+    return config
+
+
+def fallback_row(features, rules, config, trained_at, reason) -> pd.DataFrame:
+    labeled = features[features["label_converted_in_horizon"].notna()]
+    scores = rule_based_scores(features, rules, config, history=labeled)
+    version = str(scores["model_version"].iloc[0]) if len(scores) else "rules-unscored"
+    row = {c: None for c in REGISTRY_COLUMNS}
+    row.update(
+        model_version=version,
+        model_name="rule_points",
+        trained_at=trained_at,
+        horizon_days=int(config.get("horizon_days", 30)),
+        n_train_rows=len(labeled),
+        n_train_positives=int(labeled["label_converted_in_horizon"].sum()),
+        params_json=json.dumps(config, sort_keys=True, default=str),
+        metadata_json=json.dumps({"fallback_reason": reason}),
+        validation_method="none",
+        calibration_source="rules",
+    )
+    frame = pd.DataFrame([row])
+    return typed_registry(frame)
+
+
+def typed_registry(frame: pd.DataFrame) -> pd.DataFrame:
+    for c in REGISTRY_COLUMNS:
+        if c.endswith(("_start", "_end")) or c in ("trained_at", "scoring_at"):
+            frame[c] = pd.to_datetime(frame[c])
+        elif c in ("horizon_days", "n_train_rows", "n_train_positives", "best_iteration"):
+            frame[c] = frame[c].astype("Int64")
+        elif not c.endswith("_blob"):
+            frame[c] = frame[c].astype("string")
+    for column, (_, dtypes) in TABLES.items():
+        if column not in frame.columns:
+            frame[column] = table_json(empty_table(dtypes))
+    return frame
+
+
+def relation_exists(session, schema: str, name: str) -> bool:
+    found = session.sql(
+        "select count(*) from information_schema.tables "
+        f"where table_schema = '{schema}' and table_name = '{name}'"
+    ).fetchall()
+    return found[0][0] > 0
+
+
+def scoring_time(mart):
+    value = mart.filter("is_scoring_snapshot").aggregate("max(snapshot_at)").fetchall()[0][0]
+    return pd.Timestamp(value) if value is not None else None
+
+
+def labeled_snapshots(mart, scoring_at, config):
+    """The snapshots whose shortest-horizon label is known, as pandas (through Arrow). Above
+    train_max_rows a seeded sample of whole leads: every lead that converted (all its snapshots),
+    a share of the others, each row weighted by 1 / its lead's sampling rate."""
+    horizons = [7, 30, 90, int(config.get("horizon_days", 30))]
+    shortest = min(horizons)
+    rows = mart.filter("not is_scoring_snapshot")
+    if scoring_at is not None:
+        cutoff = scoring_at - pd.Timedelta(days=shortest)
+        rows = rows.filter(f"snapshot_at <= timestamp '{cutoff}'")
+    else:
+        rows = rows.filter("label_converted_in_horizon is not null")
+    counts = rows.aggregate(
+        "count(*) filter (where label_converted_at is not null) as converting, "
+        "count(*) filter (where label_converted_at is null) as other"
+    ).fetchall()[0]
+    converting, other = int(counts[0] or 0), int(counts[1] or 0)
+    cap = config.get("train_max_rows", 400_000)
+    rate = lead_sample_rates(converting, other, cap)
+    if rate == (1.0, 1.0):
+        frame = relation_to_pandas(rows)
+        frame["sample_weight"] = 1.0
+        return frame, None
+    print(
+        f"ml_models: {converting + other:,} labeled snapshots above train_max_rows={cap:,}: "
+        f"sampling whole leads (converting at {rate[0]:.3f}, others at {rate[1]:.3f})"
+    )
+    sampled = rows.filter(lead_sample_predicate(*rate)).project(
+        f"*, {lead_sample_weight_sql(*rate)} as sample_weight"
+    )
+
+    def test_window(start, end):
+        return relation_to_pandas(
+            rows.filter(
+                f"snapshot_at >= timestamp '{pd.Timestamp(start)}' "
+                f"and snapshot_at <= timestamp '{pd.Timestamp(end)}'"
+            )
+        )
+
+    return relation_to_pandas(sampled), test_window
+
+
+def health_checks(session, schema: str):
+    if not relation_exists(session, schema, "ml_model_health"):
+        return None
+    return session.sql(
+        f"select model_version, scored_at, checked_at, requires_retraining, reasons "
+        f"from {schema}.ml_model_health"
+    ).df()
+
+
+def registry_rows(
+    mart,
+    rules: pd.DataFrame,
+    raw_config: dict | None,
+    registry: pd.DataFrame | None = None,
+    health: pd.DataFrame | None = None,
+    retrain: str = "auto",
+    retrain_every_days: int = 7,
+) -> pd.DataFrame:
+    """What the ``ml_models`` dbt model appends (module doc): no row, the re-activated older
+    row, a newly trained row or the rule fallback row. ``mart``: the DuckDB relation of
+    fct_lead_features; ``registry`` / ``health``: the current ml_models and ml_model_health
+    rows (None on a first build)."""
+    config = parse_ml_config(raw_config)
+    trained_at = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    scoring_at = scoring_time(mart)
+    incremental = registry is not None
+    registry = registry if registry is not None else pd.DataFrame()
+    resolved = resolve_config(config)
+    features = select_features(
+        mart.limit(1).df(), resolved.include_features, resolved.exclude_features
+    )
+    decision = retrain_decision(
+        retrain,
+        registry,
+        scoring_at,
+        resolved.to_dict(),
+        features,
+        int(float(retrain_every_days)),
+        health,
+    )
+    print(f"ml_models: {'retrain' if decision.retrain else 'no retrain'}: {decision.reason}")
+    if not decision.retrain:
+        active = decision.model
+        latest = registry.sort_values("trained_at", ascending=False).iloc[0]
+        if latest["model_version"] == active["model_version"]:
+            return typed_registry(pd.DataFrame(columns=REGISTRY_COLUMNS + list(TABLES)))
+        # re-activate an older version (one trained at or before this scoring date)
+        row = pd.DataFrame([active]).reindex(columns=REGISTRY_COLUMNS + list(TABLES))
+        row["trained_at"] = trained_at
+        return typed_registry(row)
+    labeled, test_window = labeled_snapshots(mart, scoring_at, config)
+    try:
+        result = train_and_evaluate(
+            labeled,
+            config,
+            rules=rules,
+            trained_at=trained_at,
+            scoring_at=scoring_at,
+            test_frame=test_window,
+        )
+    except InsufficientHistoryError as exc:
+        reason = str(exc)
+        logger.warning(
+            "ml_models: not enough labeled history to train (%s); "
+            "writing the rule-based fallback registry row",
+            reason,
+        )
+        print(f"ml_models: InsufficientHistoryError: {reason} -- using the rule-based fallback")
+        del labeled
+        registry_row = fallback_row(relation_to_pandas(mart), rules, config, trained_at, reason)
+    else:
+        registry_row = result.registry.copy()
+        for column, (attribute, dtypes) in TABLES.items():
+            table = getattr(result, attribute)
+            registry_row[column] = table_json(table if len(table) else empty_table(dtypes))
+        registry_row = typed_registry(registry_row)
+    if (
+        incremental
+        and len(registry)
+        and (
+            registry.sort_values("trained_at").iloc[-1]["model_version"]
+            == registry_row["model_version"].iloc[0]
+        )
+    ):
+        return registry_row.iloc[0:0]  # same data, config and code: the active row stays as it is
+    return registry_row
+
+
+# ---------------------------------------------------------------- ml_scores
+
+FLOAT_SCORE_COLUMNS = (
+    "conversion_probability",
+    "conversion_probability_7d",
+    "conversion_probability_30d",
+    "conversion_probability_90d",
+    "score_confidence",
+)
+INT_SCORE_COLUMNS = ("lead_score", "fit_score", "engagement_score")
+STRING_SCORE_COLUMNS = ("lead_id", "score_band", "top_factors", "top_factors_json", "model_version")
+
+
+def chosen_model(registry: pd.DataFrame, pinned) -> dict:
+    """The active registry row (latest trained_at), or the one of version ``pinned``."""
+    registry = registry.sort_values("trained_at", ascending=False)
+    if pinned in (None, "", "None", "null"):
+        return registry.iloc[0].to_dict()
+    match = registry[registry["model_version"] == str(pinned)]
+    if match.empty:
+        known = ", ".join(dict.fromkeys(registry["model_version"].astype(str)))
+        raise ValueError(
+            f"var ml_model_version={pinned!r} is not in ml_models; registered versions: {known}"
+        )
+    return match.iloc[0].to_dict()
+
+
+def open_lead_scores(
+    mart, registry: pd.DataFrame, rules: pd.DataFrame, pinned=None
+) -> pd.DataFrame:
+    """One row per lead open at the scoring date (``is_scoring_snapshot``), typed for the
+    ``scored_leads`` contract. A trained row -> :func:`~.scoring.score_open_leads`; the rule
+    fallback -> :func:`~.scoring.rule_based_scores`, its points mapped on the labeled history."""
+    chosen = chosen_model(registry, pinned)
+    if chosen["model_name"] == "rule_points":
+        # the rule fallback maps points to probabilities on the history: the whole mart
+        features = relation_to_pandas(mart)
+        labeled = features[features["label_converted_in_horizon"].notna()]
+        config = json.loads(chosen["params_json"] or "{}")  # the ml config of the fallback run
+        scores = rule_based_scores(features, rules, config, history=labeled)
+        # the registry row is the source of truth (the mapping hash can differ in the last bits)
+        scores["model_version"] = chosen["model_version"]
+    else:
+        # only the scoring snapshots leave DuckDB (one row per open lead, not the whole grid)
+        features = relation_to_pandas(mart.filter("is_scoring_snapshot"))
+        scores = score_open_leads(deserialize_bundle(chosen), features)
+    scores = scores[SCORE_COLUMNS].copy()
+    scores["scored_at"] = pd.to_datetime(scores["scored_at"])
+    for c in FLOAT_SCORE_COLUMNS:
+        scores[c] = scores[c].astype("float64")
+    for c in INT_SCORE_COLUMNS:
+        scores[c] = scores[c].astype("Int64")
+    for c in STRING_SCORE_COLUMNS:
+        scores[c] = scores[c].astype("string")
+    return scores

@@ -1,0 +1,103 @@
+"""The bodies of the ml dbt models (lead_scoring.ml.build) on a DuckDB relation of the synthetic
+mart: what ml_models appends and what ml_scores writes, without dbt."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from lead_scoring.ml.build import (
+    TABLES,
+    chosen_model,
+    open_lead_scores,
+    parse_ml_config,
+    registry_rows,
+)
+from lead_scoring.ml.registry import REGISTRY_COLUMNS
+
+from .conftest import FAST_CONFIG
+
+
+@pytest.fixture(scope="module")
+def mart(snapshots):
+    con = duckdb.connect()
+    con.register("snapshots_frame", snapshots)
+    con.execute("create table fct_lead_features as select * from snapshots_frame")
+    yield con.table("fct_lead_features")
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def first(mart, rules):
+    return registry_rows(mart, rules, dict(FAST_CONFIG))
+
+
+def test_dbt_rendered_config_is_parsed():
+    config = parse_ml_config(
+        {"horizon_days": "30", "train_max_rows": "None", "extra_models": "['mlp', 'random_forest']"}
+    )
+    assert config == {"horizon_days": 30, "train_max_rows": None,
+                      "extra_models": ["mlp", "random_forest"]}  # fmt: skip
+    assert parse_ml_config({"extra_models": "mlp, decision_tree"})["extra_models"] == [
+        "mlp",
+        "decision_tree",
+    ]
+
+
+def test_a_first_build_trains_one_typed_row(first):
+    assert len(first) == 1
+    assert list(first.columns[: len(REGISTRY_COLUMNS)]) == REGISTRY_COLUMNS
+    assert set(TABLES) <= set(first.columns)
+    row = first.iloc[0]
+    assert row["model_name"] == "xgboost"
+    assert row["validation_method"] == "rolling_origin_cv"
+    assert str(first["trained_at"].dtype).startswith("datetime64")
+
+
+def test_an_unchanged_model_appends_nothing(mart, rules, first):
+    again = registry_rows(mart, rules, dict(FAST_CONFIG), first, None, "true")
+    assert again.empty  # same data, config and code: retrained to the same version
+    scoring_only = registry_rows(mart, rules, dict(FAST_CONFIG), first, None, "false")
+    assert scoring_only.empty
+
+
+def test_too_little_history_writes_the_rule_fallback(mart, rules):
+    row = registry_rows(mart, rules, {**FAST_CONFIG, "min_positive_labels": 10**6}).iloc[0]
+    assert row["model_name"] == "rule_points"
+    assert row["model_version"].startswith("rules-")
+    assert "min_positive_labels" in row["metadata_json"]
+
+
+def test_scores_cover_the_open_leads_with_contract_types(mart, rules, first, snapshots):
+    scores = open_lead_scores(mart, first, rules)
+    open_leads = snapshots.loc[snapshots["is_scoring_snapshot"], "lead_id"]
+    assert sorted(scores["lead_id"]) == sorted(open_leads)
+    assert (scores["model_version"] == first["model_version"].iloc[0]).all()
+    assert scores["conversion_probability"].between(0, 1).all()
+    assert str(scores["lead_score"].dtype) == "Int64"
+    assert str(scores["conversion_probability_7d"].dtype) == "float64"
+
+
+def test_an_unknown_pinned_version_lists_the_registered_ones(first):
+    assert chosen_model(first, None)["model_version"] == first["model_version"].iloc[0]
+    with pytest.raises(ValueError, match="registered versions: " + first["model_version"].iloc[0]):
+        chosen_model(first, "nope")
+
+
+DRIFT_CONFIG = {"psi_moderate": "0.1", "psi_major": "0.25", "fdr": "0.05",
+                "time_growing_features": "None"}  # fmt: skip
+
+
+def test_the_drift_body_compares_the_open_leads_with_the_test_window(mart, rules, first):
+    from lead_scoring.monitoring.build import drift_rows
+
+    scores = open_lead_scores(mart, first, rules)
+    table = drift_rows(mart, scores, first, DRIFT_CONFIG)
+    features = set(table.loc[table["drift_scope"] != "score", "feature"])
+    assert len(table) == len(features) + 1 and len(features) >= 5  # every feature and the score
+    assert (table["model_version"] == first["model_version"].iloc[0]).all()
+    assert table["reference_source"].iloc[0] == "test_window"
+    assert "score" in set(table["drift_scope"])
+    assert str(table["counts_for_verdict"].dtype) == "boolean"
+    fallback = first.assign(model_name="rule_points")
+    assert drift_rows(mart, scores, fallback, DRIFT_CONFIG).empty
