@@ -62,6 +62,7 @@ INT_KEYS = (
     "lr_max_rows",
     "segment_min_positives",
 )
+BOOL_KEYS = ("impute_censored_labels",)
 
 # evaluation table -> (TrainingResult attribute, columns and dtypes of an empty table)
 _S, _F, _I, _B = "string", "float64", "int64", "bool"
@@ -192,6 +193,12 @@ def parse_ml_config(raw: dict | None) -> dict:
         if key in config and config[key] is not None:
             text = str(config[key]).strip().lower()
             config[key] = None if text in ("none", "null", "") else int(float(text))
+    for key in BOOL_KEYS:  # likewise "True" / "false"
+        if isinstance(config.get(key), str):
+            text = config[key].strip().lower()
+            if text not in ("true", "false"):
+                raise ValueError(f"ml config {key} must be true or false, got {config[key]!r}")
+            config[key] = text == "true"
     extra = config.get("extra_models")
     if isinstance(extra, str):  # var ml_extra_models rendered into YAML: "['mlp']" or "mlp,tree"
         text = extra.strip()
@@ -248,10 +255,16 @@ def scoring_time(mart):
     return pd.Timestamp(value) if value is not None else None
 
 
+TEST_SAMPLE_FACTOR = 2
+
+
 def labeled_snapshots(mart, scoring_at, config):
     """The snapshots whose shortest-horizon label is known, as pandas (through Arrow). Above
     train_max_rows a seeded sample of whole leads: every lead that converted (all its snapshots),
-    a share of the others, each row weighted by 1 / its lead's sampling rate."""
+    a share of the others, each row weighted by 1 / its lead's sampling rate; and then a loader
+    of the test window, a sample of whole leads too (TEST_SAMPLE_FACTOR times the share of the
+    non-converting leads, weighted: unbiased for the whole window without a second full copy of
+    the newest months in memory), or None when nothing was sampled."""
     horizons = [7, 30, 90, int(config.get("horizon_days", 30))]
     shortest = min(horizons)
     rows = mart.filter("not is_scoring_snapshot")
@@ -278,6 +291,9 @@ def labeled_snapshots(mart, scoring_at, config):
     sampled = rows.filter(lead_sample_predicate(*rate)).project(
         f"*, {lead_sample_weight_sql(*rate)} as sample_weight"
     )
+    # the test window: TEST_SAMPLE_FACTOR times the share of the other leads (the same hash, so
+    # the training sample's leads are among them), loaded once the window is known
+    test_rate = (rate[0], min(1.0, rate[1] * TEST_SAMPLE_FACTOR))
 
     def test_window(start, end):
         return relation_to_pandas(
@@ -285,6 +301,8 @@ def labeled_snapshots(mart, scoring_at, config):
                 f"snapshot_at >= timestamp '{pd.Timestamp(start)}' "
                 f"and snapshot_at <= timestamp '{pd.Timestamp(end)}'"
             )
+            .filter(lead_sample_predicate(*test_rate))
+            .project(f"*, {lead_sample_weight_sql(*test_rate)} as sample_weight")
         )
 
     return relation_to_pandas(sampled), test_window

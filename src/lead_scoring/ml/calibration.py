@@ -33,7 +33,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from lead_scoring.ml.metrics import EPS, brier_score, log_loss
@@ -125,13 +124,47 @@ def _check(
 def fit_platt(
     margin: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
 ) -> PlattCalibrator:
-    """1-D logistic regression of the label on the margin (C = 1e6, i.e. no real penalty),
-    with optional row weights."""
+    """1-D logistic regression of the label on the margin, with optional row weights: the
+    weighted log loss minimised by Newton's method with step halving (a two-parameter problem,
+    so each step is a 2 x 2 solve over the rows; a ridge of 1e-6 on the slope, i.e. no real
+    penalty, keeps separable rows finite). Starts from the identity map (slope 1, intercept 0):
+    the margins are already log-odds."""
     m, t, w = _check(margin, y, weight)
-    lr = LogisticRegression(C=1e6, max_iter=1000).fit(
-        m.reshape(-1, 1), t.astype(int), sample_weight=w
-    )
-    return PlattCalibrator(slope=float(lr.coef_[0, 0]), intercept=float(lr.intercept_[0]))
+    w = w / w.sum()
+    ridge = 1e-6 * float(w.max())
+
+    def loss(a: float, b: float) -> float:
+        z = a * m + b
+        return float(np.sum(w * (np.logaddexp(0.0, z) - t * z))) + 0.5 * ridge * a * a
+
+    a, b = 1.0, 0.0
+    current = loss(a, b)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(a * m + b)))
+        g = w * (p - t)
+        h = w * p * (1.0 - p)
+        grad = np.array([float(g @ m) + ridge * a, float(g.sum())])
+        hm = h * m
+        cross = float(hm.sum())
+        hess = np.array([[float(hm @ m) + ridge, cross], [cross, float(h.sum())]])
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            step = grad
+        scale = 1.0
+        while scale > 1e-8:
+            na, nb = a - scale * step[0], b - scale * step[1]
+            new = loss(na, nb)
+            if new <= current:
+                break
+            scale /= 2.0
+        else:
+            break
+        done = abs(current - new) <= 1e-15 * max(1.0, abs(current))
+        a, b, current = na, nb, new
+        if done or max(abs(scale * step[0]), abs(scale * step[1])) < 1e-10:
+            break
+    return PlattCalibrator(slope=float(a), intercept=float(b))
 
 
 def fit_isotonic(

@@ -18,6 +18,12 @@ Data, labels and validation (see :mod:`.cv`)
     needs in its (purged) training rows and in its validation window; a fold short of either is
     dropped. With no fold left the model still trains (see ``min_positive_labels``) but is
     *unvalidated*: ``validation_method = 'none'``, no test metrics.
+    ``impute_censored_labels`` [True] -- when no fold can be formed (the *unvalidated* path), the
+    production booster also learns from the snapshots whose horizon has not ended by the scoring
+    time: those already converted as positives, the others with the probability that they still
+    convert within the horizon (Kaplan-Meier over the conversion delays,
+    :func:`~.dataset.censored_horizon_labels`), and Platt is fitted on those labels over the
+    recent window extended to the scoring time. The validated path is unaffected.
     ``min_positive_labels`` [40] -- fewer converted leads in the labeled history raises
     :class:`~.errors.InsufficientHistoryError` (the rule-based fallback takes over).
     ``include_features`` [None] -- explicit feature list (None = every non-reserved column).
@@ -28,13 +34,13 @@ Data, labels and validation (see :mod:`.cv`)
     converting lead's snapshots are kept and the other leads sampled (whole leads, re-weighted by
     1 / rate; :func:`~.dataset.sample_leads`). The dbt model applies the same cap in the
     warehouse, so the full mart never reaches Python.
-    ``cv_max_train_rows`` [150_000] -- the same cap for the training rows of each fold.
+    ``cv_max_train_rows`` [100_000] -- the same cap for the training rows of each fold.
     ``cv_max_valid_rows`` [60_000] -- the same cap for the rows each fold is scored on.
     ``timing_max_rows`` [80_000] -- the same cap for the training and validation rows of the
     7 / 30 / 90-day timing models (:mod:`.timing`), which rank who converts first.
 Leakage trap
     ``leakage_auc_threshold`` [0.98], ``leakage_corr_threshold`` [0.95],
-    ``leakage_sample_rows`` [100_000] (rows sampled from the training rows for the check).
+    ``leakage_sample_rows`` [50_000] (rows sampled from the training rows for the check).
 XGBoost
     ``xgb_params`` -- merged over :data:`DEFAULT_XGB_PARAMS` (native xgboost parameter names).
     ``xgb_candidates`` [None] -- overrides of ``xgb_params``, one candidate each; None = a grid
@@ -159,16 +165,17 @@ class MLConfig:
     cv_min_train_positives: int = 20
     cv_min_valid_positives: int = 10
     min_positive_labels: int = 40
+    impute_censored_labels: bool = True
     include_features: tuple[str, ...] | None = None
     exclude_features: tuple[str, ...] = ()
     max_category_levels: int = 100
     train_max_rows: int | None = 400_000
-    cv_max_train_rows: int | None = 150_000
+    cv_max_train_rows: int | None = 100_000
     cv_max_valid_rows: int | None = 60_000
     timing_max_rows: int | None = 80_000
     leakage_auc_threshold: float = 0.98
     leakage_corr_threshold: float = 0.95
-    leakage_sample_rows: int = 100_000
+    leakage_sample_rows: int = 50_000
     xgb_params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_XGB_PARAMS))
     xgb_candidates: tuple[dict[str, Any], ...] | None = None
     recency_half_life_days: tuple[float | None, ...] | None = None

@@ -40,6 +40,7 @@ __all__ = [
     "FeatureSpec",
     "build_feature_spec",
     "canonical_row_order",
+    "censored_horizon_labels",
     "check_leakage",
     "downsample_negatives",
     "horizon_labels",
@@ -302,6 +303,52 @@ def horizon_labels(
     values = df[LABEL_COLUMN].to_numpy(dtype=np.float64, na_value=np.nan)
     known = ~np.isnan(values) & ~scoring
     return known, np.where(known, values, 0).astype(np.int64)
+
+
+def censored_horizon_labels(
+    df: pd.DataFrame, horizon_days: int, scoring_at: pd.Timestamp
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, y)``: every non-scoring snapshot, labeled as far as ``scoring_at`` tells.
+
+    A snapshot followed up for ``c = scoring_at - snapshot_at`` days is labeled 1 when its first
+    conversion fell within the horizon and by ``scoring_at`` (whatever ``c``), 0 when its horizon
+    ended without one (as :func:`horizon_labels`), and -- *censored*: horizon not ended, no
+    conversion yet -- ``P(T <= H | T > c) = 1 - S(H) / S(c)``, its chance of still converting
+    within the horizon, with ``S`` the Kaplan-Meier survival of the conversion delay ``T`` over
+    every snapshot (administrative censoring at ``min(c, H)``). Unlike the matured labels alone,
+    these cover the most recent months with their negatives as well as their positives, so a
+    funnel whose conversions are recent is not learned as "recent snapshots convert"."""
+    scoring = (
+        df["is_scoring_snapshot"].fillna(False).astype(bool).to_numpy()
+        if "is_scoring_snapshot" in df.columns
+        else np.zeros(len(df), dtype=bool)
+    )
+    t = times_ns(df)
+    now = np.datetime64(pd.Timestamp(scoring_at).as_unit("ns"))
+    day = 86400.0 * 1e9
+    horizon = float(horizon_days)
+    follow = (now - t).astype(np.float64) / day
+    converted = times_ns(df, "label_converted_at")
+    seen = ~np.isnat(converted) & (converted <= now)
+    delay = np.where(seen, (converted - t).astype(np.float64) / day, np.inf)
+    rows = ~scoring & (follow > 0)
+    event = rows & (delay > 0) & (delay <= horizon)
+    # Kaplan-Meier of the delay on [0, H]: a row is at risk until its conversion or min(c, H)
+    exit_days = np.where(event, delay, np.minimum(follow, horizon))[rows]
+    event_days, deaths = np.unique(exit_days[event[rows]], return_counts=True)
+    exits = np.sort(exit_days)
+    at_risk = len(exits) - np.searchsorted(exits, event_days, side="left")
+    survival = np.cumprod(1.0 - deaths / at_risk)
+
+    def surv(days: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(event_days, days, side="right") - 1
+        return np.where(i >= 0, survival[np.clip(i, 0, None)], 1.0)
+
+    s_h = float(surv(np.array([horizon]))[0])
+    s_c = surv(np.minimum(follow, horizon))
+    still = 1.0 - s_h / np.where(s_c > 0, s_c, 1.0)
+    y = np.where(event, 1.0, np.where(follow >= horizon, 0.0, np.clip(still, 0.0, 1.0)))
+    return rows, np.where(rows, y, 0.0)
 
 
 def _target_encode(codes: np.ndarray, y: np.ndarray, smoothing: float = 10.0) -> np.ndarray:

@@ -165,6 +165,7 @@ def paired_auc_margin(
     seed: int = 0,
     level: float = 0.90,
     chunk: int = 25,
+    weight: Iterable | None = None,
 ) -> dict[str, float]:
     """AUC(model) - AUC(baseline) on the same rows, with a cluster bootstrap interval.
 
@@ -173,12 +174,15 @@ def paired_auc_margin(
     resampling with replacement for large samples), applied to both models' rows at once (paired).
     Returns ``margin``, ``ci_low``, ``ci_high`` (the central ``level`` interval of the draws) and
     ``p_not_better`` (share of draws where the model does not beat the baseline). Vectorised: one
-    sort per model, ``chunk`` draws at a time.
+    sort per model, ``chunk`` draws at a time. ``weight``: row weights (a sample of whole leads
+    re-weighted to the population): each draw's lead weight multiplies them.
     """
     y_arr = np.asarray(pd.Series(y).astype("float64"), dtype=np.float64)
     a = np.asarray(p_model, dtype=np.float64)
     b = np.asarray(p_baseline, dtype=np.float64)
-    margin = roc_auc(y_arr, a) - roc_auc(y_arr, b)
+    w = _weights(weight, y_arr.size)
+    margin = roc_auc(y_arr, a, w) - roc_auc(y_arr, b, w)
+    row_w = np.ones(y_arr.size, dtype=np.float32) if w is None else w.astype(np.float32)
     codes, _ = pd.factorize(pd.Series(groups), use_na_sentinel=False)
     n_groups = int(codes.max()) + 1 if len(codes) else 0
     prepared = []
@@ -186,13 +190,13 @@ def paired_auc_margin(
         order = np.argsort(p, kind="mergesort")
         sorted_p = p[order]
         starts = np.flatnonzero(np.r_[True, sorted_p[1:] != sorted_p[:-1]])
-        prepared.append((codes[order], y_arr[order].astype(np.float32), starts))
+        prepared.append((codes[order], y_arr[order].astype(np.float32), starts, row_w[order]))
     rng = np.random.default_rng(seed)
     diffs = []
     for first in range(0, n_boot, chunk):
         draws = min(chunk, n_boot - first)
         lead_w = rng.poisson(1.0, size=(draws, n_groups)).astype(np.float32)
-        auc = [_grouped_weighted_auc(yo, st, lead_w[:, co]) for co, yo, st in prepared]
+        auc = [_grouped_weighted_auc(yo, st, lead_w[:, co] * ro) for co, yo, st, ro in prepared]
         diffs.append(auc[0] - auc[1])
     d = np.concatenate(diffs) if diffs else np.array([])
     d = d[np.isfinite(d)]
@@ -262,22 +266,31 @@ def _bin_index(
 
 
 def calibration_bins(
-    y: Iterable, p: Iterable, n_bins: int = 10, strategy: str = "uniform"
+    y: Iterable,
+    p: Iterable,
+    n_bins: int = 10,
+    strategy: str = "uniform",
+    weight: Iterable | None = None,
 ) -> pd.DataFrame:
     """Reliability table: one row per bin (1-based), with :data:`CALIBRATION_BIN_COLUMNS`.
 
     ``strategy='uniform'``: equal-width bins on [0, 1], every bin listed (an empty bin has count 0
     and NaN means); ``'quantile'``: equal-frequency bins by rank. ``bin_lower``/``bin_upper`` are
     the nominal edges (uniform) or the min/max predicted probability in the bin (quantile).
+    ``weight``: row weights (a re-weighted sample): means are weighted, equal-mass bins hold equal
+    weight, and ``count`` / ``n_positives`` are the weighted counts rounded (the population's).
     """
     y_arr, p_arr = _arrays(y, p)
-    idx = _bin_index(p_arr, n_bins, strategy)
-    count = np.bincount(idx, minlength=n_bins).astype(np.int64)
-    sum_p = np.bincount(idx, weights=p_arr, minlength=n_bins)
-    sum_y = np.bincount(idx, weights=y_arr, minlength=n_bins)
+    w = _weights(weight, y_arr.size)
+    ww = np.ones(y_arr.size) if w is None else w
+    idx = _bin_index(p_arr, n_bins, strategy, w)
+    mass = np.bincount(idx, weights=ww, minlength=n_bins)
+    count = np.rint(mass).astype(np.int64)
+    sum_p = np.bincount(idx, weights=p_arr * ww, minlength=n_bins)
+    sum_y = np.bincount(idx, weights=y_arr * ww, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_p = np.where(count > 0, sum_p / count, np.nan)
-        rate = np.where(count > 0, sum_y / count, np.nan)
+        mean_p = np.where(mass > 0, sum_p / mass, np.nan)
+        rate = np.where(mass > 0, sum_y / mass, np.nan)
     if strategy == "uniform":
         lower = np.arange(n_bins) / n_bins
         upper = (np.arange(n_bins) + 1) / n_bins
@@ -293,7 +306,7 @@ def calibration_bins(
             "mean_predicted": mean_p,
             "observed_rate": rate,
             "count": count,
-            "n_positives": sum_y.astype(np.int64),
+            "n_positives": np.rint(sum_y).astype(np.int64),
         }
     )
 
@@ -454,47 +467,63 @@ def metrics_long(
     )
 
 
-def lift_by_decile(y: Iterable, p: Iterable, n_groups: int = 10) -> pd.DataFrame:
+def lift_by_decile(
+    y: Iterable, p: Iterable, n_groups: int = 10, weight: Iterable | None = None
+) -> pd.DataFrame:
     """Gains table: decile 1 = the highest-scored tenth of the rows (:data:`LIFT_COLUMNS`).
 
     Rows are ranked by ``p`` (stable sort, so tied scores split by input order) and cut into
     ``n_groups`` groups of (almost) equal size. ``lift`` = group conversion rate / overall rate;
     ``cumulative_recall`` (the gains curve) = share of all positives in deciles 1..d.
+    ``weight``: row weights (a re-weighted sample): groups of equal weight, weighted rates, and
+    the counts are the weighted counts rounded (the population's).
     """
     y_arr, p_arr = _arrays(y, p)
     n = y_arr.size
+    w = _weights(weight, n)
+    ww = np.ones(n) if w is None else w
     order = np.argsort(-p_arr, kind="stable")
     group = np.empty(n, dtype=np.int64)
-    group[order] = np.arange(n) * n_groups // max(n, 1)
-    frame = pd.DataFrame({"g": group, "y": y_arr, "p": p_arr}).groupby("g")
-    agg = frame.agg(
-        n_rows=("y", "size"),
-        n_positives=("y", "sum"),
-        min_probability=("p", "min"),
-        max_probability=("p", "max"),
-        mean_probability=("p", "mean"),
-    ).reindex(range(n_groups))
-    agg["n_rows"] = agg["n_rows"].fillna(0).astype(np.int64)
-    agg["n_positives"] = agg["n_positives"].fillna(0).astype(np.int64)
-    base = y_arr.mean() if n else math.nan
-    total_pos = y_arr.sum()
+    if w is None:
+        group[order] = np.arange(n) * n_groups // max(n, 1)
+    else:
+        cum = np.cumsum(ww[order]) - ww[order]
+        total = max(float(ww.sum()), 1e-300)
+        group[order] = np.minimum((cum / total * n_groups).astype(np.int64), n_groups - 1)
+    frame = pd.DataFrame({"g": group, "w": ww, "yw": y_arr * ww, "pw": p_arr * ww, "p": p_arr})
+    agg = (
+        frame.groupby("g")
+        .agg(
+            mass=("w", "sum"),
+            positives=("yw", "sum"),
+            sum_p=("pw", "sum"),
+            min_probability=("p", "min"),
+            max_probability=("p", "max"),
+        )
+        .reindex(range(n_groups))
+    )
+    mass = agg["mass"].fillna(0.0)
+    positives = agg["positives"].fillna(0.0)
+    total_w = float(ww.sum())
+    base = float((y_arr * ww).sum() / total_w) if n else math.nan
+    total_pos = float(positives.sum())
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = agg["n_positives"] / agg["n_rows"].replace(0, np.nan)
-        cum_rows = agg["n_rows"].cumsum()
-        cum_pos = agg["n_positives"].cumsum()
-        cum_rate = cum_pos / cum_rows.replace(0, np.nan)
+        rate = positives / mass.replace(0, np.nan)
+        cum_mass = mass.cumsum()
+        cum_pos = positives.cumsum()
+        cum_rate = cum_pos / cum_mass.replace(0, np.nan)
         out = pd.DataFrame(
             {
                 "decile": np.arange(1, n_groups + 1),
-                "n_rows": agg["n_rows"].to_numpy(),
-                "n_positives": agg["n_positives"].to_numpy(),
+                "n_rows": np.rint(mass.to_numpy()).astype(np.int64),
+                "n_positives": np.rint(positives.to_numpy()).astype(np.int64),
                 "conversion_rate": rate.to_numpy(dtype=np.float64),
                 "lift": (rate / base).to_numpy(dtype=np.float64) if base else np.nan,
                 "min_probability": agg["min_probability"].to_numpy(),
                 "max_probability": agg["max_probability"].to_numpy(),
-                "mean_probability": agg["mean_probability"].to_numpy(),
-                "cumulative_rows": cum_rows.to_numpy(),
-                "cumulative_positives": cum_pos.to_numpy(),
+                "mean_probability": (agg["sum_p"] / mass.replace(0, np.nan)).to_numpy(),
+                "cumulative_rows": np.rint(cum_mass.to_numpy()).astype(np.int64),
+                "cumulative_positives": np.rint(cum_pos.to_numpy()).astype(np.int64),
                 "cumulative_conversion_rate": cum_rate.to_numpy(dtype=np.float64),
                 "cumulative_lift": (cum_rate / base).to_numpy(dtype=np.float64) if base else np.nan,
                 "cumulative_recall": (cum_pos / total_pos).to_numpy(dtype=np.float64)
@@ -514,6 +543,7 @@ def segment_metrics(
     gap_threshold: float = 0.05,
     auc_gap_threshold: float = 0.10,
     min_positives: int = 30,
+    weight: Iterable | None = None,
 ) -> pd.DataFrame:
     """Per segment value: size, positive rate, AUC and calibration gap (:data:`SEGMENT_COLUMNS`).
 
@@ -525,49 +555,62 @@ def segment_metrics(
     and as many negatives in the segment: the AUC of 5 conversions is noise). Missing values form
     the segment
     ``'(missing)'``; segments with fewer than ``min_rows`` rows are left out (too noisy).
+    ``weight``: row weights (a re-weighted sample): rates, means and AUCs are weighted and the
+    counts are the weighted counts rounded; ``min_rows`` and ``min_positives`` apply to the rows
+    observed (the evidence), not to the weighted counts.
     """
     y_arr, p_arr = _arrays(y, p)
     if len(df) != y_arr.size:
         raise ValueError("df, y and p must have the same length")
-    overall_auc = roc_auc(y_arr, p_arr)
+    w = _weights(weight, y_arr.size)
+    ww = np.ones(y_arr.size) if w is None else w
+    overall_auc = roc_auc(y_arr, p_arr, w)
     parts: list[pd.DataFrame] = []
     for column in segment_columns:
         if column not in df.columns:
             raise ValueError(f"segment column {column!r} not in the frame")
         values = df[column].astype("object").where(df[column].notna(), "(missing)")
         values = values.astype(str).to_numpy()
-        frame = pd.DataFrame({"v": values, "y": y_arr, "p": p_arr})
-        agg = frame.groupby("v", sort=True).agg(
-            n_rows=("y", "size"), n_positives=("y", "sum"), mean_predicted=("p", "mean")
+        frame = pd.DataFrame(
+            {"v": values, "y": y_arr, "p": p_arr, "w": ww, "yw": y_arr * ww, "pw": p_arr * ww}
         )
-        agg = agg[agg["n_rows"] >= min_rows]
+        agg = frame.groupby("v", sort=True).agg(
+            observed=("y", "size"),
+            observed_positives=("y", "sum"),
+            mass=("w", "sum"),
+            positives=("yw", "sum"),
+            sum_p=("pw", "sum"),
+        )
+        agg = agg[agg["observed"] >= min_rows]
         if agg.empty:
             continue
         keep = frame[frame["v"].isin(agg.index)]
         aucs = {
-            str(v): roc_auc(g["y"].to_numpy(), g["p"].to_numpy())
+            str(v): roc_auc(g["y"].to_numpy(), g["p"].to_numpy(), g["w"].to_numpy())
             for v, g in keep.groupby("v", sort=True)
         }
         part = pd.DataFrame(
             {
                 "segment_column": column,
                 "segment_value": agg.index.astype(str),
-                "n_rows": agg["n_rows"].to_numpy(dtype=np.int64),
-                "n_positives": agg["n_positives"].to_numpy(dtype=np.int64),
-                "mean_predicted": agg["mean_predicted"].to_numpy(),
+                "n_rows": np.rint(agg["mass"].to_numpy()).astype(np.int64),
+                "n_positives": np.rint(agg["positives"].to_numpy()).astype(np.int64),
+                "mean_predicted": (agg["sum_p"] / agg["mass"]).to_numpy(),
+                "observed": agg["observed"].to_numpy(dtype=np.int64),
+                "observed_positives": agg["observed_positives"].to_numpy(dtype=np.int64),
+                "positive_rate": (agg["positives"] / agg["mass"]).to_numpy(),
             }
         )
         parts.append(part.assign(auc=part["segment_value"].map(aucs).astype(np.float64)))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SEGMENT_COLUMNS})
     out = pd.concat(parts, ignore_index=True)
-    out["positive_rate"] = out["n_positives"] / out["n_rows"]
     out["calibration_gap"] = out["mean_predicted"] - out["positive_rate"]
     out["overall_auc"] = overall_auc
     out["auc_gap"] = out["auc"] - overall_auc
     cal_flag = out["calibration_gap"].abs() > gap_threshold
-    supported = (out["n_positives"] >= min_positives) & (
-        (out["n_rows"] - out["n_positives"]) >= min_positives
+    supported = (out["observed_positives"] >= min_positives) & (
+        (out["observed"] - out["observed_positives"]) >= min_positives
     )
     auc_flag = ((-out["auc_gap"]) > auc_gap_threshold) & supported  # NaN compares False
     out["is_flagged"] = cal_flag | auc_flag
@@ -578,14 +621,20 @@ def segment_metrics(
     return out[SEGMENT_COLUMNS]
 
 
-def confusion_at_f1_threshold(y: Iterable, p: Iterable) -> dict[str, float]:
+def confusion_at_f1_threshold(
+    y: Iterable, p: Iterable, weight: Iterable | None = None
+) -> dict[str, float]:
     """Confusion counts at the threshold that maximises F1 (:data:`CONFUSION_COLUMNS`).
 
     A row is predicted positive when ``p >= threshold``; candidate thresholds are the distinct
     predicted values; on a tie in F1 the highest threshold wins. Without positives the threshold
-    is NaN and nothing is predicted positive.
+    is NaN and nothing is predicted positive. ``weight``: row weights (a re-weighted sample):
+    weighted counts, rounded.
     """
     y_arr, p_arr = _arrays(y, p)
+    w = _weights(weight, y_arr.size)
+    if w is not None:
+        return _weighted_confusion(y_arr, p_arr, w)
     n = y_arr.size
     n_pos = float(y_arr.sum())
     if n == 0 or n_pos == 0:
@@ -616,6 +665,39 @@ def confusion_at_f1_threshold(y: Iterable, p: Iterable) -> dict[str, float]:
         "fp": fp,
         "tn": int(n - n_pos) - fp,
         "fn": fn,
+        "precision": tp / k,
+        "recall": tp / n_pos,
+        "f1": float(f1_all[best]),
+    }
+
+
+def _weighted_confusion(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    n, n_pos = float(w.sum()), float((w * y).sum())
+    if y.size == 0 or n_pos == 0:
+        return {
+            "threshold": math.nan,
+            "tp": 0,
+            "fp": 0,
+            "tn": int(round(n - n_pos)),
+            "fn": int(round(n_pos)),
+            "precision": math.nan,
+            "recall": math.nan,
+            "f1": 0.0,
+        }
+    order = np.argsort(-p, kind="stable")
+    ys, ps, ws = y[order], p[order], w[order]
+    last_of_tie = np.r_[np.nonzero(np.diff(ps))[0], y.size - 1]
+    tp_all = np.cumsum(ys * ws)[last_of_tie]
+    k_all = np.cumsum(ws)[last_of_tie]
+    f1_all = 2 * tp_all / (k_all + n_pos)
+    best = int(np.argmax(f1_all))
+    tp, k = float(tp_all[best]), float(k_all[best])
+    return {
+        "threshold": float(ps[last_of_tie[best]]),
+        "tp": int(round(tp)),
+        "fp": int(round(k - tp)),
+        "tn": int(round(n - n_pos - (k - tp))),
+        "fn": int(round(n_pos - tp)),
         "precision": tp / k,
         "recall": tp / n_pos,
         "f1": float(f1_all[best]),

@@ -13,7 +13,8 @@ Validation and production are kept apart (:func:`train_and_evaluate`):
    before it, with the candidate chosen on the *earlier* folds and a calibrator fitted on their
    out-of-fold predictions; the baselines (logistic regression, rule points, extra models) are
    trained on the same rows and scored on the same test rows, with a lead-level bootstrap
-   interval of the AUC margin.
+   interval of the AUC margin. At scale the test rows are a weighted sample of whole leads and
+   every metric and table is weighted (an unbiased estimate for the whole window).
 4. **Production**: the chosen candidate refitted on *every* matured label for the chosen rounds,
    calibrated (Platt or isotonic) on the out-of-fold predictions of all folds, the newest
    included (``calibration_source = 'oof'``).
@@ -24,6 +25,12 @@ When no fold can be formed (too short a history for the horizon), the model stil
 the most conservative candidate of the grid and the default round count, calibrated in sample on
 its most recent window (``validation_method = 'none'``, ``calibration_source =
 'in_sample_recent'``) and no test metrics exist: the registry and ``ml_model_health`` say so.
+Such a history is one whose conversions are recent, and the matured labels (``snapshot_at + H <=
+scoring_at``) miss most of them: with ``impute_censored_labels`` the booster also learns from the
+snapshots whose horizon has not ended (converted ones as positives, the others with their
+Kaplan-Meier chance of still converting, :func:`~.dataset.censored_horizon_labels`), and Platt is
+fitted on the same labels over the recent window extended to the scoring time
+(``validation['censored_labels'] = 'imputed'``).
 
 Model names in the tables: ``xgboost`` (the production procedure), ``xgboost_raw`` (uncalibrated),
 ``logistic_regression``, ``rule_points`` and the extra models by name; tuning candidates appear as
@@ -48,8 +55,10 @@ from lead_scoring.ml.calibration import IsotonicCalibrator, PlattCalibrator, fit
 from lead_scoring.ml.config import MLConfig, resolve_config
 from lead_scoring.ml.cv import FoldPlan, plan_folds
 from lead_scoring.ml.dataset import (
+    SAMPLE_WEIGHT_COLUMN,
     FeatureSpec,
     build_feature_spec,
+    censored_horizon_labels,
     check_leakage,
     horizon_labels,
     prepare_features,
@@ -259,7 +268,11 @@ def _calibrate(margins, y, weights, cfg: MLConfig, methods=("platt", "isotonic")
 
 
 def _auc_margins(
-    y_test: np.ndarray, test_pred: dict[str, np.ndarray], lead_ids: np.ndarray, cfg: MLConfig
+    y_test: np.ndarray,
+    test_pred: dict[str, np.ndarray],
+    lead_ids: np.ndarray,
+    cfg: MLConfig,
+    weight: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The production procedure's test-AUC margin over each baseline, with a cluster (lead)
     bootstrap interval: ``auc_margin_vs_<baseline>`` and its ``_ci_low`` / ``_ci_high``."""
@@ -275,6 +288,7 @@ def _auc_margins(
             n_boot=cfg.margin_bootstrap_draws,
             seed=cfg.seed,
             level=cfg.margin_ci_level,
+            weight=weight,
         )
         for suffix, key in (("", "margin"), ("_ci_low", "ci_low"), ("_ci_high", "ci_high")):
             rows[f"auc_margin_vs_{name}{suffix}"] = m[key]
@@ -293,9 +307,11 @@ def train_and_evaluate(
 
     ``df``: the labeled snapshots of ``fct_lead_features`` (a sample of whole leads is fine when
     it carries ``sample_weight``); ``scoring_at``: the time the labels were judged at (default:
-    the scoring snapshots in ``df``); ``test_frame``: every row of the test window when ``df`` is a
-    sample (the test metrics then use all of them), or a function ``(start, end) -> frame`` that
-    loads them once the test window is known; ``rules``: the points seed (rule baseline);
+    the scoring snapshots in ``df``); ``test_frame``: the rows of the test window when ``df`` is a
+    sample (all of them, or a larger weighted sample of whole leads carrying ``sample_weight``),
+    or a function ``(start, end) -> frame`` that loads them once the test window is known;
+    without it the test metrics use ``df``'s own rows of the window, weighted; ``rules``: the
+    points seed (rule baseline);
     ``trained_at`` defaults to now (UTC, naive) and does not enter ``model_version``.
     """
     cfg = resolve_config(config)
@@ -423,16 +439,29 @@ def train_and_evaluate(
             rounds,
         )
 
-    # ---- production: every matured label, the chosen candidate and round count
-    prod_rows, prod_w = history.capped(known, cfg.train_max_rows)
-    prod_w = prod_w * recency_weights(
-        history.times[prod_rows], history.labeled_end, candidate.half_life_days
+    # ---- production: every matured label, the chosen candidate and round count (unvalidated:
+    # also the censored snapshots, with their imputed labels)
+    fit_mask, y_fit, decay_end = known, y, history.labeled_end
+    imputed = (
+        not plan.is_validated and cfg.impute_censored_labels and "label_converted_at" in df.columns
     )
+    if imputed:
+        fit_mask, y_fit = censored_horizon_labels(df, cfg.horizon_days, now)
+        decay_end = _ns(now)
+        validation.update(
+            censored_labels="imputed",
+            n_censored_rows=int((fit_mask & ~known).sum()),
+            n_censored_positive_leads=positive_leads(
+                history.lead_codes, (y_fit == 1).astype(np.int64), fit_mask & ~known
+            ),
+        )
+    prod_rows, prod_w = history.capped(fit_mask, cfg.train_max_rows, y_fit)
+    prod_w = prod_w * recency_weights(history.times[prod_rows], decay_end, candidate.half_life_days)
     X_prod = X.iloc[prod_rows]
     T_prod = T.iloc[prod_rows]
     d_prod = make_dmatrix(
         T_prod,
-        y[prod_rows],
+        y_fit[prod_rows],
         cfg.nthread,
         ref=reference,
         quantile=True,
@@ -444,7 +473,7 @@ def train_and_evaluate(
             pool.submit(
                 fit_linear,
                 X_prod,
-                y[prod_rows],
+                y_fit[prod_rows],
                 spec,
                 cfg.lr_c,
                 prod_w,
@@ -467,12 +496,27 @@ def train_and_evaluate(
 
     if cal is None:  # unvalidated: Platt on its own latest window, in sample
         recent = history.ordered(_recent_window(history))
-        m_recent = production_margin(T.iloc[recent], X.iloc[recent])
-        cal = _calibrate(m_recent, y[recent], history.sample_weight[recent], cfg, ("platt",))
         reference_T, reference_X = T.iloc[recent], X.iloc[recent]
-        base_rate = float(np.average(y[recent], weights=history.sample_weight[recent]))
+        reference_weight = history.sample_weight[recent]
+        if imputed:
+            # the recent window extended to the scoring time, with the imputed labels: each row
+            # a positive of weight q and a negative of weight 1 - q
+            window = history.ordered(fit_mask & (history.times >= history.times[recent].min()))
+            q, w = y_fit[window], history.sample_weight[window]
+            m_window = production_margin(T.iloc[window], X.iloc[window])
+            m_cal = np.concatenate([m_window, m_window])
+            y_cal = np.repeat(np.array([1, 0], dtype=np.int64), len(window))
+            w_cal = np.concatenate([q * w, (1.0 - q) * w])
+            keep = w_cal > 0
+            cal = _calibrate(m_cal[keep], y_cal[keep], w_cal[keep], cfg, ("platt",))
+            base_rate = float(np.average(q, weights=w))
+        else:
+            m_recent = production_margin(reference_T, reference_X)
+            cal = _calibrate(m_recent, y[recent], history.sample_weight[recent], cfg, ("platt",))
+            base_rate = float(np.average(y[recent], weights=history.sample_weight[recent]))
     else:
         reference_T, reference_X = test.T, test.X
+        reference_weight = test.weight if test.weight is not None else np.ones(len(test.y))
         base_rate = float(np.average(test.y, weights=test.weight)) if len(test.y) else None
     calibrator: PlattCalibrator | IsotonicCalibrator = cal.calibrator
     validation.update(
@@ -483,12 +527,12 @@ def train_and_evaluate(
         params=params[chosen],
     )
     # in sample, on a seeded sample of the fitted rows (an overfitting check, not an estimate)
-    own = sample_rows(len(prod_rows), cfg.shap_sample_rows * 20, cfg.seed)
+    own = sample_rows(len(prod_rows), cfg.shap_sample_rows * 5, cfg.seed)
     metric_frames.append(
         _metrics(
             PRODUCTION_MODEL,
             "train",
-            y[prod_rows[own]],
+            (y_fit[prod_rows[own]] == 1).astype(np.int64),
             calibrator.predict(production_margin(T_prod.iloc[own], X_prod.iloc[own])),
             cfg,
             prod_w[own],
@@ -513,7 +557,7 @@ def train_and_evaluate(
     stage("timing models")
 
     # ---- explanations, reference data for the sub-scores and the confidence
-    shap_rows = sample_rows(len(reference_T), cfg.shap_sample_rows, cfg.seed)
+    shap_rows = _represented_rows(reference_weight, cfg.shap_sample_rows, cfg.seed)
     contribs, _ = shap_contributions(booster, reference_T.iloc[shap_rows], cfg.nthread)
     if linear_model is not None:
         linear_contribs, _ = linear_model.contributions(reference_X.iloc[shap_rows])
@@ -529,7 +573,7 @@ def train_and_evaluate(
     support = segment_support_counts(X_prod, confidence_segment_columns(spec, cfg))
 
     # ---- version, bundle and tables
-    fingerprint = data_fingerprint(X_prod, y[prod_rows], df["snapshot_at"].iloc[prod_rows])
+    fingerprint = data_fingerprint(X_prod, y_fit[prod_rows], df["snapshot_at"].iloc[prod_rows])
     version = compute_model_version(
         fingerprint, {**cfg.to_dict(), "validation": _json_safe(validation)}, spec
     )
@@ -674,7 +718,8 @@ def _evaluate_test_fold(
     then), a calibrator fitted on the earlier folds' out-of-fold predictions (raw probabilities
     with a single fold). The baselines train on the same rows (``X``: the matrix before
     :meth:`~.dataset.FeatureSpec.for_trees`) and score the same test rows: every row of the
-    window (``test_frame``) when the history was sampled."""
+    window (``test_frame``, itself a weighted sample when it carries ``sample_weight``) when the
+    history was sampled, else the history's own rows of the window (weighted)."""
     history = cv.history
     k_last = len(cv.runs) - 1
     run = cv.runs[k_last]
@@ -690,7 +735,13 @@ def _evaluate_test_fold(
         X_test = prepare_features(rows, spec)
         T_test = spec.for_trees(X_test)
         y_test = labels[in_window]
-        weight = None
+        weight = (
+            rows[SAMPLE_WEIGHT_COLUMN].to_numpy(dtype=np.float64, na_value=1.0)
+            if SAMPLE_WEIGHT_COLUMN in rows.columns
+            else None
+        )
+        if weight is not None and np.allclose(weight, 1.0):
+            weight = None
     else:
         positions = history.ordered(history.known & fold.valid_mask(history.times))
         rows = history.df.iloc[positions]
@@ -701,9 +752,11 @@ def _evaluate_test_fold(
         if np.allclose(weight, 1.0):
             weight = None
         else:
-            logger.warning(
-                "the test fold is a sample (sample_weight != 1) and no test_frame was given: "
-                "headline metrics are weighted, the tables are of the sampled rows"
+            logger.info(
+                "test fold: %d rows of a sample of whole leads, weighted to the %d rows of "
+                "the window",
+                len(positions),
+                round(float(weight.sum())),
             )
     train, train_w = run.train, run.train_weight
     # the baseline regression solves on a background thread while the boosters predict
@@ -754,7 +807,7 @@ def _evaluate_test_fold(
         predictions[name] = model.predict_proba(X_test)
     predictions["logistic_regression"] = lr_job.result().predict_proba(X_test)
     metrics = [_metrics(name, "test", y_test, p, cfg, weight) for name, p in predictions.items()]
-    metrics.append(_auc_margins(y_test, predictions, rows["lead_id"].to_numpy(), cfg))
+    metrics.append(_auc_margins(y_test, predictions, rows["lead_id"].to_numpy(), cfg, weight))
     return _TestFold(
         predictions=predictions,
         y=y_test,
@@ -780,6 +833,17 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _represented_rows(weight: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
+    """Sorted row positions standing for the population a weighted sample represents: every row
+    when unweighted and small enough, else ``max_rows`` draws with probability proportional to
+    the weight (with replacement: exact, where drawing without replacement would not be)."""
+    weight = np.asarray(weight, dtype=np.float64)
+    if np.allclose(weight, weight[0] if len(weight) else 1.0):
+        return sample_rows(len(weight), max_rows, seed)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(len(weight), max_rows, replace=True, p=weight / weight.sum()))
 
 
 def _recent_window(history: LabeledHistory, min_positive_leads: int = 30, known=None, y=None):
@@ -898,11 +962,14 @@ def _test_tables(
     frames when the model is unvalidated)."""
     if test is None:
         return (pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
-    test_pred, y_test, rows = test.predictions, test.y, test.rows
+    test_pred, y_test, rows, w = test.predictions, test.y, test.rows, test.weight
     bins = pd.concat(
         [
             _with_version(
-                calibration_bins(y_test, p, cfg.ece_bins), version, model_name=name, split="test"
+                calibration_bins(y_test, p, cfg.ece_bins, weight=w),
+                version,
+                model_name=name,
+                split="test",
             )
             for name, p in test_pred.items()
         ],
@@ -910,7 +977,9 @@ def _test_tables(
     )
     lift = pd.concat(
         [
-            _with_version(lift_by_decile(y_test, p), version, model_name=name, split="test")
+            _with_version(
+                lift_by_decile(y_test, p, weight=w), version, model_name=name, split="test"
+            )
             for name, p in test_pred.items()
         ],
         ignore_index=True,
@@ -918,7 +987,7 @@ def _test_tables(
     confusion = _with_version(
         pd.DataFrame(
             [
-                {"model_name": name, "split": "test", **confusion_at_f1_threshold(y_test, p)}
+                {"model_name": name, "split": "test", **confusion_at_f1_threshold(y_test, p, w)}
                 for name, p in test_pred.items()
             ]
         ),
@@ -936,6 +1005,7 @@ def _test_tables(
         cfg.segment_gap_threshold,
         cfg.segment_auc_gap_threshold,
         cfg.segment_min_positives,
+        w,
     )
     segments = _with_version(segments, version, model_name=PRODUCTION_MODEL, split="test")
     return bins, lift, confusion, segments

@@ -44,6 +44,13 @@ def test_dbt_rendered_config_is_parsed():
     ]
 
 
+def test_boolean_settings_rendered_as_text_are_parsed():
+    assert parse_ml_config({"impute_censored_labels": "False"}) == {"impute_censored_labels": False}
+    assert parse_ml_config({"impute_censored_labels": "true"}) == {"impute_censored_labels": True}
+    with pytest.raises(ValueError, match="impute_censored_labels"):
+        parse_ml_config({"impute_censored_labels": "maybe"})
+
+
 def test_a_first_build_trains_one_typed_row(first):
     assert len(first) == 1
     assert list(first.columns[: len(REGISTRY_COLUMNS)]) == REGISTRY_COLUMNS
@@ -101,3 +108,38 @@ def test_the_drift_body_compares_the_open_leads_with_the_test_window(mart, rules
     assert str(table["counts_for_verdict"].dtype) == "boolean"
     fallback = first.assign(model_name="rule_points")
     assert drift_rows(mart, scores, fallback, DRIFT_CONFIG).empty
+
+
+def test_above_the_cap_whole_leads_are_sampled_and_the_test_window_too(mart):
+    """Above train_max_rows: every row of the converting leads, a weighted share of the others
+    (whole leads), and a loader of the test window that keeps TEST_SAMPLE_FACTOR times that
+    share (the training sample's leads among them), weighted the same way."""
+    import pandas as pd
+
+    from lead_scoring.ml.build import TEST_SAMPLE_FACTOR, labeled_snapshots, scoring_time
+
+    scoring_at = scoring_time(mart)
+    all_rows, none = labeled_snapshots(mart, scoring_at, {"train_max_rows": None})
+    assert none is None and (all_rows["sample_weight"] == 1.0).all()
+    n_converting = int(all_rows["label_converted_at"].notna().sum())
+    cap = 2 * n_converting + (len(all_rows) - 2 * n_converting) // 3
+    sample, test_window = labeled_snapshots(mart, scoring_at, {"train_max_rows": cap})
+    converting = sample["label_converted_at"].notna()
+    assert len(sample) < len(all_rows) and (sample.loc[converting, "sample_weight"] == 1).all()
+    other_weight = sample.loc[~converting, "sample_weight"].unique()
+    assert len(other_weight) == 1 and other_weight[0] > 1
+    whole = all_rows.groupby("lead_id").size()
+    sizes = sample.groupby("lead_id").size()
+    assert (sizes == whole.loc[sizes.index]).all()
+    start, end = all_rows["snapshot_at"].quantile(0.7), all_rows["snapshot_at"].max()
+    window = test_window(pd.Timestamp(start), pd.Timestamp(end))
+    in_window = all_rows[all_rows["snapshot_at"].between(start, end)]
+    other = window["label_converted_at"].isna()
+    weight = window.loc[other, "sample_weight"].unique()
+    assert weight == pytest.approx([max(other_weight[0] / TEST_SAMPLE_FACTOR, 1.0)], rel=1e-6)
+    assert window.loc[~other, "lead_id"].nunique() == in_window.loc[
+        in_window["label_converted_at"].notna(), "lead_id"
+    ].nunique()
+    recent = ~converting & sample["snapshot_at"].between(start, end)
+    assert set(sample.loc[recent, "lead_id"]) <= set(window.loc[other, "lead_id"])
+    assert window["sample_weight"].sum() == pytest.approx(len(in_window), rel=0.2)

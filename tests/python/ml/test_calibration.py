@@ -85,3 +85,19 @@ def test_weighted_calibration_equals_repeated_rows():
     iso = fit_isotonic(margin[keep], y[keep], weight)
     grid = np.linspace(-5, -1, 9)
     assert np.abs(iso.predict(grid) - full.predict(grid)).max() < 0.03
+
+
+def test_platt_is_the_weighted_maximum_likelihood_fit():
+    """The Newton solve gives sklearn's (unpenalised) weighted logistic fit of y on the margin."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(8)
+    m = rng.normal(-3.0, 1.5, 20_000)
+    y = (rng.random(m.size) < 1 / (1 + np.exp(-(0.7 * m + 0.4)))).astype(int)
+    w = rng.uniform(0.5, 4.0, m.size)
+    c = fit_platt(m, y, w)
+    lr = LogisticRegression(C=1e8, tol=1e-10, max_iter=10_000)
+    lr.fit(m.reshape(-1, 1), y, sample_weight=w)
+    assert c.slope == pytest.approx(lr.coef_[0, 0], abs=1e-4)
+    assert c.intercept == pytest.approx(lr.intercept_[0], abs=1e-4)
+    assert abs(c.slope - 0.7) < 0.05 and abs(c.intercept - 0.4) < 0.15

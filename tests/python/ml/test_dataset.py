@@ -195,3 +195,28 @@ def test_trees_read_the_zeros_of_complete_counts_as_missing():
     assert T["share"].tolist()[:2] == [0.0, 0.5] and T["flag"].tolist() == [1.0, 0.0, 0.0, 1.0]
     assert X["count"].tolist() == [0.0, 2.0, 0.0, 5.0]  # the displayed values are untouched
     assert type(spec).from_dict(spec.to_dict()) == spec
+
+
+def test_censored_labels_impute_the_chance_of_still_converting():
+    """Horizon 10 days, judged at day 20. Matured rows keep their 0/1 label; a snapshot whose
+    horizon is open gets 1 when it already converted, else 1 - S(10) / S(c) with S the
+    Kaplan-Meier survival of the conversion delay; conversions after the judging time are not
+    seen; scoring snapshots are left out. By hand: exits (days) A 5 event, B 10 censored, C 2
+    event, D 5 censored, E 5 censored, G 8 event -> S(2) = 5/6, S(5) = 2/3, S(8) = S(10) = 1/3,
+    so D and E get 1 - (1/3) / (2/3) = 0.5."""
+    from lead_scoring.ml.dataset import censored_horizon_labels
+
+    day0 = pd.Timestamp("2025-01-01")
+    d = lambda n: day0 + pd.Timedelta(days=n)  # noqa: E731
+    df = pd.DataFrame(
+        {
+            "lead_id": ["A", "B", "C", "D", "E", "G", "S"],
+            "snapshot_at": [d(0), d(0), d(15), d(15), d(15), d(0), d(20)],
+            "label_converted_at": [d(5), None, d(17), None, d(22), d(8), None],
+            "is_scoring_snapshot": [False] * 6 + [True],
+        }
+    )
+    df["label_converted_at"] = pd.to_datetime(df["label_converted_at"])
+    rows, y = censored_horizon_labels(df, 10, d(20))
+    assert rows.tolist() == [True] * 6 + [False]
+    np.testing.assert_allclose(y[:6], [1.0, 0.0, 1.0, 0.5, 0.5, 1.0])

@@ -228,6 +228,54 @@ def test_weighted_metrics_equal_the_repeated_rows():
     assert m["lift_at_10"] == pytest.approx(m_rep["lift_at_10"], rel=0.03)
 
 
+def test_weighted_tables_equal_the_repeated_rows():
+    """The test-fold tables of a weighted sample (reliability bins, gains, confusion at the best
+    F1, segments, the paired AUC margin) equal those of the rows repeated by their weights."""
+    from lead_scoring.ml.metrics import paired_auc_margin
+
+    rng = np.random.default_rng(11)
+    n = 2000
+    p = np.round(rng.uniform(0, 0.5, n), 4)
+    y = (rng.random(n) < p).astype(int)
+    w = rng.integers(1, 5, n).astype(float)
+    rep = np.repeat(np.arange(n), w.astype(int))
+    bins, bins_rep = calibration_bins(y, p, 10, weight=w), calibration_bins(y[rep], p[rep], 10)
+    pd.testing.assert_frame_equal(bins, bins_rep)
+    lift, lift_rep = lift_by_decile(y, p, weight=w), lift_by_decile(y[rep], p[rep])
+    pd.testing.assert_frame_equal(
+        lift[["n_rows", "n_positives"]].sum().to_frame(),
+        lift_rep[["n_rows", "n_positives"]].sum().to_frame(),
+    )
+    assert lift["cumulative_recall"].iloc[-1] == pytest.approx(1.0)
+    assert lift["lift"].iloc[0] == pytest.approx(lift_rep["lift"].iloc[0], rel=0.05)
+    assert confusion_at_f1_threshold(y, p, w) == pytest.approx(
+        confusion_at_f1_threshold(y[rep], p[rep])
+    )
+    frame = pd.DataFrame({"seg": np.where(rng.random(n) < 0.5, "a", "b")})
+    seg = segment_metrics(frame, y, p, ["seg"], min_rows=10, weight=w)
+    seg_rep = segment_metrics(frame.iloc[rep].reset_index(drop=True), y[rep], p[rep], ["seg"], 10)
+    for column in ("n_rows", "n_positives", "positive_rate", "mean_predicted", "auc"):
+        np.testing.assert_allclose(seg[column], seg_rep[column], rtol=1e-9, err_msg=column)
+    q = np.clip(p + rng.normal(0, 0.1, n), 0, 1)
+    leads = np.arange(n)
+    margin = paired_auc_margin(y, p, q, leads, n_boot=0, weight=w)["margin"]
+    assert margin == pytest.approx(roc_auc(y[rep], p[rep]) - roc_auc(y[rep], q[rep]))
+
+
+def test_a_weighted_sample_of_negatives_estimates_the_full_tables():
+    """Non-converting rows kept at 20 % with weight 5 estimate the full table's counts."""
+    rng = np.random.default_rng(3)
+    n = 200_000
+    p = rng.beta(0.5, 30, n)
+    y = (rng.random(n) < p).astype(int)
+    keep = (y == 1) | (rng.random(n) < 0.2)
+    w = np.where(y[keep] == 1, 1.0, 5.0)
+    full = calibration_bins(y, p, 10, "quantile")
+    sample = calibration_bins(y[keep], p[keep], 10, "quantile", weight=w)
+    np.testing.assert_allclose(sample["count"], full["count"], rtol=0.03)
+    np.testing.assert_allclose(sample["observed_rate"], full["observed_rate"], rtol=0.12)
+
+
 def test_equal_mass_ece_sees_miscalibration_at_a_low_base_rate():
     """At a 2 % base rate every probability lies in the first equal-width bin, where
     over-predicting the best leads threefold barely moves the equal-width ECE; the equal-mass

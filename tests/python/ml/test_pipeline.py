@@ -127,6 +127,31 @@ def test_short_history_trains_an_unvalidated_model(rules):
     assert scores["conversion_probability"].between(0, 1).all()
 
 
+def test_an_unvalidated_model_learns_from_the_snapshots_whose_horizon_is_still_open(rules):
+    """Unvalidated (no fold can be purged), the production fit also uses the snapshots whose
+    horizon has not ended, with imputed labels; the validated path is untouched by the switch."""
+    df = make_synthetic_snapshots(3000, seed=3, days=45, base_logit=-3.0)
+    config = {**FAST_CONFIG, "min_positive_labels": 20}
+    imputed = train_and_evaluate(df, config, rules=rules)
+    plain = train_and_evaluate(df, {**config, "impute_censored_labels": False}, rules=rules)
+    assert imputed.validation["censored_labels"] == "imputed"
+    assert imputed.validation["n_censored_rows"] > 0
+    assert "censored_labels" not in plain.validation
+    assert imputed.bundle.model_version != plain.bundle.model_version
+    trained_rows = imputed.split_boundaries.query("split == 'train'")["n_rows_trained"].iloc[0]
+    assert trained_rows > plain.split_boundaries.query("split == 'train'")["n_rows_trained"].iloc[0]
+
+
+def test_the_validated_path_ignores_the_censored_label_switch(snapshots, rules, trained):
+    off = train_and_evaluate(
+        snapshots, {**FAST_CONFIG, "impute_censored_labels": False}, rules=rules,
+        trained_at=TRAINED_AT,
+    )
+    assert off.validation["method"] == "rolling_origin_cv"
+    pd.testing.assert_frame_equal(off.metrics.drop(columns="model_version"),
+                                  trained.metrics.drop(columns="model_version"))
+
+
 def test_too_few_converted_leads_raise(snapshots):
     with pytest.raises(InsufficientHistoryError, match="min_positive_labels"):
         train_and_evaluate(snapshots, {**FAST_CONFIG, "min_positive_labels": 100_000})
@@ -202,6 +227,25 @@ def test_a_sample_of_whole_leads_with_weights_stands_for_the_history(snapshots, 
     n = test.set_index("metric").loc["n_rows", "value"]
     assert n == full_test.set_index("metric").loc["n_rows", "value"]  # every test row
     auc, full_auc = (t.set_index("metric").loc["auc", "value"] for t in (test, full_test))
+    assert auc == pytest.approx(full_auc, abs=0.03)
+
+
+def test_without_a_test_frame_the_weighted_sample_estimates_the_test_window(
+    snapshots, rules, trained
+):
+    """Given only the weighted sample (the dbt model at scale passes a weighted test sample
+    too), the test metrics and tables are weighted: they estimate the whole window's."""
+    converting = snapshots["label_converted_at"].notna()
+    keep = converting | (np.random.default_rng(1).random(len(snapshots)) < 0.5)
+    sample = snapshots[keep].assign(sample_weight=np.where(converting[keep], 1.0, 2.0))
+    r = train_and_evaluate(sample, FAST_CONFIG, rules=rules, trained_at=TRAINED_AT)
+    full = trained.metrics.query("model_name == 'xgboost' and split == 'test'")
+    test = r.metrics.query("model_name == 'xgboost' and split == 'test'")
+    full_rows = full.set_index("metric").loc["n_rows", "value"]
+    assert test.set_index("metric").loc["n_rows", "value"] < 0.9 * full_rows  # the sample's rows
+    lift = r.lift.query("model_name == 'xgboost'")
+    assert lift["n_rows"].sum() == pytest.approx(full_rows, rel=0.1)  # the window's, estimated
+    auc, full_auc = (t.set_index("metric").loc["auc", "value"] for t in (test, full))
     assert auc == pytest.approx(full_auc, abs=0.03)
 
 
