@@ -2,8 +2,9 @@
 trained_at) or the registered version named by var ``ml_model_version``.
 
 Thin: the body is ``lead_scoring.ml.build.open_lead_scores`` (tested with pytest): calibrated
-probability, the 7 / 30 / 90-day probabilities, top factors, fit / engagement sub-scores and
-confidence; the rule fallback's points mapped to probabilities on the labeled history.
+probability, the 7 / 30 / 90-day probabilities, top factors, plain-words reasons for and
+against (config ``reasons_per_side``), the base rate of the bands, fit / engagement sub-scores
+and confidence; the rule fallback's points mapped to probabilities on the labeled history.
 """
 
 from lead_scoring.ml.build import open_lead_scores
@@ -16,4 +17,5 @@ def model(dbt, session):
         dbt.ref("ml_models").df(),
         dbt.ref("lead_scoring_rules").df(),
         dbt.config.get("model_version"),
+        dbt.config.get("reasons_per_side"),
     )

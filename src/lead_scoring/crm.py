@@ -3,11 +3,13 @@
 ``lead-scoring sync-crm --endpoint URL`` runs :func:`sync`:
 
 1. **Change detection** (one set-based DuckDB statement): a lead of ``main.scored_leads`` is
-   queued when the hash of what a sales rep sees -- ``lead_score``, ``score_band``,
-   ``top_factors`` -- differs from the state the CRM will hold once the queue drains: its newest
-   pending payload, else the last one delivered (``crm_sync.delivered_state``).
-   The payload also carries ``conversion_probability``, ``model_version`` and ``scored_at``, but
-   a change in those alone does not resend (the rep would see nothing new). Converted leads
+   queued when the hash of what a sales rep sees -- ``lead_priority``, ``lead_score``,
+   ``score_band``, ``reasons_for``, ``reasons_against``, ``top_factors`` -- differs from the
+   state the CRM will hold once the queue drains: its newest pending payload, else the last one
+   delivered (``crm_sync.delivered_state``). The payload also carries
+   ``conversion_probability`` (and by horizon: ``_7d``, ``_30d``, ``_90d``), ``model_version``
+   and ``scored_at``, but a change in those alone does not resend (the rep would see nothing
+   new). Converted leads
    leave ``scored_leads`` and are not queued again (a payload already queued is still sent).
 2. **Outbox** (``crm_sync.outbox`` in the warehouse): queued rows are grouped into batches whose
    id is the sha256 of their (lead_id, payload_hash, enqueued_at) list, *persisted before
@@ -64,9 +66,15 @@ STOPPING = {401, 403, 404, 405, 407}
 MAX_REJECTIONS_IN_A_ROW = 20  # then the endpoint rejects everything: stop instead of splitting on
 PAYLOAD_COLUMNS = (
     "lead_id",
+    "lead_priority",
     "lead_score",
     "conversion_probability",
+    "conversion_probability_7d",
+    "conversion_probability_30d",
+    "conversion_probability_90d",
     "score_band",
+    "reasons_for",
+    "reasons_against",
     "top_factors",
     "model_version",
     "scored_at",
@@ -97,8 +105,15 @@ CHANGES_SQL = """
 with hashed as (
     select
         *,
-        md5(concat_ws('|', cast(lead_score as varchar), score_band, coalesce(top_factors, '')))
-            as payload_hash
+        md5(concat_ws(
+            '|',
+            cast(lead_score as varchar),
+            score_band,
+            coalesce(top_factors, ''),
+            cast(lead_priority as varchar),
+            coalesce(reasons_for, ''),
+            coalesce(reasons_against, '')
+        )) as payload_hash
     from main.scored_leads
 ),
 
@@ -108,9 +123,15 @@ current_scores as (
         payload_hash,
         to_json({{
             'lead_id': lead_id,
+            'lead_priority': lead_priority,
             'lead_score': lead_score,
             'conversion_probability': conversion_probability,
+            'conversion_probability_7d': conversion_probability_7d,
+            'conversion_probability_30d': conversion_probability_30d,
+            'conversion_probability_90d': conversion_probability_90d,
             'score_band': score_band,
+            'reasons_for': reasons_for,
+            'reasons_against': reasons_against,
             'top_factors': top_factors,
             'model_version': model_version,
             'scored_at': strftime(scored_at, '%Y-%m-%dT%H:%M:%SZ'),

@@ -10,7 +10,9 @@ The file is written to a temporary name and renamed, so a reader never sees half
 Required tables missing (or missing a column) stop the report with one line naming the table;
 the monitoring tables (``ml_drift``, ``ml_backtest``, ``ml_model_health``) are optional: missing,
 empty or shaped differently, their section says "not available yet" and why. Only non-PII
-tables are read (no staging, and only the score columns of ``scored_leads``).
+tables are read (no staging; of ``scored_leads`` the score columns and, for the top open leads,
+the lead id, priority, band, probability, lift and plain-words reasons: no name, email or
+company).
 """
 
 from __future__ import annotations
@@ -52,6 +54,16 @@ REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
     "scored_leads": ("lead_score", "score_band", "conversion_probability", "model_version"),
 }
 OPTIONAL_TABLES = ("ml_drift", "ml_backtest", "ml_model_health", "ml_split_boundaries")
+TOP_LEADS = 20  # rows of the top open leads table
+TOP_LEAD_COLUMNS = (
+    "lead_id",
+    "lead_priority",
+    "score_band",
+    "conversion_probability",
+    "lift",
+    "reasons_for",
+    "reasons_against",
+)
 
 # why an optional table can be absent or empty, in the words of the "not available" note
 WHY_MISSING = {
@@ -161,6 +173,7 @@ def load_warehouse(duckdb_path: Path) -> Warehouse:
                 continue
             wh.tables[table] = con.sql(f"select * from main.{_quote(table)}").df()
         wh.tables["score_histogram"] = _score_histogram(con, columns["scored_leads"])
+        wh.tables["top_leads"] = _top_leads(con, columns["scored_leads"])
         for table in OPTIONAL_TABLES:
             wh.tables[table] = (
                 con.sql(f"select * from main.{_quote(table)}").df() if table in columns else None
@@ -186,6 +199,21 @@ def _score_histogram(con: duckdb.DuckDBPyConnection, columns: list[str]) -> pd.D
         from main.scored_leads
         group by model_version, lead_score, score_band
         order by lead_score, score_band
+        """
+    ).df()
+
+
+def _top_leads(con: duckdb.DuckDBPyConnection, columns: list[str]) -> pd.DataFrame | None:
+    """The :data:`TOP_LEADS` open leads a rep would call first (by lead_priority, then
+    probability); None when scored_leads predates these columns."""
+    if any(c not in columns for c in TOP_LEAD_COLUMNS):
+        return None
+    return con.sql(
+        f"""
+        select {", ".join(TOP_LEAD_COLUMNS)}
+        from main.scored_leads
+        order by lead_priority desc, conversion_probability desc, lead_id
+        limit {TOP_LEADS}
         """
     ).df()
 
@@ -916,6 +944,41 @@ def section_scores(wh: Warehouse, model: pd.Series) -> str:
     )
 
 
+def section_top_leads(wh: Warehouse, model: pd.Series) -> str:
+    top = wh.get("top_leads")
+    if top is None:
+        return _not_available(
+            "main.scored_leads has no lead_priority or reasons columns (an older build): "
+            "run dbt build"
+        )
+    if top.empty:
+        return _not_available("main.scored_leads is empty: no lead was open at the scoring date")
+    frame = top.copy()
+    for column in ("reasons_for", "reasons_against"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), "–")
+    return _note(
+        "The open leads a rep would call first. Priority is the lead's percentile among this "
+        "run's open leads (100 = the best 1%): sort by it. The probability is the chance of "
+        "converting within the horizon, the lift that chance over the average lead's; the "
+        "reasons are the strongest contributions raising and lowering the score."
+    ) + _table(
+        frame,
+        formats={
+            "lead_priority": lambda v: fmt_num(v, 0),
+            "conversion_probability": lambda v: fmt_pct(v, 1),
+            "lift": lambda v: "–" if _missing(v) else f"{float(v):.1f}×",
+        },
+        headers={
+            "lead_id": "lead",
+            "lead_priority": "priority",
+            "score_band": "band",
+            "conversion_probability": "probability",
+            "reasons_for": "reasons for",
+            "reasons_against": "reasons against",
+        },
+    )
+
+
 def section_importance(wh: Warehouse, model: pd.Series) -> str:
     imp = _for_version(wh.get("ml_feature_importance"), str(model["model_version"]))
     if imp.empty:
@@ -1345,6 +1408,7 @@ SECTIONS: Sequence[tuple[str, str, Callable[[Warehouse, pd.Series], str], bool]]
     ("reliability", "Reliability curve", section_reliability, False),
     ("gains", "Gains and lift", section_gains, False),
     ("scores", "Score distribution by band", section_scores, False),
+    ("top_leads", "Top open leads", section_top_leads, True),
     ("importance", "Feature importance", section_importance, False),
     ("segments", "Segments", section_segments, False),
     ("attribution", "Attribution by model", section_attribution, False),

@@ -123,11 +123,18 @@ def make_warehouse(path: Path, n: int = 250) -> Path:
             'L' || lpad(cast(i as varchar), 5, '0') as lead_id,
             timestamp '2025-06-30 00:00:00' as scored_at,
             (i % 100) / 100.0 as conversion_probability,
+            (i % 100) / 400.0 as conversion_probability_7d,
+            (i % 100) / 200.0 as conversion_probability_30d,
+            (i % 100) / 100.0 as conversion_probability_90d,
             cast(i % 100 as integer) as lead_score,
+            cast(i % 100 + 1 as integer) as lead_priority,
+            (i % 100) / 10.0 as lift,
             case when i % 100 >= 40 then 'A' when i % 100 >= 20 then 'B' else 'D' end
                 as score_band,
             'Pricing page views (30d) = 3 (+)' as top_factors,
             '[]' as top_factors_json,
+            'Pricing page views in the last 30 days: 3' as reasons_for,
+            case when i % 2 = 0 then 'Personal email address: yes' end as reasons_against,
             50 as fit_score,
             50 as engagement_score,
             0.8 as score_confidence,
@@ -162,12 +169,21 @@ def test_delivers_in_batches_then_sends_nothing_when_nothing_changed(tmp_path, c
     assert crm.requests == 3  # 100 + 100 + 50
     assert Counter(lead for lead, _, _ in crm.applied) == {f"L{i:05d}": 1 for i in range(250)}
     assert set(crm.auth) == {f"Bearer {TOKEN}"}
-    record = crm.records[7]
+    by_lead = {r["lead_id"]: r for r in crm.records}
+    record = by_lead["L00007"]
     assert set(record) == {
-        "lead_id", "lead_score", "conversion_probability", "score_band", "top_factors",
-        "model_version", "scored_at", "payload_hash",
+        "lead_id", "lead_priority", "lead_score", "conversion_probability",
+        "conversion_probability_7d", "conversion_probability_30d", "conversion_probability_90d",
+        "score_band", "reasons_for", "reasons_against", "top_factors", "model_version",
+        "scored_at", "payload_hash",
     }
     assert record["scored_at"] == "2025-06-30T00:00:00Z" and len(record["payload_hash"]) == 32
+    assert record["lead_priority"] == 8
+    assert record["conversion_probability_7d"] == pytest.approx(0.0175)
+    assert record["reasons_for"] == "Pricing page views in the last 30 days: 3"
+    assert record["reasons_against"] is None and by_lead["L00008"]["reasons_against"] == (
+        "Personal email address: yes"
+    )
     again = sync(wh, fast(crm.url), sleep=no_sleep)
     assert (again.queued, again.requests, crm.requests) == (0, 0, 3)
 
@@ -179,13 +195,31 @@ def test_only_changed_scores_are_resent(tmp_path, crm) -> None:
     con.execute("update main.scored_leads set lead_score = 99 where lead_id = 'L00007'")
     # the probability alone changes nothing a rep sees: not resent
     con.execute(
-        "update main.scored_leads set conversion_probability = 0.5 where lead_id = 'L00008'"
+        "update main.scored_leads set conversion_probability = 0.5, "
+        "conversion_probability_7d = 0.4 where lead_id = 'L00008'"
     )
     con.close()
     assert sync(wh, fast(crm.url, dry_run=True)).queued == 1
     report = sync(wh, fast(crm.url), sleep=no_sleep)
     assert report.queued == 1 and report.delivered == 1
     assert crm.applied[-1] == ("L00007", 99, "D")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "lead_priority = 100",
+        "reasons_for = 'Demo requests in the last 30 days: 1'",
+        "reasons_against = 'Careers page views in the last 30 days: 2'",
+    ],
+)
+def test_a_new_priority_or_reason_is_resent(tmp_path, crm, change) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb")
+    sync(wh, fast(crm.url), sleep=no_sleep)
+    update_scores(wh, f"update main.scored_leads set {change} where lead_id = 'L00011'")
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (report.queued, report.delivered) == (1, 1)
+    assert crm.records[-1]["lead_id"] == "L00011"
 
 
 def test_faults_are_retried_and_everything_arrives_exactly_once(tmp_path, crm) -> None:
@@ -463,7 +497,8 @@ def test_token_hygiene(tmp_path, crm) -> None:
 def test_a_scored_leads_table_from_an_older_build_is_named(tmp_path) -> None:
     wh = tmp_path / "w.duckdb"
     update_scores(wh, "create table main.scored_leads as select 'L1' as lead_id, 5 as lead_score")
-    with pytest.raises(SyncError, match="no column conversion_probability, score_band.*dbt build"):
+    missing = "no column lead_priority, conversion_probability, .*reasons_for.*dbt build"
+    with pytest.raises(SyncError, match=missing):
         sync(wh, SyncConfig(endpoint="http://x"))
 
 

@@ -20,9 +20,13 @@ SCORED_COLUMNS = [
     "conversion_probability_30d",
     "conversion_probability_90d",
     "lead_score",
+    "lead_priority",
+    "lift",
     "score_band",
     "top_factors",
     "top_factors_json",
+    "reasons_for",
+    "reasons_against",
     "fit_score",
     "engagement_score",
     "score_confidence",
@@ -62,6 +66,22 @@ def test_scored_leads_cover_the_open_leads(built: DbtRun) -> None:
     assert p7.notna().all() and p90.notna().all()
     assert (p30 == scored.conversion_probability).all()
     assert (p7 <= p30).all() and (p30 <= p90).all()
+    _check_priority_lift_and_reasons(scored)
+
+
+def _check_priority_lift_and_reasons(scored: pd.DataFrame) -> None:
+    """lead_priority spreads 1-100 in the order of the probability; bands are lift ranges;
+    reasons are plain words."""
+    ordered = scored.sort_values(["conversion_probability", "lead_id"], ascending=[True, False])
+    assert ordered.lead_priority.is_monotonic_increasing
+    assert ordered.lead_priority.iloc[-1] == 100 and ordered.lead_priority.iloc[0] >= 1
+    if len(scored) >= 100:
+        assert scored.lead_priority.nunique() == 100
+    assert (scored.lift >= 0).all()
+    by_band = scored.groupby("score_band").lift.agg(["min", "max"]).sort_index()
+    assert (by_band["min"].to_numpy()[:-1] > by_band["max"].to_numpy()[1:]).all()
+    reasons = pd.concat([scored.reasons_for.dropna(), scored.reasons_against.dropna()])
+    assert len(reasons) > 0 and not reasons.str.contains("_").any()
 
 
 def test_metrics_compare_xgboost_with_the_baselines(built: DbtRun) -> None:
@@ -102,6 +122,8 @@ def test_rule_fallback_when_history_is_too_short(tmp_path: Path) -> None:
     scored = run.query("select distinct model_version from scored_leads")
     assert scored.model_version.tolist() == registry.model_version.tolist()
     assert run.query("select count(*) as n from ml_model_metrics").n.iloc[0] == 0
+    # the fallback fills the same rep-facing columns
+    _check_priority_lift_and_reasons(run.query("select * from scored_leads"))
 
 
 def test_scoring_only_runs_keep_the_registered_model(built: DbtRun) -> None:

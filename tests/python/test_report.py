@@ -218,6 +218,10 @@ def _frames(fallback: bool = False) -> dict[str, pd.DataFrame]:
             "score_band": band,
             "top_factors": "Seniority: vp (+)",
             "model_version": version,
+            "lead_priority": [15, 29, 43, 58, 72, 86, 100],
+            "lift": [p / 0.05 for p in probability],
+            "reasons_for": [None] + ["Seniority: vp"] * 6,
+            "reasons_against": ["Personal email address: yes"] * 6 + [None],
         }
     )
     if fallback:
@@ -360,6 +364,21 @@ def test_report_has_every_section_and_the_headline_numbers(warehouse: Path, tmp_
         assert f"table main.{table} is not in this warehouse" in page
     assert page.count(NOT_AVAILABLE) == 3
     assert "<script" not in page.lower() and "http" not in page.lower()
+    # the top open leads: by priority, with band, probability, lift and reasons for / against
+    top = _section(page, "top_leads")
+    assert top.index("L6") < top.index("L5") < top.index("L0")
+    for text in ("priority", "reasons for", "reasons against", "10.0×", "50.0%", "Seniority: vp"):
+        assert text in top
+    assert "Personal email address: yes" in top
+
+
+def test_top_open_leads_is_not_available_on_an_older_build(warehouse: Path, tmp_path: Path):
+    con = duckdb.connect(str(warehouse))
+    con.execute("alter table main.scored_leads drop column lead_priority")
+    con.close()
+    page = _report(warehouse, tmp_path / "out")
+    assert NOT_AVAILABLE in _section(page, "top_leads")
+    assert "no lead_priority" in _section(page, "top_leads")
 
 
 def test_monitoring_sections_render_from_their_tables(tmp_path: Path):

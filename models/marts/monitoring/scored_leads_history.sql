@@ -1,6 +1,7 @@
 -- Every scoring run's scores, one row per lead and run (scored_at), appended and
 -- never rewritten: a rebuild with the same scoring date adds nothing. The
 -- source of the score trend in scored_leads, of the backtest and of model health.
+-- lead_priority is the run's percentile (macro lead_priority), as in scored_leads.
 -- Contract enforced (types fixed here). on_schema_change 'append_new_columns':
 -- a column added later is appended (null in older runs) instead of failing the
 -- build, because the only cure for 'fail' would be a full refresh, which erases
@@ -23,6 +24,17 @@ scores as (
 
 ),
 
+ranked as (
+
+    -- the run's priority, over every lead of the run (before the filter below)
+    select
+        *,
+        {{ lead_priority('conversion_probability', 'lead_id') }} as lead_priority
+
+    from scores
+
+),
+
 new_rows as (
 
     select
@@ -36,9 +48,10 @@ new_rows as (
         cast(scores.engagement_score as integer) as engagement_score,
         cast(scores.score_confidence as double) as score_confidence,
         cast(scores.model_version as varchar) as model_version,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as recorded_at
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as recorded_at,
+        cast(scores.lead_priority as integer) as lead_priority
 
-    from scores
+    from ranked as scores
 
     {% if is_incremental() %}
         where not exists (

@@ -1,7 +1,9 @@
 -- One row per lead open at the scoring date: its calibrated conversion
 -- probability (and over 7 / 30 / 90 days), 0-100 score, band, reasons and the model version that scored
 -- it, with the change since the lead's previous scoring run (from
--- scored_leads_history). A thin, contract-enforced view of the ml_scores
+-- scored_leads_history). lead_priority (1-100, the percentile of the probability
+-- among the leads of this run) is the column a rep sorts by; lift is the
+-- probability over the base rate the bands are built on. A thin, contract-enforced view of the ml_scores
 -- Python model (contracts are refused on Python models): the output interface
 -- for BI and the CRM.
 
@@ -16,6 +18,16 @@ scores as (
 history as (
 
     select * from {{ ref('scored_leads_history') }}
+
+),
+
+ranked as (
+
+    select
+        lead_id,
+        {{ lead_priority('conversion_probability', 'lead_id') }} as lead_priority
+
+    from scores
 
 ),
 
@@ -46,9 +58,13 @@ final as (
         cast(scores.conversion_probability_30d as double) as conversion_probability_30d,
         cast(scores.conversion_probability_90d as double) as conversion_probability_90d,
         cast(scores.lead_score as integer) as lead_score,
+        cast(ranked.lead_priority as integer) as lead_priority,
+        cast(scores.conversion_probability / nullif(scores.base_rate, 0) as double) as lift,
         cast(scores.score_band as varchar) as score_band,
         cast(scores.top_factors as varchar) as top_factors,
         cast(scores.top_factors_json as varchar) as top_factors_json,
+        cast(scores.reasons_for as varchar) as reasons_for,
+        cast(scores.reasons_against as varchar) as reasons_against,
         cast(scores.fit_score as integer) as fit_score,
         cast(scores.engagement_score as integer) as engagement_score,
         cast(scores.score_confidence as double) as score_confidence,
@@ -59,6 +75,8 @@ final as (
         cast(scores.lead_score - previous_run.previous_lead_score as integer) as score_change
 
     from scores
+    inner join ranked
+        on scores.lead_id = ranked.lead_id
     left join previous_run
         on scores.lead_id = previous_run.lead_id
 

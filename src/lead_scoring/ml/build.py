@@ -40,7 +40,12 @@ from lead_scoring.ml.sampling import (
     lead_sample_rates,
     lead_sample_weight_sql,
 )
-from lead_scoring.ml.scoring import SCORE_COLUMNS, rule_based_scores, score_open_leads
+from lead_scoring.ml.scoring import (
+    REASONS_PER_SIDE,
+    SCORE_COLUMNS,
+    rule_based_scores,
+    score_open_leads,
+)
 from lead_scoring.warehouse import relation_to_pandas
 
 logger = logging.getLogger(__name__)
@@ -404,9 +409,18 @@ FLOAT_SCORE_COLUMNS = (
     "conversion_probability_30d",
     "conversion_probability_90d",
     "score_confidence",
+    "base_rate",
 )
 INT_SCORE_COLUMNS = ("lead_score", "fit_score", "engagement_score")
-STRING_SCORE_COLUMNS = ("lead_id", "score_band", "top_factors", "top_factors_json", "model_version")
+STRING_SCORE_COLUMNS = (
+    "lead_id",
+    "score_band",
+    "top_factors",
+    "top_factors_json",
+    "reasons_for",
+    "reasons_against",
+    "model_version",
+)
 
 
 def chosen_model(registry: pd.DataFrame, pinned) -> dict:
@@ -424,24 +438,33 @@ def chosen_model(registry: pd.DataFrame, pinned) -> dict:
 
 
 def open_lead_scores(
-    mart, registry: pd.DataFrame, rules: pd.DataFrame, pinned=None
+    mart,
+    registry: pd.DataFrame,
+    rules: pd.DataFrame,
+    pinned=None,
+    reasons_per_side: int | None = None,
 ) -> pd.DataFrame:
     """One row per lead open at the scoring date (``is_scoring_snapshot``), typed for the
     ``scored_leads`` contract. A trained row -> :func:`~.scoring.score_open_leads`; the rule
-    fallback -> :func:`~.scoring.rule_based_scores`, its points mapped on the labeled history."""
+    fallback -> :func:`~.scoring.rule_based_scores`, its points mapped on the labeled history.
+    ``reasons_per_side``: reasons listed for and against (default
+    :data:`~.scoring.REASONS_PER_SIDE`)."""
+    k = int(reasons_per_side) if reasons_per_side not in (None, "", "None") else REASONS_PER_SIDE
     chosen = chosen_model(registry, pinned)
     if chosen["model_name"] == "rule_points":
         # the rule fallback maps points to probabilities on the history: the whole mart
         features = relation_to_pandas(mart)
         labeled = features[features["label_converted_in_horizon"].notna()]
         config = json.loads(chosen["params_json"] or "{}")  # the ml config of the fallback run
-        scores = rule_based_scores(features, rules, config, history=labeled)
+        scores = rule_based_scores(
+            features, rules, config, history=labeled, reasons_per_side=k
+        )
         # the registry row is the source of truth (the mapping hash can differ in the last bits)
         scores["model_version"] = chosen["model_version"]
     else:
         # only the scoring snapshots leave DuckDB (one row per open lead, not the whole grid)
         features = relation_to_pandas(mart.filter("is_scoring_snapshot"))
-        scores = score_open_leads(deserialize_bundle(chosen), features)
+        scores = score_open_leads(deserialize_bundle(chosen), features, reasons_per_side=k)
     scores = scores[SCORE_COLUMNS].copy()
     scores["scored_at"] = pd.to_datetime(scores["scored_at"])
     for c in FLOAT_SCORE_COLUMNS:

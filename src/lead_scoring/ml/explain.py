@@ -130,13 +130,18 @@ def format_factors(
     boolean: Sequence[str] = (),
     decimals: int = 4,
     min_abs: float = 1e-9,
+    suffixes: Sequence[str] | None = None,
+    missing_texts: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Rank the contributions of each row by |contribution| and format the k strongest.
 
     ``contribs`` is ``n x m``; column j belongs to ``keys[j]`` (JSON ``feature``), shown as
     ``labels[j]`` with the row's value of ``values[value_columns[j]]``. Contributions with
     ``|c| <= min_abs`` are never listed (a row can have fewer than k factors, or none).
-    ``style='value'``: ``'Label=value (+)'``; ``style='points'``: ``'Label (+10)'``.
+    ``style='value'``: ``'Label=value (+)'``; ``style='points'``: ``'Label (+10)'``;
+    ``style='plain'`` (for reps): ``'Label: value'`` + ``suffixes[j]``, booleans as yes / no,
+    missing as ``missing_texts[j]`` (default 'unknown'), underscores of categorical levels as
+    spaces.
     Returns a frame (index of ``values``) with ``top_factors`` ('; '-joined) and
     ``top_factors_json`` (a JSON array of ``{"feature", "label", "value", "direction",
     "contribution"}``). The ranking is one stable ``argsort`` over the matrix; strings are built
@@ -158,6 +163,8 @@ def format_factors(
     label_json = _json_str(labels)
     key_json = _json_str(keys)
     boolean_set = set(boolean)
+    suffix_arr = np.array([str(x) for x in (suffixes or [""] * m)], dtype=_S)
+    missing_arr = np.array([str(x) for x in (missing_texts or ["unknown"] * m)], dtype=_S)
     text = np.full(n, "", dtype=_S)
     js = np.full(n, "[", dtype=_S)
     add = np.strings.add
@@ -178,10 +185,16 @@ def format_factors(
         if style == "points":
             points = np.where(cj > 0, add("+", number), number).astype(_S)
             piece = add(add(add(label_arr[idx], " ("), points), ")")
+        elif style == "plain":
+            shown = np.strings.replace(value_disp, "_", " ")
+            shown = np.where(value_disp == "true", "yes", shown).astype(_S)
+            shown = np.where(value_disp == "false", "no", shown).astype(_S)
+            shown = np.where(value_disp == "missing", missing_arr[idx], shown).astype(_S)
+            piece = add(add(add(label_arr[idx], ": "), shown), suffix_arr[idx])
         elif style == "value":
             piece = add(add(add(add(add(label_arr[idx], "="), value_disp), " ("), sign), ")")
         else:
-            raise ValueError("style must be 'value' or 'points'")
+            raise ValueError("style must be 'value', 'points' or 'plain'")
         obj = add('{"feature":', key_json[idx])
         obj = add(add(obj, ',"label":'), label_json[idx])
         obj = add(add(obj, ',"value":'), value_json)

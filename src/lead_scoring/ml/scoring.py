@@ -13,6 +13,13 @@ Definitions (documented for sales and for the warehouse):
   (nurture) -- config ``band_lift_multiples``. At a 10 % base rate that is A >= 0.40, B >= 0.20,
   C >= 0.10 (:data:`~.config.DEFAULT_BAND_THRESHOLDS`, used when no base rate is known); at the
   2-4 % base rates of real B2B funnels fixed 10 %-style thresholds would put every lead in D.
+* ``base_rate`` -- the rate the bands are read against (:func:`band_base_rate`); the SQL mart
+  ``scored_leads`` derives ``lift = conversion_probability / base_rate`` (so band A is lift >= 4
+  with the default multiples) and ``lead_priority``, the percentile 1-100 of the probability
+  among the leads of the run (a window function: it needs every lead of the run).
+* ``reasons_for`` / ``reasons_against`` -- the strongest contributions raising / lowering the
+  score, in plain words with the lead's value (:mod:`.reasons`); ``top_factors`` keeps the
+  mixed-sign, column-labelled form for compatibility.
 * ``fit_score`` / ``engagement_score`` (0-100) -- **percentiles**. The SHAP contributions (log-odds)
   of the fit features (firmographic / demographic: config ``fit_features``) and of the
   engagement features (everything else) are summed per row; each sum is placed in the reference
@@ -38,11 +45,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from pandas.api import types as ptypes
 
 from lead_scoring.ml.config import DEFAULT_BAND_THRESHOLDS, MLConfig, resolve_config
 from lead_scoring.ml.dataset import LABEL_COLUMN, FeatureSpec, labeled_mask, prepare_features
 from lead_scoring.ml.explain import feature_label, format_factors, shap_contributions, top_factors
 from lead_scoring.ml.models import make_dmatrix, predict_margin
+from lead_scoring.ml.reasons import plain_labels, reasons_split
 from lead_scoring.ml.registry import ModelBundle
 from lead_scoring.ml.rules import (
     PointsMapping,
@@ -55,7 +64,9 @@ from lead_scoring.ml.timing import timing_probabilities
 
 __all__ = [
     "MISSING_SEGMENT",
+    "REASONS_PER_SIDE",
     "SCORE_COLUMNS",
+    "band_base_rate",
     "fit_engagement_scores",
     "group_sums",
     "lead_score",
@@ -81,12 +92,16 @@ SCORE_COLUMNS = [
     "score_band",
     "top_factors",
     "top_factors_json",
+    "reasons_for",
+    "reasons_against",
+    "base_rate",
     "fit_score",
     "engagement_score",
     "score_confidence",
     "model_version",
 ]
 MISSING_SEGMENT = "(missing)"
+REASONS_PER_SIDE = 3
 
 
 def model_margin(
@@ -122,6 +137,17 @@ def resolve_band_thresholds(config: MLConfig, base_rate: float | None) -> dict[s
     if base_rate is None or not np.isfinite(base_rate) or base_rate <= 0:
         return dict(DEFAULT_BAND_THRESHOLDS)
     return {k: float(min(1.0, m * base_rate)) for k, m in config.band_lift_multiples.items()}
+
+
+def band_base_rate(
+    base_rate: float | None, thresholds: Mapping[str, float], multiples: Mapping[str, float]
+) -> float:
+    """The base rate the bands are read against (``lift = p / base_rate``): the model's base
+    rate when known; else the rate the thresholds imply, ``C threshold / C multiple`` (0.10 for
+    :data:`~.config.DEFAULT_BAND_THRESHOLDS`), so that band C still starts at lift 1."""
+    if base_rate is not None and np.isfinite(base_rate) and base_rate > 0:
+        return float(base_rate)
+    return float(thresholds["C"]) / float(multiples["C"])
 
 
 def score_band(
@@ -262,12 +288,15 @@ def score_open_leads(
     df_scoring: pd.DataFrame,
     scored_at: pd.Timestamp | str | None = None,
     feature_labels: Mapping[str, str] | None = None,
+    reasons_per_side: int = REASONS_PER_SIDE,
 ) -> pd.DataFrame:
     """Score the open leads: one row per lead with :data:`SCORE_COLUMNS`.
 
     Only rows with ``is_scoring_snapshot`` true are scored when that column is present.
     ``scored_at`` defaults to the row's ``snapshot_at`` (the scoring date of the features);
-    ``feature_labels`` overrides the labels stored in the bundle.
+    ``feature_labels`` overrides the labels stored in the bundle (``top_factors``);
+    ``reasons_for`` / ``reasons_against`` list ``reasons_per_side`` contributions of each sign
+    in plain words (:mod:`.reasons`); ``base_rate`` is :func:`band_base_rate` of the bundle.
     """
     cfg = bundle.config
     df = _scoring_rows(df_scoring)
@@ -286,6 +315,13 @@ def score_open_leads(
         linear_contribs, _ = bundle.linear.contributions(X)
         contribs = bundle.blend_weight * contribs + (1.0 - bundle.blend_weight) * linear_contribs
     factors = top_factors(contribs, X, labels, cfg.top_k_factors, bundle.spec.boolean)
+    names = list(X.columns)
+    reasons = reasons_split(
+        contribs, X, names, plain_labels(names), reasons_per_side, bundle.spec.boolean
+    )
+    base_rate = band_base_rate(
+        bundle.base_rate, bundle.band_thresholds, cfg.band_lift_multiples
+    )
     fit, engagement = fit_engagement_scores(
         contribs, bundle.feature_names, bundle.fit_features, bundle.reference
     )
@@ -302,6 +338,9 @@ def score_open_leads(
             "score_band": score_band(p, bundle.band_thresholds),
             "top_factors": factors["top_factors"].to_numpy(),
             "top_factors_json": factors["top_factors_json"].to_numpy(),
+            "reasons_for": reasons["reasons_for"].to_numpy(),
+            "reasons_against": reasons["reasons_against"].to_numpy(),
+            "base_rate": base_rate,
             "fit_score": fit,
             "engagement_score": engagement,
             "score_confidence": confidence,
@@ -317,6 +356,7 @@ def rule_based_scores(
     config: Mapping | MLConfig | None = None,
     history: pd.DataFrame | None = None,
     scored_at: pd.Timestamp | str | None = None,
+    reasons_per_side: int = REASONS_PER_SIDE,
 ) -> pd.DataFrame:
     """The documented fallback when there is too little history to train: :data:`SCORE_COLUMNS`
     from the rule seed alone.
@@ -327,6 +367,9 @@ def rule_based_scores(
     lift multiples x the history's base rate (fitted mapping only), else the fixed defaults.
     ``top_factors`` lists the fired rules by |points| (``'C-level title (+10)'``); the JSON has
     the same keys as the model's, with the points as ``contribution``.
+    ``reasons_for`` / ``reasons_against`` list the fired rules of each sign in plain words
+    with the lead's value (``'C-level title (Seniority: c level)'``); ``base_rate`` is the
+    history's when the mapping is fitted, else the one the fixed thresholds imply.
     ``model_version`` = ``'rules-<hash of rules and mapping>'``.
     """
     cfg = resolve_config(config)
@@ -343,7 +386,8 @@ def rule_based_scores(
         base_rate = float(y.mean()) if len(y) else None
         if min(n_pos, len(y) - n_pos) >= cfg.rules_min_labels_for_fit:
             mapping = fit_points_mapping(evaluate_rules(hist, table).sum(axis=1).to_numpy(), y)
-    bands = resolve_band_thresholds(cfg, base_rate if mapping.method == "logistic" else None)
+    band_rate = base_rate if mapping.method == "logistic" else None
+    bands = resolve_band_thresholds(cfg, band_rate)
     points = evaluate_rules(df, table)
     total = points.to_numpy().sum(axis=1)
     p = mapping.predict(total)
@@ -360,6 +404,21 @@ def rule_based_scores(
         k=cfg.top_k_factors,
         style="points",
         decimals=0,
+    )
+    features = table["feature"].tolist()
+    reasons = reasons_split(
+        points.to_numpy(dtype=np.float64),
+        df,
+        value_columns=features,
+        labels=[
+            f"{(d or feature_label(n)).replace('_', ' ')} ({label}"
+            for d, n, label in zip(
+                table["description"], table["rule_name"], plain_labels(features), strict=True
+            )
+        ],
+        k=reasons_per_side,
+        boolean=[f for f in features if f in df.columns and ptypes.is_bool_dtype(df[f].dtype)],
+        suffixes=[")"] * len(features),
     )
     fit_set = set(cfg.fit_features)
     is_fit = table["feature"].isin(fit_set).to_numpy()
@@ -383,6 +442,9 @@ def rule_based_scores(
             "score_band": score_band(p, bands),
             "top_factors": factors["top_factors"].to_numpy(),
             "top_factors_json": factors["top_factors_json"].to_numpy(),
+            "reasons_for": reasons["reasons_for"].to_numpy(),
+            "reasons_against": reasons["reasons_against"].to_numpy(),
+            "base_rate": band_base_rate(band_rate, bands, cfg.band_lift_multiples),
             "fit_score": subs[0],
             "engagement_score": subs[1],
             "score_confidence": confidence,

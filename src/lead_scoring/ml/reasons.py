@@ -1,0 +1,256 @@
+"""Reasons a rep can read: plain-words feature labels and the score's reasons split by sign.
+
+``top_factors`` (:mod:`.explain`) mixes signs and shows column-like labels
+(``'Pricing page views (30d)=4 (+)'``). For the people who act on a score, ``reasons_for`` and
+``reasons_against`` list the strongest contributions that *raise* and that *lower* the score,
+separately, each as plain words with the lead's value:
+``'Pricing page views in the last 30 days: 4; Seniority: c level'``.
+
+Plain labels (:func:`plain_label`) come from explicit overrides (:data:`PLAIN_LABEL_OVERRIDES`)
+first, then from rules over the naming scheme of ``fct_lead_features``:
+
+* windowed counts ``<measure>_<window>`` (windows ``1d``, ``3d``, ``7d``, ``14d``, ``30d``,
+  ``90d``, ``total``, ``prev_7d``): ``'<Measure> in the last 30 days'``, ``'... since the lead was
+  created'``; the measure's noun from :data:`MEASURE_NOUNS`, else its words;
+* recencies ``hours_since_last_<x>`` / ``days_since_last_<x>`` / ``days_since_first_<x>``:
+  ``'Hours since the last <x>'``;
+* ratios ``<a>_vs_baseline`` / ``<a>_vs_max_burst``: the label of ``a`` against the lead's usual
+  level / strongest burst;
+* flags ``is_<x>`` / ``has_<x>``, shares ``<x>_share[_<window>]``, rates ``<x>_per_<y>``.
+
+A feature that no rule or override covers gets ``None`` from :func:`plain_label` (a pytest over
+the mart's columns fails on it); :func:`plain_labels` then falls back to the humanised name so
+scoring never stops. No label contains an underscore.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lead_scoring.ml.explain import format_factors
+
+__all__ = [
+    "MEASURE_NOUNS",
+    "PLAIN_LABEL_OVERRIDES",
+    "REASON_COLUMNS",
+    "missing_value_text",
+    "plain_label",
+    "plain_labels",
+    "reasons_split",
+]
+
+REASON_COLUMNS = ["reasons_for", "reasons_against"]
+
+# explicit labels: categoricals, flags and derived features whose name says too little
+PLAIN_LABEL_OVERRIDES: dict[str, str] = {
+    "seniority_level": "Seniority",
+    "seniority_rank": "Seniority rank (higher is more senior)",
+    "job_function": "Job function",
+    "company_size": "Company size",
+    "company_size_ordinal": "Company size rank (higher is larger)",
+    "industry": "Industry",
+    "region": "Region",
+    "country_code": "Country",
+    "lead_source": "Lead source",
+    "is_student": "Student",
+    "is_job_seeker": "Job seeker",
+    "is_retired": "Retired",
+    "is_self_employed": "Self-employed",
+    "has_non_buyer_title": "Job title of a non-buyer",
+    "is_personal_email": "Personal email address",
+    "has_salesforce": "Uses Salesforce",
+    "has_hubspot": "Uses HubSpot",
+    "has_marketo": "Uses Marketo",
+    "data_stack_tool_count": "Marketing and sales tools in use",
+    "tech_stack_count": "Technologies in use",
+    "lead_age_days": "Days since the lead was created",
+    "max_burst_engaged_events_3d": "Most engaged activities in any 3 days",
+    "days_since_max_burst": "Days since the busiest burst of activity",
+    "events_per_week": "Activities per week since the lead was created",
+    "email_click_to_open_rate_30d": "Share of opened emails clicked in the last 30 days",
+    "activity_trend_7d": "Activity trend of the last 7 days (from -1 stopped to 1 started)",
+    "pages_per_session": "Pages viewed per website visit",
+    "seconds_per_session": "Seconds spent per website visit",
+    "has_viewed_pricing_before_download": "Viewed pricing before downloading content",
+    "has_revisited_within_48h": "Came back to the website within 48 hours",
+    "has_rapid_progression": "Moved quickly from first visit to high-intent pages",
+    "first_touch_channel": "First marketing channel",
+    "last_touch_channel": "Latest marketing channel",
+    "touch_span_days": "Days between the first and the latest marketing touch",
+    "days_since_last_touch": "Days since the latest marketing touch",
+    "has_paid_and_organic_touches": "Reached by both paid and organic channels",
+    "seniority_x_company_size": "Seniority rank times company size rank",
+    "engagement_recency_score": "Recent engagement score",
+    "sessions_per_week_90d": "Website visits per week over the last 90 days",
+    "weekend_event_share": "Share of activities on weekends",
+    "business_hours_event_share": "Share of activities in business hours",
+    "high_intent_page_share": "Share of page views on pricing, demo or contact pages",
+    "high_intent_page_share_30d": (
+        "Share of page views on pricing, demo or contact pages in the last 30 days"
+    ),
+}
+
+# nouns of the measures of the windowed counts (``<measure>_<window>``)
+MEASURE_NOUNS: dict[str, str] = {
+    "events": "Activities",
+    "engaged_events": "Engaged activities",
+    "page_views": "Page views",
+    "sessions": "Website visits",
+    "time_on_site_seconds": "Seconds on the website",
+    "content_downloads": "Content downloads",
+    "email_opens": "Marketing emails opened",
+    "email_clicks": "Marketing email clicks",
+    "webinars_attended": "Webinars attended",
+    "demo_requests": "Demo requests",
+    "form_submits": "Forms submitted",
+    "pricing_page_views": "Pricing page views",
+    "demo_page_views": "Demo page views",
+    "contact_page_views": "Contact page views",
+    "comparison_page_views": "Comparison page views",
+    "high_intent_page_views": "Pricing, demo or contact page views",
+    "high_intent_events": "High-intent actions (pricing, demo, chat)",
+    "case_study_page_views": "Case study page views",
+    "careers_page_views": "Careers page views",
+    "weekend_events": "Weekend activities",
+    "business_hours_events": "Activities in business hours",
+    "active_days": "Active days",
+    "marketing_touches": "Marketing touches",
+    "distinct_assets_downloaded": "Different assets downloaded",
+    "distinct_case_studies_viewed": "Different case studies viewed",
+    "distinct_channels": "Different marketing channels",
+}
+
+# objects of the recencies (``hours_since_last_<x>``)
+_RECENCY_OBJECTS: dict[str, str] = {
+    "demo_request": "demo request",
+    "high_intent_form": "high-intent form",
+    "pricing_view": "pricing page view",
+    "comparison_view": "comparison page view",
+    "case_study_view": "case study page view",
+    "webinar": "webinar",
+    "chat": "chat",
+    "engaged_event": "engaged activity",
+    "high_intent_event": "high-intent action",
+    "activity": "activity",
+    "touch": "marketing touch",
+}
+
+_WINDOW = re.compile(r"^(?P<measure>[a-z0-9_]+?)_(?P<window>\d+d|total|prev_7d)$")
+_RECENCY = re.compile(r"^(?P<unit>hours|days)_since_(?P<which>last|first)_(?P<what>[a-z0-9_]+)$")
+_VERSUS = re.compile(r"^(?P<a>[a-z0-9_]+)_vs_(?P<b>baseline|max_burst)$")
+_SHARE = re.compile(r"^(?P<what>[a-z0-9_]+)_share(?:_(?P<window>\d+d))?$")
+_PER = re.compile(r"^(?P<what>[a-z0-9_]+)_per_(?P<unit>[a-z0-9_]+)$")
+_FLAG = re.compile(r"^(?P<kind>is|has)_(?P<what>[a-z0-9_]+)$")
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ").strip()
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _window_words(window: str) -> str:
+    if window == "total":
+        return "since the lead was created"
+    if window == "prev_7d":
+        return "in the 7 days before the last 7"
+    days = int(window[:-1])
+    return "in the last day" if days == 1 else f"in the last {days} days"
+
+
+def _measure_noun(measure: str) -> str:
+    return MEASURE_NOUNS.get(measure) or _capitalise(_words(measure))
+
+
+def _rule_label(name: str) -> str | None:
+    if m := _VERSUS.fullmatch(name):
+        base = plain_label(m["a"]) or _capitalise(_words(m["a"]))
+        against = "the lead's usual level" if m["b"] == "baseline" else "its busiest 3 days"
+        return f"{base} compared with {against}"
+    if m := _RECENCY.fullmatch(name):
+        what = _RECENCY_OBJECTS.get(m["what"], _words(m["what"]))
+        return f"{_capitalise(m['unit'])} since the {m['which']} {what}"
+    if m := _WINDOW.fullmatch(name):
+        return f"{_measure_noun(m['measure'])} {_window_words(m['window'])}"
+    if m := _SHARE.fullmatch(name):
+        what = _measure_noun(m["what"]).lower()
+        window = f" {_window_words(m['window'])}" if m["window"] else ""
+        return f"Share of activities that are {what}{window}"
+    if m := _PER.fullmatch(name):
+        return f"{_measure_noun(m['what'])} per {_words(m['unit'])}"
+    if m := _FLAG.fullmatch(name):
+        what = _words(m["what"])
+        return _capitalise(what) if m["kind"] == "is" else f"Has {what}"
+    return None
+
+
+def plain_label(name: str, overrides: Mapping[str, str] | None = None) -> str | None:
+    """The plain-words label of feature ``name``: ``overrides``, then
+    :data:`PLAIN_LABEL_OVERRIDES`, then the naming rules (module doc); None when nothing covers
+    it."""
+    for table in (overrides or {}, PLAIN_LABEL_OVERRIDES):
+        if name in table:
+            return str(table[name])
+    label = _rule_label(name)
+    return None if label is None else label.replace("_", " ")
+
+
+def plain_labels(
+    names: Sequence[str], overrides: Mapping[str, str] | None = None
+) -> list[str]:
+    """:func:`plain_label` of every name, the humanised name where no rule covers it."""
+    return [plain_label(n, overrides) or _capitalise(_words(n)) for n in names]
+
+
+def missing_value_text(name: str) -> str:
+    """What a missing value reads as: 'never' for a recency (nothing happened yet), else
+    'unknown'."""
+    return "never" if _RECENCY.fullmatch(name) or name.startswith("days_since_") else "unknown"
+
+
+def reasons_split(
+    contribs: np.ndarray,
+    values: pd.DataFrame,
+    value_columns: Sequence[str],
+    labels: Sequence[str],
+    k: int = 3,
+    boolean: Sequence[str] = (),
+    suffixes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """``reasons_for`` / ``reasons_against``: the ``k`` strongest positive and the ``k`` strongest
+    negative contributions of each row as ``'<label>: <value><suffix>'``, '; '-separated, null
+    when a side has none. A contribution of one sign is never listed on the other side.
+
+    ``contribs`` is ``n x m`` (log-odds or points), column j shown as ``labels[j]`` with the
+    row's value of ``values[value_columns[j]]`` (booleans as yes / no, missing as 'never' or
+    'unknown', categorical levels with spaces for underscores). Vectorised by
+    :func:`~.explain.format_factors`.
+    """
+    c = np.asarray(contribs, dtype=np.float64)
+    missing = [missing_value_text(col) for col in value_columns]
+    out = {}
+    for column, part in (
+        ("reasons_for", np.where(c > 0, c, 0.0)),
+        ("reasons_against", np.where(c < 0, c, 0.0)),
+    ):
+        text = format_factors(
+            part,
+            values,
+            value_columns=value_columns,
+            keys=value_columns,
+            labels=labels,
+            k=k,
+            style="plain",
+            boolean=boolean,
+            suffixes=suffixes,
+            missing_texts=missing,
+        )["top_factors"]
+        raw = text.to_numpy(dtype=object)
+        out[column] = np.where(raw == "", None, raw)
+    return pd.DataFrame(out, index=values.index)
