@@ -46,6 +46,8 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "fct_channel_attribution",
     "fct_campaign_attribution",
     "fct_conversion_paths",
+    "dim_leads",
+    "fct_channel_mix_performance",
     "ml_model_metrics",
     "ml_calibration_bins",
     "ml_lift_by_decile",

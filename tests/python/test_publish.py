@@ -233,6 +233,32 @@ def test_no_published_file_has_a_pii_column(warehouse: Path, tmp_path: Path) -> 
     assert not (tmp_path / "other").exists()
 
 
+def test_the_lead_dimension_is_published_and_joins_the_scores(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    assert {"dim_leads", "fct_channel_mix_performance"} <= set(PUBLISHED_TABLES)
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        """
+        create table dim_leads as
+            select 'L' || range as lead_id, 'software' as industry,
+                case when range = 0 then 'converted' else 'open' end as status
+            from range(6);
+        """
+    )
+    con.close()
+    out = tmp_path / "published"
+    summary = publish(warehouse, out)
+    assert "dim_leads" in [t.name for t in summary.tables]
+    assert "fct_channel_mix_performance" in summary.skipped  # absent here: skipped, reported
+    joined = _query(
+        out / BI_DATABASE,
+        "select count(*), count(dim_leads.lead_id) from scored_leads "
+        "left join dim_leads on scored_leads.lead_id = dim_leads.lead_id",
+    )
+    assert joined == [(5, 5)]
+
+
 def test_republish_replaces_the_files(warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "published"
     publish(warehouse, out)
@@ -524,6 +550,24 @@ def test_published_files_of_a_build_have_no_pii(built: tuple[DbtRun, Path, Path]
             ).n.iloc[0]
             == 0
         )
+
+
+@pytest.mark.e2e
+def test_published_lead_dimension_joins_every_lead_grain_table(
+    built: tuple[DbtRun, Path, Path],
+) -> None:
+    _, _, out = built
+    manifest = _manifest(out)
+    assert manifest["tables"]["dim_leads"]["rows"] > 0
+    assert "fct_channel_mix_performance" in manifest["tables"]  # empty before a run matures
+    dim_columns = {c["name"] for c in manifest["tables"]["dim_leads"]["columns"]}
+    assert not {c for c in dim_columns if "email" in c or "name" in c or "phone" in c}
+    for name in ("scored_leads", "scored_leads_history"):
+        unmatched = _query(
+            out / BI_DATABASE,
+            f"select count(*) from {name} anti join dim_leads using (lead_id)",
+        )
+        assert unmatched == [(0,)], name
 
 
 @pytest.mark.e2e

@@ -151,24 +151,18 @@ enriched as (
         coalesce(title_flags.is_student or title_flags.is_job_seeker or title_flags.is_retired, false)
             as has_non_buyer_title,
         case
-            when cleaned.company_size_raw in ('1-10', '11-50', '51-200', '201-500', '501-1000', '1001-5000', '5001+')
+            when cleaned.company_size_raw in {{ sql_values(company_size_bands()) }}
                 then cleaned.company_size_raw
         end as company_size,
         case cleaned.company_size_raw
-            when '1-10' then 1
-            when '11-50' then 2
-            when '51-200' then 3
-            when '201-500' then 4
-            when '501-1000' then 5
-            when '1001-5000' then 6
-            when '5001+' then 7
+            {%- for band in company_size_bands() %}
+                when '{{ band }}' then {{ loop.index }}
+            {%- endfor %}
         end as company_size_ordinal,
         country_regions.country_code,
         coalesce(country_regions.region, 'unknown') as region,
         cleaned.company_size_raw is not null
-        and cleaned.company_size_raw not in (
-            '1-10', '11-50', '51-200', '201-500', '501-1000', '1001-5000', '5001+'
-        ) as is_company_size_repaired,
+        and cleaned.company_size_raw not in {{ sql_values(company_size_bands()) }} as is_company_size_repaired,
         cleaned.country_raw is not null and country_regions.country_code is null as is_country_repaired
 
     from cleaned
