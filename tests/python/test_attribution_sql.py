@@ -60,6 +60,7 @@ BUILD_SELECTION = [
     "resource_type:seed",
     "resource_type:model,+fct_campaign_attribution",
     "resource_type:model,+fct_touchpoint_attribution",
+    "resource_type:model,+dim_leads",  # the attribution marts' lead_id relationships test
     "path:models/intermediate/attribution",
     "path:models/marts/attribution",
     "path:python_models/attribution",
