@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -97,6 +98,24 @@ def write_tiny_raw(folder: Path, fmt: str = "parquet") -> Path:
         con.execute(f"copy ({query}) to '{target}' {option}")
     con.close()
     return folder
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    """One `dbt build` of the committed sample (data/sample), every test at its configured
+    severity, shared by every module that reads it. Read it only: a test that builds into a
+    warehouse or writes to it takes its own copy with copy_build."""
+    run = run_dbt(["build"], tmp_path_factory.mktemp("sample_build"))
+    assert run.returncode == 0, run.output[-6000:]
+    return run
+
+
+def copy_build(run: DbtRun, workdir: Path) -> DbtRun:
+    """A private copy of a built warehouse in workdir, to build into or write to."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    target = workdir / "warehouse.duckdb"
+    shutil.copyfile(run.duckdb_path, target)
+    return DbtRun(run.returncode, run.output, target)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_DIR, DbtRun, run_dbt
+from conftest import PROJECT_DIR, DbtRun
 
 from lead_scoring.cli import main
 from lead_scoring.report import REQUIRED_TABLES, SECTIONS, build_report
@@ -487,10 +487,8 @@ def test_required_tables_are_the_ones_the_build_makes():
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
-    run = run_dbt(["build"], Path(tmp_path_factory.mktemp("report_e2e")))
-    assert run.returncode == 0, run.output[-6000:]
-    return run
+def built(sample_build: DbtRun) -> DbtRun:
+    return sample_build
 
 
 @pytest.mark.e2e
