@@ -15,6 +15,7 @@ import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = str(Path(sys.executable).parent / "dbt")
+SAMPLE_HISTORY_T1 = "2025-05-20"
 
 
 @dataclass
@@ -116,6 +117,39 @@ def copy_build(run: DbtRun, workdir: Path) -> DbtRun:
     target = workdir / "warehouse.duckdb"
     shutil.copyfile(run.duckdb_path, target)
     return DbtRun(run.returncode, run.output, target)
+
+
+@pytest.fixture(scope="session")
+def sample_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Two scoring runs of the committed sample a horizon apart, then a rerun: run 1 scores at
+    SAMPLE_HISTORY_T1 (2025-05-20), run 2 at the default scoring date (2025-06-30: T1's 30-day
+    horizon has passed, so the backtest, channel mix and experiment have a matured cohort), run 3
+    repeats run 2 with --full-refresh. Returns run 1's history, run 2's history and scores, and
+    the final DbtRun. Read it only (copy_build for a private copy)."""
+    work = Path(tmp_path_factory.mktemp("monitoring"))
+    # the sample is too small for the XGBoost-vs-LR comparison at T1 (fewer labels): the
+    # model-quality gates are checked on the full sample build (test_ml_models_e2e.py)
+    exclude = [
+        "--exclude",
+        "assert_xgboost_test_auc_beats_rule_points",
+        "assert_xgboost_not_significantly_worse_than_logistic_regression",
+    ]
+    first = run_dbt(["build", *exclude], work, {"scoring_date": SAMPLE_HISTORY_T1})
+    assert first.returncode == 0, first.output[-6000:]
+    history_1 = first.query("select * from scored_leads_history order by lead_id")
+    second = run_dbt(["build", *exclude], work)
+    assert second.returncode == 0, second.output[-6000:]
+    history_2 = second.query("select * from scored_leads_history order by scored_at, lead_id")
+    scored_2 = second.query("select * from scored_leads order by lead_id")
+    # run 3 repeats run 2 with --full-refresh: the history, registry and health must survive
+    third = run_dbt(["build", "--full-refresh", *exclude], work)
+    assert third.returncode == 0, third.output[-6000:]
+    return {
+        "history_1": history_1,
+        "history_2": history_2,
+        "scored_2": scored_2,
+        "final": third,
+    }
 
 
 @pytest.fixture

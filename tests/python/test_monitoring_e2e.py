@@ -1,4 +1,5 @@
-"""End to end: two scoring runs a horizon apart on the committed sample, then a rerun.
+"""End to end: two scoring runs a horizon apart on the committed sample, then a rerun
+(the session fixture sample_history in conftest.py, shared with other e2e tests).
 
 Run 1 scores at T1 = 2025-05-20; run 2 at the default scoring date (2025-06-30, 41 days
 later: T1's 30-day horizon has passed); run 3 repeats run 2 with --full-refresh. Checks the
@@ -8,45 +9,20 @@ scoring run and model, with the relative calibration check (observed / expected 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from conftest import DbtRun, run_dbt
+from conftest import SAMPLE_HISTORY_T1 as T1
+from conftest import DbtRun
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 pytestmark = pytest.mark.e2e
 
-T1 = "2025-05-20"
 HORIZON_DAYS = 30
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    work = Path(tmp_path_factory.mktemp("monitoring"))
-    # the sample is too small for the XGBoost-vs-LR comparison at T1 (fewer labels): the
-    # model-quality gates are checked on the full sample build (test_ml_models_e2e.py)
-    exclude = [
-        "--exclude",
-        "assert_xgboost_test_auc_beats_rule_points",
-        "assert_xgboost_not_significantly_worse_than_logistic_regression",
-    ]
-    first = run_dbt(["build", *exclude], work, {"scoring_date": T1})
-    assert first.returncode == 0, first.output[-6000:]
-    history_1 = first.query("select * from scored_leads_history order by lead_id")
-    second = run_dbt(["build", *exclude], work)
-    assert second.returncode == 0, second.output[-6000:]
-    history_2 = second.query("select * from scored_leads_history order by scored_at, lead_id")
-    scored_2 = second.query("select * from scored_leads order by lead_id")
-    # run 3 repeats run 2 with --full-refresh: the history, registry and health must survive
-    third = run_dbt(["build", "--full-refresh", *exclude], work)
-    assert third.returncode == 0, third.output[-6000:]
-    return {
-        "history_1": history_1,
-        "history_2": history_2,
-        "scored_2": scored_2,
-        "final": third,
-    }
+def runs(sample_history: dict) -> dict:
+    return sample_history
 
 
 def test_history_is_appended_and_never_rewritten(runs: dict) -> None:
