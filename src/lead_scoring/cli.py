@@ -57,7 +57,13 @@ def _cmd_sync_crm(args: argparse.Namespace) -> int:
     import os
 
     from lead_scoring.crm import ENDPOINT_ENV, TOKEN_ENV, SyncConfig, SyncError, sync
+    from lead_scoring.crm_mapping import MAPPING_ENV, MappingError, load_mapping
 
+    try:
+        mapping = load_mapping(args.field_mapping or os.environ.get(MAPPING_ENV) or "default")
+    except MappingError as exc:
+        print(f"lead-scoring sync-crm: error: {exc}", file=sys.stderr)
+        return 2
     config = SyncConfig(
         endpoint=args.endpoint or os.environ.get(ENDPOINT_ENV, ""),
         token=os.environ.get(TOKEN_ENV) or None,
@@ -67,6 +73,7 @@ def _cmd_sync_crm(args: argparse.Namespace) -> int:
         backoff_base=args.backoff_base,
         backoff_cap=args.backoff_cap,
         dry_run=args.dry_run,
+        mapping=mapping,
     )
     try:
         report = sync(Path(args.duckdb), config)
@@ -134,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--duckdb",
         default=os.environ.get("LEAD_SCORING_DUCKDB", "lead_scoring.duckdb"),
         help="warehouse file (default: env LEAD_SCORING_DUCKDB or lead_scoring.duckdb)",
+    )
+    crm.add_argument(
+        "--field-mapping",
+        help="which scored_leads columns to send under which CRM property names: a YAML file "
+        "or a built-in name (default, hubspot, salesforce); default: env "
+        "LEAD_SCORING_CRM_FIELD_MAPPING or 'default'",
     )
     crm.add_argument("--batch-size", type=int, default=100, help="leads per request")
     crm.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")

@@ -3,13 +3,17 @@
 ``lead-scoring sync-crm --endpoint URL`` runs :func:`sync`:
 
 1. **Change detection** (one set-based DuckDB statement): a lead of ``main.scored_leads`` is
-   queued when the hash of what a sales rep sees -- ``lead_priority``, ``lead_score``,
-   ``score_band``, ``reasons_for``, ``reasons_against``, ``top_factors`` -- differs from the
-   state the CRM will hold once the queue drains: its newest pending payload, else the last one
-   delivered (``crm_sync.delivered_state``). The payload also carries
-   ``conversion_probability`` (and by horizon: ``_7d``, ``_30d``, ``_90d``), ``model_version``
-   and ``scored_at``, but a change in those alone does not resend (the rep would see nothing
-   new). Converted leads
+   queued when the hash of what a sales rep sees -- the fields of the field mapping marked
+   ``resend: true``; by default ``lead_priority``, ``lead_score``, ``score_band``,
+   ``reasons_for``, ``reasons_against``, ``top_factors`` -- differs from the state the CRM will
+   hold once the queue drains: its newest pending payload, else the last one delivered
+   (``crm_sync.delivered_state``). The other mapped fields (by default
+   ``conversion_probability`` and by horizon ``_7d``, ``_30d``, ``_90d``, ``model_version``,
+   ``scored_at``) travel with the lead, but a change in those alone does not resend it (the rep
+   would see nothing new). The field mapping (:mod:`lead_scoring.crm_mapping`: a YAML file,
+   built-in ``default``, ``hubspot`` or ``salesforce``) names the CRM property of each column
+   and the shape of the request body; its fingerprint is part of the hash, so a changed
+   mapping resends every lead with the new fields. Converted leads
    leave ``scored_leads`` and are not queued again (a payload already queued is still sent).
 2. **Outbox** (``crm_sync.outbox`` in the warehouse): queued rows are grouped into batches whose
    id is the sha256 of their (lead_id, payload_hash, enqueued_at) list, *persisted before
@@ -54,6 +58,8 @@ from pathlib import Path
 
 import duckdb
 
+from lead_scoring.crm_mapping import CrmMapping, load_mapping
+
 __all__ = ["SyncConfig", "SyncError", "SyncReport", "sync"]
 
 TOKEN_ENV = "LEAD_SCORING_CRM_TOKEN"
@@ -64,22 +70,6 @@ SPLITTABLE = {400, 413, 422}
 # (and every 3xx) a wrong endpoint or token: every batch would fail, so the run stops
 STOPPING = {401, 403, 404, 405, 407}
 MAX_REJECTIONS_IN_A_ROW = 20  # then the endpoint rejects everything: stop instead of splitting on
-PAYLOAD_COLUMNS = (
-    "lead_id",
-    "lead_priority",
-    "lead_score",
-    "conversion_probability",
-    "conversion_probability_7d",
-    "conversion_probability_30d",
-    "conversion_probability_90d",
-    "score_band",
-    "reasons_for",
-    "reasons_against",
-    "top_factors",
-    "model_version",
-    "scored_at",
-)
-
 OUTBOX_DDL = """
 create schema if not exists crm_sync;
 create table if not exists crm_sync.outbox (
@@ -100,52 +90,6 @@ create table if not exists crm_sync.delivered_state (
 );
 """
 
-# what the sales rep sees; a change here (and only here) resends the lead
-CHANGES_SQL = """
-with hashed as (
-    select
-        *,
-        md5(concat_ws(
-            '|',
-            cast(lead_score as varchar),
-            score_band,
-            coalesce(top_factors, ''),
-            cast(lead_priority as varchar),
-            coalesce(reasons_for, ''),
-            coalesce(reasons_against, '')
-        )) as payload_hash
-    from main.scored_leads
-),
-
-current_scores as (
-    select
-        lead_id,
-        payload_hash,
-        to_json({{
-            'lead_id': lead_id,
-            'lead_priority': lead_priority,
-            'lead_score': lead_score,
-            'conversion_probability': conversion_probability,
-            'conversion_probability_7d': conversion_probability_7d,
-            'conversion_probability_30d': conversion_probability_30d,
-            'conversion_probability_90d': conversion_probability_90d,
-            'score_band': score_band,
-            'reasons_for': reasons_for,
-            'reasons_against': reasons_against,
-            'top_factors': top_factors,
-            'model_version': model_version,
-            'scored_at': strftime(scored_at, '%Y-%m-%dT%H:%M:%SZ'),
-            'payload_hash': payload_hash
-        }})::varchar as payload_json
-    from hashed
-)
-
-select current_scores.*
-from current_scores
-{delivered_join}
-"""
-
-
 class SyncError(Exception):
     """A problem the user can fix (missing endpoint, warehouse or table)."""
 
@@ -160,6 +104,8 @@ class SyncConfig:
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     dry_run: bool = False
+    # which scored_leads columns are sent under which CRM property names (default: ours)
+    mapping: CrmMapping = field(default_factory=load_mapping)
 
 
 @dataclass
@@ -237,7 +183,9 @@ def _retry_after(headers: dict, now: float) -> float | None:
         return None
 
 
-def _connect(duckdb_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(
+    duckdb_path: Path, read_only: bool, mapping: CrmMapping
+) -> duckdb.DuckDBPyConnection:
     if not duckdb_path.exists():
         raise SyncError(f"no warehouse at {duckdb_path}: run `make run` (dbt build) first")
     try:
@@ -256,12 +204,13 @@ def _connect(duckdb_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if not columns:
         con.close()
         raise SyncError(f"{duckdb_path} has no table main.scored_leads: run dbt build first")
-    missing = [name for name in PAYLOAD_COLUMNS if name not in columns]
+    missing = [name for name in mapping.columns if name not in columns]
     if missing:
         con.close()
         raise SyncError(
-            f"main.scored_leads in {duckdb_path} has no column {', '.join(missing)} (an older "
-            "build?): run dbt build first"
+            f"main.scored_leads in {duckdb_path} has no column {', '.join(missing)}, which "
+            f"the field mapping ({mapping.source}) sends: an older build (run dbt build first) "
+            "or a column name the mapping misspells"
         )
     return con
 
@@ -295,15 +244,20 @@ where coalesce(queued.payload_hash, delivered.payload_hash)
 """
 
 
-def _changes_sql(with_state: bool) -> str:
+def _changes_sql(mapping: CrmMapping, with_state: bool) -> str:
+    """The leads whose resend fields differ from the state the CRM will hold (every lead when
+    there is no outbox yet): lead_id, payload_hash, payload_json."""
     join = EXPECTED_STATE_JOIN if with_state else ""
-    return CHANGES_SQL.replace("{{", "{").replace("}}", "}").replace("{delivered_join}", join)
+    return (
+        f"with current_scores as ({mapping.payload_sql()})\n"
+        f"select current_scores.* from current_scores\n{join}"
+    )
 
 
-def _enqueue(con) -> int:
+def _enqueue(con, mapping: CrmMapping) -> int:
     """Queue the changed leads (replacing an older pending payload of the same lead)."""
     con.execute("begin transaction")
-    con.execute(f"create or replace temp table changes as {_changes_sql(True)}")
+    con.execute(f"create or replace temp table changes as {_changes_sql(mapping, True)}")
     # a newer score replaces a pending one that was never sent
     con.execute(
         "delete from crm_sync.outbox as o using changes as c where o.lead_id = c.lead_id "
@@ -359,7 +313,7 @@ def _send(batch_id, payloads, config, transport, sleep, clock, rng, report):
     the waits and the failed attempts. A long but healthy sync keeps all of it for a late
     outage, and no run retries for longer than the budget (plus one request timeout).
     """
-    body = json.dumps({"leads": payloads}).encode()
+    body = json.dumps(config.mapping.body(payloads)).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": batch_id}
     if config.token:
         headers["Authorization"] = f"Bearer {config.token}"
@@ -438,10 +392,10 @@ def sync(
     path = Path(duckdb_path).resolve()
     report = SyncReport(dry_run=config.dry_run)
     if config.dry_run:
-        con = _connect(path, read_only=True)
+        con = _connect(path, read_only=True, mapping=config.mapping)
         try:
             has_outbox = _has_outbox(con)
-            changes = con.execute(_changes_sql(has_outbox)).fetchall()
+            changes = con.execute(_changes_sql(config.mapping, has_outbox)).fetchall()
             if has_outbox:
                 report.pending = _count_pending(con)
         finally:
@@ -449,10 +403,10 @@ def sync(
         report.queued = len(changes)
         report.sample = [json.loads(row[2]) for row in changes[:3]]
         return report
-    con = _connect(path, read_only=False)
+    con = _connect(path, read_only=False, mapping=config.mapping)
     try:
         con.execute(OUTBOX_DDL)
-        report.queued = _enqueue(con)
+        report.queued = _enqueue(con, config.mapping)
         _assign_batches(con, config.batch_size)
         batches = collections.deque(
             con.execute(

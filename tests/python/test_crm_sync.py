@@ -497,7 +497,7 @@ def test_token_hygiene(tmp_path, crm) -> None:
 def test_a_scored_leads_table_from_an_older_build_is_named(tmp_path) -> None:
     wh = tmp_path / "w.duckdb"
     update_scores(wh, "create table main.scored_leads as select 'L1' as lead_id, 5 as lead_score")
-    missing = "no column lead_priority, conversion_probability, .*reasons_for.*dbt build"
+    missing = "no column lead_priority, score_band, .*conversion_probability.*dbt build"
     with pytest.raises(SyncError, match=missing):
         sync(wh, SyncConfig(endpoint="http://x"))
 
