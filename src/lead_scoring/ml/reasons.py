@@ -21,6 +21,16 @@ first, then from rules over the naming scheme of ``fct_lead_features``:
 A feature that no rule or override covers gets ``None`` from :func:`plain_label` (a pytest over
 the mart's columns fails on it); :func:`plain_labels` then falls back to the humanised name so
 scoring never stops. No label contains an underscore.
+
+What a rep reads (:func:`reason_labels`, :func:`reason_values`, used by :func:`reasons_split`):
+
+* recencies read as a time ago: ``'Last pricing page view: 4 days ago'`` (``'14 hours ago'``
+  under two days, ``'never'`` when it never happened), ``'Lead created: 221 days ago'``;
+* shares and rates between 0 and 1 as percentages (``'5%'``), other numbers rounded to what a
+  person reads (whole numbers from 10 up, one decimal below, two below 1);
+* one reason per idea and side (:func:`reason_concept`): the 14- and 30-day counts of the same
+  measure, the hours and the days since the same event, a size and its rank, or the high-intent
+  page views and the high-intent actions are never listed together: the strongest one stays.
 """
 
 from __future__ import annotations
@@ -40,6 +50,9 @@ __all__ = [
     "missing_value_text",
     "plain_label",
     "plain_labels",
+    "reason_concept",
+    "reason_labels",
+    "reason_values",
     "reasons_split",
 ]
 
@@ -214,6 +227,131 @@ def missing_value_text(name: str) -> str:
     return "never" if _RECENCY.fullmatch(name) or name.startswith("days_since_") else "unknown"
 
 
+# features that say the same thing to a rep: one concept (see reason_concept)
+CONCEPT_ALIASES: dict[str, str] = {
+    "company_size_ordinal": "company_size",
+    "seniority_rank": "seniority_level",
+    "country_code": "region",
+    "high_intent_events": "high_intent_page_views",
+    "high_intent_page_share_30d": "high_intent_page_share",
+    "lead_age_days": "lead_age",
+    "days_since_first_activity": "lead_age",
+}
+
+
+def reason_concept(name: str) -> str:
+    """The idea a feature tells a rep: windowed counts of one measure share it (whatever the
+    window), recencies of one event share it (hours or days), plus :data:`CONCEPT_ALIASES`."""
+    if name in CONCEPT_ALIASES:
+        return CONCEPT_ALIASES[name]
+    if m := _RECENCY.fullmatch(name):
+        return f"{m['which']} {m['what']}"
+    if (m := _WINDOW.fullmatch(name)) and not name.endswith("_vs_baseline"):
+        return CONCEPT_ALIASES.get(m["measure"], m["measure"])
+    if m := _SHARE.fullmatch(name):
+        return CONCEPT_ALIASES.get(f"{m['what']}_share", f"{m['what']}_share")
+    return name
+
+
+def reason_labels(names: Sequence[str]) -> list[str]:
+    """Labels for reasons: recencies as 'Last <event>' / 'First <event>' (their value reads
+    '4 days ago'), the lead's age as 'Lead created' (and the other durations of
+    ``_AGO_LABELS``); else :func:`plain_labels`."""
+    out = []
+    for name, label in zip(names, plain_labels(names), strict=True):
+        if m := _RECENCY.fullmatch(name):
+            what = _RECENCY_OBJECTS.get(m["what"], _words(m["what"]))
+            label = f"{'Last' if m['which'] == 'last' else 'First'} {what}"
+        elif name in _AGO_LABELS:
+            label = _AGO_LABELS[name]
+        out.append(label)
+    return out
+
+
+# durations that read as a time ago, with their reason label
+_AGO_LABELS = {"lead_age_days": "Lead created", "days_since_max_burst": "Busiest burst of activity"}
+
+
+def _is_share(name: str) -> bool:
+    return bool(_SHARE.fullmatch(name)) or bool(re.search(r"_rate(_\d+d)?$", name))
+
+
+def _ago(days: np.ndarray) -> np.ndarray:
+    """'less than an hour ago', '1 hour ago', 'N hours ago' under two days, else 'N days ago'."""
+    hours = np.round(days * 24.0).astype(np.int64)
+    whole = np.round(days).astype(np.int64)
+    text = np.where(
+        days < 2.0, hours.astype(str).astype(object) + " hours ago",
+        whole.astype(str).astype(object) + " days ago",
+    )
+    text = np.where(hours == 1, "1 hour ago", text)
+    return np.where(hours == 0, "less than an hour ago", text)
+
+
+def _rounded(v: np.ndarray) -> np.ndarray:
+    """Whole numbers from 10 up, one decimal from 1, two below; no trailing zeros."""
+    a = np.abs(v)
+    r = np.where(a >= 10, np.round(v), np.where(a >= 1, np.round(v, 1), np.round(v, 2))) + 0.0
+    integral = r == np.round(r)
+    as_int = np.where(integral, r, 0.0).astype(np.int64).astype(str).astype(object)
+    return np.where(integral, as_int, r.astype(str).astype(object))
+
+
+def reason_values(
+    values: pd.DataFrame, columns: Sequence[str], boolean: Sequence[str] = ()
+) -> pd.DataFrame:
+    """``values[columns]`` with every numeric, non-boolean column as the text a rep reads
+    (module doc); missing stays missing. Vectorised per column."""
+    out = {}
+    flags = set(boolean)
+    for col in dict.fromkeys(columns):
+        s = values[col]
+        if (
+            col in flags
+            or isinstance(s.dtype, pd.CategoricalDtype)
+            or not pd.api.types.is_numeric_dtype(s.dtype)
+            or pd.api.types.is_bool_dtype(s.dtype)
+        ):
+            out[col] = s
+            continue
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        present = ~np.isnan(v)
+        safe = np.where(present, v, 0.0)
+        if m := _RECENCY.fullmatch(col):
+            text = _ago(np.maximum(safe, 0.0) / (24.0 if m["unit"] == "hours" else 1.0))
+        elif col in _AGO_LABELS:
+            text = _ago(np.maximum(safe, 0.0))
+        elif _is_share(col) and (safe[present] >= 0).all() and (safe[present] <= 1).all():
+            pct = np.round(safe * 100.0)
+            text = np.where(
+                (safe > 0) & (pct == 0), "under 1%", pct.astype(np.int64).astype(str) + "%"
+            ).astype(object)
+        else:
+            text = _rounded(safe)
+        out[col] = pd.Series(np.where(present, text, None), index=values.index, dtype=object)
+    return pd.DataFrame(out, index=values.index)
+
+
+def _one_reason_per_concept(c: np.ndarray, value_columns: Sequence[str]) -> np.ndarray:
+    """Zero every contribution but the strongest of each concept (per row; the caller splits
+    by sign first, so this is per side)."""
+    groups: dict[str, list[int]] = {}
+    for j, col in enumerate(value_columns):
+        groups.setdefault(reason_concept(col), []).append(j)
+    out = c.copy()
+    for idx in groups.values():
+        if len(idx) < 2:
+            continue
+        sub = np.abs(c[:, idx])
+        keep = np.argmax(sub, axis=1)
+        drop = np.ones_like(sub, dtype=bool)
+        drop[np.arange(len(c)), keep] = False
+        block = out[:, idx]
+        block[drop] = 0.0
+        out[:, idx] = block
+    return out
+
+
 def reasons_split(
     contribs: np.ndarray,
     values: pd.DataFrame,
@@ -222,6 +360,7 @@ def reasons_split(
     k: int = 3,
     boolean: Sequence[str] = (),
     suffixes: Sequence[str] | None = None,
+    readable: bool = True,
 ) -> pd.DataFrame:
     """``reasons_for`` / ``reasons_against``: the ``k`` strongest positive and the ``k`` strongest
     negative contributions of each row as ``'<label>: <value><suffix>'``, '; '-separated, null
@@ -229,19 +368,23 @@ def reasons_split(
 
     ``contribs`` is ``n x m`` (log-odds or points), column j shown as ``labels[j]`` with the
     row's value of ``values[value_columns[j]]`` (booleans as yes / no, missing as 'never' or
-    'unknown', categorical levels with spaces for underscores). Vectorised by
-    :func:`~.explain.format_factors`.
+    'unknown', categorical levels with spaces for underscores). ``readable`` (default): numbers
+    as a rep reads them (:func:`reason_values`) and one reason per idea and side
+    (:func:`reason_concept`). Vectorised by :func:`~.explain.format_factors`.
     """
     c = np.asarray(contribs, dtype=np.float64)
     missing = [missing_value_text(col) for col in value_columns]
+    shown = reason_values(values, value_columns, boolean) if readable else values
     out = {}
     for column, part in (
         ("reasons_for", np.where(c > 0, c, 0.0)),
         ("reasons_against", np.where(c < 0, c, 0.0)),
     ):
+        if readable:
+            part = _one_reason_per_concept(part, value_columns)
         text = format_factors(
             part,
-            values,
+            shown,
             value_columns=value_columns,
             keys=value_columns,
             labels=labels,

@@ -51,7 +51,7 @@ from lead_scoring.ml.config import DEFAULT_BAND_THRESHOLDS, MLConfig, resolve_co
 from lead_scoring.ml.dataset import LABEL_COLUMN, FeatureSpec, labeled_mask, prepare_features
 from lead_scoring.ml.explain import feature_label, format_factors, shap_contributions, top_factors
 from lead_scoring.ml.models import make_dmatrix, predict_margin
-from lead_scoring.ml.reasons import plain_labels, reasons_split
+from lead_scoring.ml.reasons import reason_labels, reasons_split
 from lead_scoring.ml.registry import ModelBundle
 from lead_scoring.ml.rules import (
     PointsMapping,
@@ -317,7 +317,7 @@ def score_open_leads(
     factors = top_factors(contribs, X, labels, cfg.top_k_factors, bundle.spec.boolean)
     names = list(X.columns)
     reasons = reasons_split(
-        contribs, X, names, plain_labels(names), reasons_per_side, bundle.spec.boolean
+        contribs, X, names, reason_labels(names), reasons_per_side, bundle.spec.boolean
     )
     base_rate = band_base_rate(
         bundle.base_rate, bundle.band_thresholds, cfg.band_lift_multiples
@@ -413,7 +413,7 @@ def rule_based_scores(
         labels=[
             f"{(d or feature_label(n)).replace('_', ' ')} ({label}"
             for d, n, label in zip(
-                table["description"], table["rule_name"], plain_labels(features), strict=True
+                table["description"], table["rule_name"], reason_labels(features), strict=True
             )
         ],
         k=reasons_per_side,

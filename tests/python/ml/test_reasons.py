@@ -13,7 +13,12 @@ import yaml
 from lead_scoring.ml import rule_based_scores, score_open_leads
 from lead_scoring.ml.config import DEFAULT_BAND_LIFT_MULTIPLES
 from lead_scoring.ml.dataset import is_reserved
-from lead_scoring.ml.reasons import plain_label, plain_labels, reasons_split
+from lead_scoring.ml.reasons import (
+    plain_label,
+    plain_labels,
+    reason_labels,
+    reasons_split,
+)
 from lead_scoring.ml.scoring import SCORE_COLUMNS, band_base_rate
 from lead_scoring.ml.synthetic import make_synthetic_snapshots
 
@@ -72,17 +77,64 @@ def test_reasons_split_by_sign_with_plain_values():
         ]
     )
     cols = list(values.columns)
-    out = reasons_split(contribs, values, cols, plain_labels(cols), k=3, boolean=["is_student"])
+    out = reasons_split(contribs, values, cols, reason_labels(cols), k=3, boolean=["is_student"])
     assert out["reasons_for"].iloc[0] == (
         "Pricing page views in the last 30 days: 4; Seniority: c level"
     )
-    assert out["reasons_against"].iloc[0] == "Hours since the last demo request: never"
-    assert out["reasons_for"].iloc[1] == "Hours since the last demo request: 5.5"
+    assert out["reasons_against"].iloc[0] == "Last demo request: never"
+    assert out["reasons_for"].iloc[1] == "Last demo request: 6 hours ago"
     assert out["reasons_against"].iloc[1] == (
         "Student: yes; Seniority: manager; Pricing page views in the last 30 days: 0"
     )
     assert out["reasons_for"].isna().iloc[2] and out["reasons_against"].isna().iloc[2]
     assert not out.stack().str.contains("_").any()
+
+
+def test_reasons_read_as_a_rep_reads_them_one_per_idea():
+    values = pd.DataFrame(
+        {
+            "high_intent_page_views_14d": [11.0, 2.0],
+            "high_intent_events_14d": [12.0, 2.0],
+            "pricing_page_views_30d": [3.0, 0.0],
+            "hours_since_last_high_intent_event": [105.25, 14.1],
+            "lead_age_days": [221.01, 0.5],
+            "high_intent_page_share": [0.053, 0.0004],
+            "company_size": pd.Categorical(["11-50", "201-500"]),
+            "company_size_ordinal": [2.0, 4.0],
+            "pages_per_session": [3.456, 12.6],
+        }
+    )
+    contribs = np.array(
+        [
+            [0.9, 0.8, 0.2, 0.5, -0.3, -0.2, -0.25, -0.24, 0.1],
+            [0.1, 0.7, 0.0, 0.6, 0.3, 0.2, -0.2, -0.3, -0.1],
+        ]
+    )
+    cols = list(values.columns)
+    out = reasons_split(contribs, values, cols, reason_labels(cols), k=3)
+    # the 14-day high-intent page views and actions are one idea: only the stronger shows
+    assert out["reasons_for"].iloc[0] == (
+        "Pricing, demo or contact page views in the last 14 days: 11; "
+        "Last high-intent action: 4 days ago; Pricing page views in the last 30 days: 3"
+    )
+    assert out["reasons_against"].iloc[0] == (
+        "Lead created: 221 days ago; Company size: 11-50; "
+        "Share of page views on pricing, demo or contact pages: 5%"
+    )
+    assert out["reasons_for"].iloc[1] == (
+        "High-intent actions (pricing, demo, chat) in the last 14 days: 2; "
+        "Last high-intent action: 14 hours ago; Lead created: 12 hours ago"
+    )
+    # a size and its rank are one idea too; 12.6 pages per visit reads 13
+    assert out["reasons_against"].iloc[1] == (
+        "Company size rank (higher is larger): 4; Pages viewed per website visit: 13"
+    )
+    # the raw form keeps every feature and the raw values
+    raw = reasons_split(contribs, values, cols, plain_labels(cols), k=3, readable=False)
+    assert raw["reasons_for"].iloc[0].startswith(
+        "Pricing, demo or contact page views in the last 14 days: 11; "
+        "High-intent actions (pricing, demo, chat) in the last 14 days: 12"
+    )
 
 
 def _text(value) -> str:
@@ -93,7 +145,7 @@ def test_model_reasons_never_contradict_the_contributions(trained, snapshots):
     out = score_open_leads(trained.bundle, snapshots, reasons_per_side=3)
     assert list(out.columns) == SCORE_COLUMNS
     names = trained.bundle.feature_names
-    label = dict(zip(names, plain_labels(names), strict=True))
+    label = dict(zip(names, reason_labels(names), strict=True))
     checked = 0
     columns = ["top_factors_json", "reasons_for", "reasons_against"]
     for factors_json, pros, cons in out[columns].itertuples(index=False):
