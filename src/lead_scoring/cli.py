@@ -72,6 +72,10 @@ def _cmd_sync_crm(args: argparse.Namespace) -> int:
         max_retry_seconds=args.max_retry_seconds,
         backoff_base=args.backoff_base,
         backoff_cap=args.backoff_cap,
+        backoff_min=args.backoff_min,
+        deadline_seconds=args.deadline_seconds,
+        allow_insecure_http=args.allow_insecure_http,
+        max_failures=args.max_failures,
         dry_run=args.dry_run,
         mapping=mapping,
     )
@@ -160,6 +164,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     crm.add_argument("--backoff-base", type=float, default=1.0, help="first backoff (seconds)")
     crm.add_argument("--backoff-cap", type=float, default=60.0, help="largest backoff (seconds)")
+    crm.add_argument(
+        "--backoff-min",
+        type=float,
+        default=0.5,
+        help="shortest wait before a retry, even after Retry-After: 0 (seconds)",
+    )
+    crm.add_argument(
+        "--deadline-seconds",
+        type=float,
+        default=900.0,
+        help="wall-clock limit of the whole run; then the rest is left pending (exit 3) and the "
+        "warehouse is released",
+    )
+    crm.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow a plain http:// endpoint that is not on this machine (refused by default)",
+    )
+    crm.add_argument(
+        "--max-failures",
+        type=int,
+        default=3,
+        help="failures of the same payload after which a lead goes to the dead letter (not "
+        "sent again until its score changes)",
+    )
     crm.set_defaults(func=_cmd_sync_crm)
 
     report = sub.add_parser(

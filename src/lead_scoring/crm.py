@@ -46,8 +46,10 @@ import dataclasses
 import email.utils
 import hashlib
 import http.client
+import ipaddress
 import json
 import random
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -64,7 +66,9 @@ __all__ = ["SyncConfig", "SyncError", "SyncReport", "sync"]
 
 TOKEN_ENV = "LEAD_SCORING_CRM_TOKEN"
 ENDPOINT_ENV = "LEAD_SCORING_CRM_ENDPOINT"
-RETRYABLE = {408, 429}
+# 409: the key is still being processed by the CRM (a replay raced the first request): retry it,
+# same key
+RETRYABLE = {408, 409, 429}
 # a bad record or too big a batch: halve the batch until the rejected lead is alone
 SPLITTABLE = {400, 413, 422}
 # (and every 3xx) a wrong endpoint or token: every batch would fail, so the run stops
@@ -103,6 +107,16 @@ class SyncConfig:
     max_retry_seconds: float = 300.0
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
+    # never retry sooner than this, even when told to (Retry-After: 0 or a date in the past)
+    backoff_min: float = 0.5
+    # the whole run's wall-clock limit: the warehouse is released by then, whatever the CRM does
+    deadline_seconds: float = 900.0
+    # plain http:// is refused (the token and the scores would travel in clear) except to a
+    # loopback host, unless this is set
+    allow_insecure_http: bool = False
+    # a lead whose same payload failed this many times goes to the dead letter: not sent again
+    # until its score changes
+    max_failures: int = 3
     dry_run: bool = False
     # which scored_leads columns are sent under which CRM property names (default: ours)
     mapping: CrmMapping = field(default_factory=load_mapping)
@@ -113,6 +127,7 @@ class SyncReport:
     queued: int = 0
     delivered: int = 0
     failed: int = 0
+    dead_letter: int = 0
     pending: int = 0
     requests: int = 0
     retry_seconds: float = 0.0
@@ -122,7 +137,7 @@ class SyncReport:
 
     @property
     def exit_code(self) -> int:
-        return 3 if (self.pending or self.failed) and not self.dry_run else 0
+        return 3 if (self.pending or self.failed or self.dead_letter) and not self.dry_run else 0
 
     def summary(self) -> str:
         if self.dry_run:
@@ -136,6 +151,13 @@ class SyncReport:
             f"sync-crm: {self.queued} lead(s) queued this run, {self.delivered} delivered, "
             f"{self.failed} failed, {self.pending} pending, {self.requests} request(s)"
         ]
+        if self.dead_letter:
+            lines.append(
+                f"  {self.dead_letter} lead(s) moved to the dead letter this run (the same payload "
+                "failed max_failures times): not sent again until their score changes; see "
+                "select lead_id, attempts, last_error from crm_sync.outbox "
+                "where status = 'dead_letter'"
+            )
         if self.pending:
             lines.append(
                 f"  {self.pending} lead(s) still pending in crm_sync.outbox: they are sent first "
@@ -159,14 +181,38 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def http_post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, dict, str]:
-    """POST with urllib; returns (status, headers, text) for any HTTP status (3xx included)."""
+def _post_once(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, dict, str]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read().decode(errors="replace")
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers or {}), exc.read().decode(errors="replace")
+
+
+def http_post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, dict, str]:
+    """POST with urllib; returns (status, headers, text) for any HTTP status (3xx included).
+
+    ``timeout`` bounds the whole exchange -- connecting, the headers and the body -- not only
+    each socket read: a CRM that trickles its answer a byte at a time cannot hold the run (and
+    the warehouse) past it. The request runs in a daemon thread that is abandoned on time-out.
+    """
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = _post_once(url, body, headers, timeout)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="crm-post", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError(f"no complete response within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _retry_after(headers: dict, now: float) -> float | None:
@@ -181,6 +227,15 @@ def _retry_after(headers: dict, now: float) -> float | None:
         return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now)
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _connect(
@@ -241,6 +296,12 @@ left join (
 left join crm_sync.delivered_state as delivered using (lead_id)
 where coalesce(queued.payload_hash, delivered.payload_hash)
     is distinct from current_scores.payload_hash
+    -- a payload in the dead letter is not sent again (a new score is)
+    and not exists (
+        select 1 from crm_sync.outbox as dead
+        where dead.status = 'dead_letter' and dead.lead_id = current_scores.lead_id
+            and dead.payload_hash = current_scores.payload_hash
+    )
 """
 
 
@@ -306,30 +367,57 @@ def _assign_batches(con, batch_size: int) -> None:
     )
 
 
-def _send(batch_id, payloads, config, transport, sleep, clock, rng, report):
-    """Send one batch with retries: 'delivered', 'rejected', 'stopped' or 'pending' (gave up).
+def _send(batch_id, payloads, config, transport, sleep, clock, rng, report, deadline):
+    """Send one batch with retries. Returns (outcome, attempts, error, status, rejected):
+    'delivered'; 'partial' (per-record results: ``rejected`` maps the key of each rejected
+    record to its error, the others were applied); 'rejected'; 'stopped'; or 'pending' (gave
+    up: retry budget or the run's deadline).
 
     The retry budget (``max_retry_seconds``) is for the whole run and counts only retrying:
     the waits and the failed attempts. A long but healthy sync keeps all of it for a late
-    outage, and no run retries for longer than the budget (plus one request timeout).
+    outage, and no run retries for longer than the budget (plus one request timeout). The
+    run's ``deadline`` (a ``clock()`` value) bounds everything: no request starts after it and
+    none outlives it.
     """
-    body = json.dumps(config.mapping.body(payloads)).encode()
+    mapping = config.mapping
+    body = json.dumps(mapping.body(payloads)).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": batch_id}
     if config.token:
         headers["Authorization"] = f"Bearer {config.token}"
+    keys = [p[mapping.key.property] for p in payloads]
     attempt = 0
     while True:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            report.errors.append(
+                f"batch {batch_id[:12]}: the run's deadline ({config.deadline_seconds:g} s) "
+                "was reached; left pending for the next run"
+            )
+            return "pending", attempt, "deadline reached", None, {}
         attempt += 1
         report.requests += 1
         started = clock()
         try:
             status, response_headers, text = transport(
-                config.endpoint, body, headers, config.timeout
+                config.endpoint, body, headers, min(config.timeout, remaining)
             )
         except (OSError, http.client.HTTPException) as exc:  # timeouts, refused, reset
             status, response_headers, text = None, {}, f"{type(exc).__name__}: {exc}"
         if status is not None and 200 <= status < 300:
-            return "delivered", attempt, None, status
+            if not mapping.has_record_results(status):
+                return "delivered", attempt, None, status, {}
+            try:
+                rejected = mapping.record_errors(text, keys)
+            except ValueError as exc:
+                error = f"HTTP {status} without usable per-record results ({exc})"
+                report.errors.append(
+                    f"batch {batch_id[:12]}: {error}; stopped: which records were applied is "
+                    "unknown, so the batch stays pending (same Idempotency-Key next run)"
+                )
+                return "stopped", attempt, error, status, {}
+            if not rejected:
+                return "delivered", attempt, None, status, {}
+            return "partial", attempt, f"HTTP {status} (per record)", status, rejected
         error = f"HTTP {status}: {text[:200]}" if status is not None else text[:200]
         if status is not None and 300 <= status < 400:
             error += " (redirects are not followed: pass the final URL as --endpoint)"
@@ -338,17 +426,69 @@ def _send(batch_id, payloads, config, transport, sleep, clock, rng, report):
                 report.errors.append(
                     f"batch {batch_id[:12]}: {error}; stopped (check --endpoint and {TOKEN_ENV})"
                 )
-                return "stopped", attempt, error, status
-            return "rejected", attempt, error, status
+                return "stopped", attempt, error, status, {}
+            return "rejected", attempt, error, status, {}
         report.retry_seconds += clock() - started
         wait = _retry_after(response_headers, time.time())
         if wait is None:
             wait = rng() * min(config.backoff_cap, config.backoff_base * 2 ** (attempt - 1))
+        # Retry-After: 0, a date in the past or a tiny jitter: never hammer the CRM
+        wait = max(wait, config.backoff_min)
         if report.retry_seconds + wait > config.max_retry_seconds:
             report.errors.append(f"batch {batch_id[:12]}: {error}; gave up (retry budget spent)")
-            return "pending", attempt, error, status
+            return "pending", attempt, error, status, {}
+        if clock() + wait >= deadline:
+            report.errors.append(
+                f"batch {batch_id[:12]}: {error}; the run's deadline "
+                f"({config.deadline_seconds:g} s) comes before the next retry: left pending"
+            )
+            return "pending", attempt, error, status, {}
         sleep(wait)
         report.retry_seconds += wait
+
+
+def _mark_failed(con, batch_id: str, errors: dict, attempts: int, max_failures: int) -> int:
+    """Mark the pending rows of ``errors``' leads in the batch failed with their error, or
+    'dead_letter' when the same payload of the lead has now failed ``max_failures`` times
+    (counted over every run); returns how many went to the dead letter."""
+    con.execute(
+        """
+        create or replace temp table failed_now as
+        with errors as (select unnest(?) as lead_id, unnest(?) as last_error)
+        select
+            outbox.lead_id,
+            errors.last_error,
+            (
+                select count(*) from crm_sync.outbox as earlier
+                where earlier.lead_id = outbox.lead_id
+                    and earlier.payload_hash = outbox.payload_hash
+                    and earlier.status in ('failed', 'dead_letter')
+            ) as failures
+        from crm_sync.outbox
+        inner join errors using (lead_id)
+        where outbox.batch_id = ? and outbox.status = 'pending'
+        """,
+        [list(errors), [str(e)[:500] for e in errors.values()], batch_id],
+    )
+    con.execute(
+        """
+        update crm_sync.outbox set
+            status = case when failed_now.failures + 1 >= ? then 'dead_letter' else 'failed' end,
+            attempts = attempts + ?,
+            last_error = failed_now.last_error
+        from failed_now
+        where outbox.batch_id = ? and outbox.status = 'pending'
+            and outbox.lead_id = failed_now.lead_id
+        """,
+        [max_failures, attempts, batch_id],
+    )
+    return int(
+        con.execute(
+            "select count(*) from crm_sync.outbox where batch_id = ? and status = 'dead_letter' "
+            "and lead_id in (select lead_id from failed_now)",
+            [batch_id],
+        ).fetchall()[0][0]
+    )
 
 
 def _split(batch_id: str, lead_ids: list, payload_rows: list) -> list[tuple]:
@@ -378,8 +518,18 @@ def sync(
     url = urllib.parse.urlsplit(config.endpoint)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise SyncError(f"--endpoint must be an http(s) URL with a host, not {config.endpoint!r}")
+    if url.scheme == "http" and not config.allow_insecure_http and not _is_loopback(url.hostname):
+        raise SyncError(
+            f"refusing plain http:// to {url.hostname}: the token and the scores would travel "
+            "unencrypted; use https://, or pass --allow-insecure-http for a trusted network"
+        )
     if config.batch_size < 1:
         raise SyncError("--batch-size must be at least 1")
+    for name in ("timeout", "deadline_seconds"):
+        if not getattr(config, name) > 0:
+            raise SyncError(f"--{name.replace('_', '-')} must be a positive number of seconds")
+    if config.max_failures < 1:
+        raise SyncError("--max-failures must be at least 1")
     if config.token is not None:
         # a trailing newline (a token read from a file or a secret store) would make http.client
         # raise "Invalid header value b'Bearer <token>\n'", printing the token
@@ -403,6 +553,7 @@ def sync(
         report.queued = len(changes)
         report.sample = [json.loads(row[2]) for row in changes[:3]]
         return report
+    deadline = clock() + config.deadline_seconds
     con = _connect(path, read_only=False, mapping=config.mapping)
     try:
         con.execute(OUTBOX_DDL)
@@ -422,8 +573,8 @@ def sync(
         while batches:
             batch_id, lead_ids, payload_rows = batches.popleft()
             payloads = [json.loads(p) for p in payload_rows]
-            outcome, attempts, error, status = _send(
-                batch_id, payloads, config, transport, sleep, clock, rng, report
+            outcome, attempts, error, status, rejected = _send(
+                batch_id, payloads, config, transport, sleep, clock, rng, report, deadline
             )
             rejections = rejections + 1 if outcome == "rejected" else 0
             if rejections > MAX_REJECTIONS_IN_A_ROW:
@@ -446,33 +597,51 @@ def sync(
                 con.execute("commit")
                 batches.extendleft(reversed(halves))
                 continue
+            if outcome == "partial":  # per-record results: the lead ids of the rejected keys
+                by_key = {p[config.mapping.key.property]: lead for p, lead in zip(
+                    payloads, lead_ids, strict=True
+                )}
+                failed_leads = {by_key[key]: message for key, message in rejected.items()}
+            elif outcome == "failed":
+                failed_leads = dict.fromkeys(lead_ids, error)
+            else:
+                failed_leads = {}
             con.execute("begin transaction")
-            if outcome == "delivered":
+            if outcome in ("delivered", "partial"):
+                accepted = [lead for lead in lead_ids if lead not in failed_leads]
                 con.execute(
                     "update crm_sync.outbox set status = 'delivered', "
                     "delivered_at = (now() at time zone 'UTC'), attempts = attempts + ?, "
                     "last_error = null "
-                    "where batch_id = ? and status = 'pending'",
-                    [attempts, batch_id],
+                    "where batch_id = ? and status = 'pending' and list_contains(?, lead_id)",
+                    [attempts, batch_id, accepted],
                 )
                 con.execute(
                     "insert or replace into crm_sync.delivered_state "
                     "select lead_id, payload_hash, delivered_at from crm_sync.outbox "
-                    "where batch_id = ? and status = 'delivered'",
-                    [batch_id],
+                    "where batch_id = ? and status = 'delivered' and list_contains(?, lead_id)",
+                    [batch_id, accepted],
                 )
-                report.delivered += len(payloads)
-            else:
+                report.delivered += len(accepted)
+            if failed_leads:
+                dead = _mark_failed(con, batch_id, failed_leads, attempts, config.max_failures)
+                report.failed += len(failed_leads) - dead
+                report.dead_letter += dead
+            if outcome in ("pending", "stopped"):
                 con.execute(
-                    "update crm_sync.outbox set status = ?, attempts = attempts + ?, "
-                    "last_error = ? where batch_id = ? and status = 'pending'",
-                    ["failed" if outcome == "failed" else "pending", attempts, error, batch_id],
+                    "update crm_sync.outbox set attempts = attempts + ?, last_error = ? "
+                    "where batch_id = ? and status = 'pending'",
+                    [attempts, error, batch_id],
                 )
             con.execute("commit")
-            if outcome == "failed":
-                report.failed += len(payloads)
-                leads = lead_ids[0] if len(lead_ids) == 1 else f"{len(lead_ids)} leads"
-                report.errors.append(f"batch {batch_id[:12]} ({leads}): {error} (not retried)")
+            if failed_leads:
+                leads = next(iter(failed_leads)) if len(failed_leads) == 1 else (
+                    f"{len(failed_leads)} of {len(lead_ids)} leads"
+                )
+                first = next(iter(failed_leads.values()))
+                report.errors.append(
+                    f"batch {batch_id[:12]} ({leads}): {first} (not retried this run)"
+                )
             if outcome in ("pending", "stopped"):
                 break  # the rest waits for the next run (same batches, same keys)
         report.pending = _count_pending(con)

@@ -113,6 +113,80 @@ select
     }})::varchar as payload_json
 from hashed"""
 
+    def has_record_results(self, status: int) -> bool:
+        """Whether a 2xx answer carries per-record results to read: a 207 Multi-Status
+        always; a Salesforce sObject Collections answer always (200 with one result per record,
+        some of which may have failed)."""
+        return status == 207 or self.envelope == "salesforce"
+
+    def record_errors(self, text: str, keys: list[str]) -> dict[str, str]:
+        """The records a per-record answer rejected, ``{key: error}`` (the others were applied);
+        ValueError when the answer does not say which records were applied.
+
+        * ``leads``: ``{"results": [{"<key property>": "L1", "status": 200}, {..., "status":
+          422, "error": "..."}]}``; a record without a result counts as rejected;
+        * ``hubspot``: ``{"results": [...], "errors": [{"message": "...", "context": {"ids":
+          ["L2"]}}]}``: the ids named by an error were rejected;
+        * ``salesforce``: ``[{"success": true}, {"success": false, "errors": [{"message":
+          "..."}]}]``, one per record, in order.
+        """
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            raise ValueError("the body is not JSON") from None
+        if self.envelope == "salesforce":
+            if not isinstance(answer, list) or len(answer) != len(keys):
+                raise ValueError(f"expected a list of {len(keys)} record results")
+            out = {}
+            for key, result in zip(keys, answer, strict=True):
+                if not isinstance(result, dict) or not isinstance(result.get("success"), bool):
+                    raise ValueError("a record result has no success flag")
+                if not result["success"]:
+                    messages = [
+                        str(e.get("message", e)) if isinstance(e, dict) else str(e)
+                        for e in result.get("errors") or []
+                    ]
+                    out[key] = "; ".join(messages) or "rejected"
+            return out
+        if not isinstance(answer, dict):
+            raise ValueError("expected a JSON object")
+        if self.envelope == "hubspot":
+            errors = answer.get("errors")
+            if not isinstance(errors, list):
+                raise ValueError("no errors list")
+            out = {}
+            for error in errors:
+                ids = (error.get("context") or {}).get("ids") if isinstance(error, dict) else None
+                if not isinstance(ids, list) or not ids:
+                    raise ValueError("an error does not name the ids it concerns")
+                for key in ids:
+                    out[str(key)] = str(error.get("message", "rejected"))
+            unknown = sorted(set(out) - set(keys))
+            if unknown:
+                raise ValueError(f"errors name ids not in the batch: {', '.join(unknown[:3])}")
+            return out
+        results = answer.get("results")
+        if not isinstance(results, list):
+            raise ValueError("no results list")
+        by_key = {}
+        for result in results:
+            if not isinstance(result, dict) or self.key.property not in result:
+                raise ValueError(f"a result without {self.key.property}")
+            by_key[str(result[self.key.property])] = result
+        out = {}
+        for key in keys:
+            result = by_key.get(key)
+            if result is None:
+                out[key] = "no result for this record in the per-record answer"
+                continue
+            status = result.get("status")
+            ok = status in ("ok", "success") or (
+                isinstance(status, int) and not isinstance(status, bool) and 200 <= status < 300
+            )
+            if not ok:
+                out[key] = str(result.get("error") or f"status {status}")
+        return out
+
     def body(self, records: list[dict]) -> dict:
         """The request body for a batch of records (as built by :meth:`payload_sql`)."""
         if self.envelope == "hubspot":

@@ -189,3 +189,41 @@ def test_cli_reports_a_bad_mapping_without_a_traceback(tmp_path) -> None:
         cli.stderr
     )
     assert "Traceback" not in cli.stderr
+
+
+def test_per_record_answers_of_each_envelope_name_the_rejected_records() -> None:
+    keys = ["L1", "L2", "L3"]
+    ours = load_mapping("default")
+    answer = {
+        "results": [
+            {"lead_id": "L1", "status": 200},
+            {"lead_id": "L2", "status": 422, "error": "score out of range"},
+        ]
+    }
+    assert ours.record_errors(json.dumps(answer), keys) == {
+        "L2": "score out of range",
+        "L3": "no result for this record in the per-record answer",
+    }
+    hubspot = load_mapping("hubspot")
+    error = {"message": "no such property", "context": {"ids": ["L3"]}}
+    answer = {"results": [{}], "errors": [error]}
+    assert hubspot.record_errors(json.dumps(answer), keys) == {"L3": "no such property"}
+    salesforce = load_mapping("salesforce")
+    assert salesforce.has_record_results(200) and not hubspot.has_record_results(200)
+    answer = [
+        {"success": True},
+        {"success": False, "errors": [{"message": "FIELD_INTEGRITY_EXCEPTION"}]},
+        {"success": True},
+    ]
+    assert salesforce.record_errors(json.dumps(answer), keys) == {
+        "L2": "FIELD_INTEGRITY_EXCEPTION"
+    }
+    for mapping, text in [
+        (ours, "not json"),
+        (ours, '{"ok": true}'),
+        (hubspot, '{"errors": [{"message": "x"}]}'),
+        (hubspot, '{"errors": [{"message": "x", "context": {"ids": ["L9"]}}]}'),
+        (salesforce, '[{"success": true}]'),
+    ]:
+        with pytest.raises(ValueError):
+            mapping.record_errors(text, keys)

@@ -39,6 +39,7 @@ class FakeCrm:
         self.auth: list[str | None] = []
         self.records: list[dict] = []  # every record applied, as received
         self.rejected_leads: set[str] = set()  # a batch holding one of these gets a 422
+        self.partial = False  # True: answer 207 and refuse only the rejected_leads' records
         self.gets = 0  # requests that followed a redirect
         self.applied_event = threading.Event()
         self.lock = threading.Lock()
@@ -63,10 +64,46 @@ class FakeCrm:
                     action = crm.script.pop(0) if crm.script else None
                     crm.auth.append(self.headers.get("Authorization"))
                     bad = sorted(crm.rejected_leads & {lead["lead_id"] for lead in body["leads"]})
-                if action is None and bad:
+                if action is None and bad and not crm.partial:
                     action = 422
+                if action is None and crm.partial:
+                    action = "partial"
                 if action == "slow":
                     time.sleep(1.0)
+                if action == "trickle":  # a 200 whose body arrives a byte every 50 ms
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    for _ in range(100):
+                        try:
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(0.05)
+                    return
+                if action == "partial":  # 207: the records of rejected_leads are refused alone
+                    key = self.headers["Idempotency-Key"]
+                    results = []
+                    with crm.lock:
+                        fresh = key not in crm.keys
+                        crm.keys.add(key)
+                        for lead in body["leads"]:
+                            if lead["lead_id"] in crm.rejected_leads:
+                                results.append(
+                                    {"lead_id": lead["lead_id"], "status": 422, "error": "bad"}
+                                )
+                                continue
+                            results.append({"lead_id": lead["lead_id"], "status": 200})
+                            if fresh:
+                                crm.records.append(lead)
+                                crm.applied.append(
+                                    (lead["lead_id"], lead["lead_score"], lead["score_band"])
+                                )
+                    self.send_response(207)
+                    self.end_headers()
+                    self.wfile.write(json.dumps({"results": results}).encode())
+                    return
                 if action == "drop":  # close the connection without answering
                     self.close_connection = True
                     return
@@ -229,7 +266,8 @@ def test_faults_are_retried_and_everything_arrives_exactly_once(tmp_path, crm) -
     report = sync(wh, fast(crm.url), sleep=waits.append)
     assert report.delivered == 250 and report.pending == 0 and report.exit_code == 0
     assert Counter(lead for lead, _, _ in crm.applied) == {f"L{i:05d}": 1 for i in range(250)}
-    assert 0.0 in waits  # Retry-After: 0 honoured instead of the backoff
+    # Retry-After: 0 (the 429, second request) waits the minimum backoff, never 0
+    assert waits[1] == 0.5 and min(waits) >= 0.5
     # the slow response timed out on the client although the server applied it: the retry
     # carried the same Idempotency-Key and was not applied twice
     assert not outbox(wh).status.ne("delivered").any()
@@ -257,13 +295,13 @@ def test_gives_up_after_the_retry_budget_and_reports_pending(tmp_path, crm) -> N
 
 def test_a_rejected_batch_is_marked_failed_and_the_rest_goes_on(tmp_path, crm) -> None:
     wh = make_warehouse(tmp_path / "w.duckdb")
-    crm.script = [409]  # a rejection that no smaller batch would fix
+    crm.script = [410]  # a rejection that no smaller batch would fix
     report = sync(wh, fast(crm.url), sleep=no_sleep)
     assert (report.failed, report.delivered, report.exit_code) == (100, 150, 3)
-    assert "HTTP 409" in report.summary() and "not retried" in report.summary()
+    assert "HTTP 410" in report.summary() and "not retried" in report.summary()
     failed = outbox(wh)
     assert (failed.status == "failed").sum() == 100
-    assert failed.last_error.dropna().str.contains("HTTP 409").all()
+    assert failed.last_error.dropna().str.contains("HTTP 410").all()
 
 
 def test_dry_run_sends_and_writes_nothing(tmp_path, crm) -> None:
@@ -281,12 +319,12 @@ def test_clear_errors_without_traceback(tmp_path) -> None:
     with pytest.raises(SyncError, match="no endpoint"):
         sync(tmp_path / "x.duckdb", SyncConfig(endpoint=""))
     with pytest.raises(SyncError, match="no warehouse"):
-        sync(tmp_path / "x.duckdb", SyncConfig(endpoint="http://x"))
+        sync(tmp_path / "x.duckdb", SyncConfig(endpoint="https://x"))
     with pytest.raises(SyncError, match="http\\(s\\) URL"):
         sync(tmp_path / "x.duckdb", SyncConfig(endpoint="crm.example.com/scores"))
     duckdb.connect(str(tmp_path / "empty.duckdb")).close()
     with pytest.raises(SyncError, match="run dbt build first"):
-        sync(tmp_path / "empty.duckdb", SyncConfig(endpoint="http://x"))
+        sync(tmp_path / "empty.duckdb", SyncConfig(endpoint="https://x"))
     cli = subprocess.run(
         [sys.executable, "-m", "lead_scoring.cli", "sync-crm", "--duckdb", str(tmp_path / "x")],
         capture_output=True,
@@ -499,7 +537,7 @@ def test_a_scored_leads_table_from_an_older_build_is_named(tmp_path) -> None:
     update_scores(wh, "create table main.scored_leads as select 'L1' as lead_id, 5 as lead_score")
     missing = "no column lead_priority, score_band, .*conversion_probability.*dbt build"
     with pytest.raises(SyncError, match=missing):
-        sync(wh, SyncConfig(endpoint="http://x"))
+        sync(wh, SyncConfig(endpoint="https://x"))
 
 
 def test_outbox_times_are_utc_whatever_the_local_time_zone(tmp_path, crm) -> None:
@@ -515,3 +553,101 @@ def test_outbox_times_are_utc_whatever_the_local_time_zone(tmp_path, crm) -> Non
     ).fetchall()[0]
     con.close()
     assert max(lag) < 600
+
+
+# ------------------------------------------------------------------ delivery edge cases (issue 13)
+
+
+def test_a_207_counts_only_the_accepted_records_as_delivered(tmp_path, crm) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb", n=10)
+    crm.partial = True
+    crm.rejected_leads = {"L00003", "L00007"}
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (report.delivered, report.failed, report.exit_code) == (8, 2, 3)
+    assert crm.requests == 1  # one 207: no splitting, nothing resent
+    rows = outbox(wh).set_index("lead_id")
+    assert set(rows.index[rows.status == "failed"]) == {"L00003", "L00007"}
+    assert (rows.loc[["L00003", "L00007"], "last_error"] == "bad").all()
+    assert (rows.drop(index=["L00003", "L00007"]).status == "delivered").all()
+    assert {lead for lead, _, _ in crm.applied} == {f"L{i:05d}" for i in range(10)} - {
+        "L00003",
+        "L00007",
+    }
+    # the next run sends only the two refused leads again
+    crm.rejected_leads = set()
+    again = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (again.queued, again.delivered, again.failed) == (2, 2, 0)
+
+
+def test_a_207_that_does_not_say_which_records_were_applied_stops_with_all_pending(
+    tmp_path, crm
+) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb", n=10)
+    crm.script = [207]  # a 207 whose body has no per-record results
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (report.delivered, report.pending, report.exit_code) == (0, 10, 3)
+    assert "without usable per-record results" in report.summary()
+
+
+def test_409_is_retried_under_the_same_key(tmp_path, crm) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb", n=10)
+    crm.script = [409, 409, None]
+    report = sync(wh, fast(crm.url), sleep=no_sleep)
+    assert (report.delivered, report.failed, report.requests) == (10, 0, 3)
+    assert len(crm.keys) == 1  # the same Idempotency-Key all three times
+
+
+def test_a_trickling_response_times_out_and_the_run_ends_by_its_deadline(tmp_path, crm) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb", n=10)
+    crm.script = ["trickle"] * 50
+    started = time.monotonic()
+    report = sync(
+        wh, fast(crm.url, timeout=0.4, deadline_seconds=2.0, backoff_min=0.1), rng=lambda: 0.0
+    )
+    seconds = time.monotonic() - started
+    assert seconds < 3.5, seconds  # each trickle drips for 5 s: the timeout cut every one
+    assert (report.delivered, report.pending, report.exit_code) == (0, 10, 3)
+    assert "deadline" in report.summary()
+    # the warehouse is released: another writer can open it at once
+    duckdb.connect(str(wh)).close()
+
+
+def test_plain_http_to_another_host_is_refused_unless_allowed(tmp_path) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb", n=3)
+    sent: list[str] = []
+
+    def transport(url, body, headers, timeout):
+        sent.append(url)
+        return 200, {}, "{}"
+
+    with pytest.raises(SyncError, match="refusing plain http:// to crm.example.com"):
+        sync(wh, SyncConfig(endpoint="http://crm.example.com/x", token=TOKEN), transport)
+    assert sent == []
+    allowed = SyncConfig(endpoint="http://crm.example.com/x", allow_insecure_http=True)
+    assert sync(wh, allowed, transport).delivered == 3
+    # loopback needs no flag (a local relay or test server)
+    for host in ("127.0.0.1", "localhost", "[::1]"):
+        sync(wh, SyncConfig(endpoint=f"http://{host}:8080/x", dry_run=True), transport)
+
+
+def test_a_lead_that_keeps_failing_goes_to_the_dead_letter_until_its_score_changes(
+    tmp_path, crm
+) -> None:
+    wh = make_warehouse(tmp_path / "w.duckdb", n=4)
+    crm.rejected_leads = {"L00002"}
+    for run in (1, 2):
+        report = sync(wh, fast(crm.url, max_failures=3), sleep=no_sleep)
+        assert (report.failed, report.dead_letter) == (1, 0), run
+    third = sync(wh, fast(crm.url, max_failures=3), sleep=no_sleep)
+    assert (third.queued, third.failed, third.dead_letter, third.exit_code) == (1, 0, 1, 3)
+    assert "dead letter" in third.summary()
+    requests = crm.requests
+    fourth = sync(wh, fast(crm.url, max_failures=3), sleep=no_sleep)
+    assert (fourth.queued, crm.requests) == (0, requests)  # not sent again
+    rows = outbox(wh)
+    assert rows[rows.lead_id == "L00002"].status.tolist().count("dead_letter") == 1
+    # a new score of the lead is a new payload: it is sent again (and now accepted)
+    crm.rejected_leads = set()
+    update_scores(wh, "update main.scored_leads set lead_score = 77 where lead_id = 'L00002'")
+    fifth = sync(wh, fast(crm.url, max_failures=3), sleep=no_sleep)
+    assert (fifth.queued, fifth.delivered) == (1, 1)
