@@ -16,7 +16,22 @@
     {% if not execute %}{{ return('') }}{% endif %}
     {% set folder = var('raw_data_path') | string %}
     {% set folder = folder.rstrip('/') %}
+    {% if modules.re.search('[*?\\[\\]{}]', folder) %}
+        {% do exceptions.raise_compiler_error(
+            "var raw_data_path='" ~ folder ~ "' holds a glob character (* ? [ ] { }), so the folder would be read as a pattern: rename the folder or point the var at a path without them."
+        ) %}
+    {% endif %}
     {% set limit = var('raw_malformed_share_limit') | float %}
+    {% set encoding = var('raw_csv_encoding') | string | lower | replace('_', '-') %}
+    {% set encodings = {'utf-8': 'utf-8', 'utf8': 'utf-8', 'latin-1': 'latin-1', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'windows-1252': 'latin-1', 'cp1252': 'latin-1', 'utf-16': 'utf-16'} %}
+    {% if encoding not in encodings %}
+        {% do exceptions.raise_compiler_error(
+            "var raw_csv_encoding='" ~ var('raw_csv_encoding') ~ "' is not one of utf-8, latin-1 (also windows-1252), utf-16."
+        ) %}
+    {% endif %}
+    {% set encoding = encodings[encoding] %}
+    {#- files that may hold no rows (a new account: no conversion, no ad spend yet) -#}
+    {% set may_be_empty = ['conversions', 'ad_spend'] %}
     {% set castable = {
         'varchar': none,
         'timestamp': ['TIMESTAMP', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S', 'TIMESTAMP WITH TIME ZONE', 'DATE', 'VARCHAR'],
@@ -31,15 +46,34 @@
         {% set parquet_path = folder ~ '/' ~ name ~ '.parquet' %}
         {% set csv_path = folder ~ '/' ~ name ~ '.csv' %}
         {% set found = run_query(
-            "select (select count(*) from glob('" ~ parquet_path ~ "')) as parquet_files, "
-            ~ "(select count(*) from glob('" ~ csv_path ~ "')) as csv_files"
+            "select (select count(*) from glob(" ~ sql_string(parquet_path) ~ ")) as parquet_files, "
+            ~ "(select count(*) from glob(" ~ sql_string(csv_path) ~ ")) as csv_files"
         ) %}
-        {% if found.columns[0].values()[0] > 0 %}
+        {% if found.columns[0].values()[0] > 0 and found.columns[1].values()[0] > 0 %}
+            {% do exceptions.raise_compiler_error(
+                "Raw data contract: folder '" ~ folder ~ "' holds both '" ~ name ~ ".parquet' and '" ~ name
+                ~ ".csv' (var raw_data_path): which one is current is not clear. Remove or rename the other."
+            ) %}
+        {% elif found.columns[0].values()[0] > 0 %}
             {% set file_path = parquet_path %}
-            {% set reader = "read_parquet('" ~ parquet_path ~ "')" %}
+            {% set reader = "read_parquet(" ~ sql_string(parquet_path) ~ ")" %}
         {% elif found.columns[1].values()[0] > 0 %}
             {% set file_path = csv_path %}
-            {% set reader = "read_csv('" ~ csv_path ~ "', header = true, all_varchar = true)" %}
+            {% if encoding == 'utf-8' %}
+                {#- a Latin-1 / Windows-1252 export: one clear line instead of the CSV reader's error
+                    (files above 512 MB are not pre-checked) -#}
+                {% set utf8 = run_query(
+                    "select size > 536870912 or try(decode(content)) is not null as ok from read_blob("
+                    ~ sql_string(csv_path) ~ ")"
+                ) %}
+                {% if not utf8.columns[0].values()[0] %}
+                    {% do exceptions.raise_compiler_error(
+                        "Raw data contract: file '" ~ csv_path ~ "' is not UTF-8 (a Latin-1 or Windows-1252 export?). "
+                        ~ "Save it as UTF-8, or read it as Latin-1: dbt build --vars '{raw_csv_encoding: latin-1}'."
+                    ) %}
+                {% endif %}
+            {% endif %}
+            {% set reader = "read_csv(" ~ sql_string(csv_path) ~ ", header = true, all_varchar = true, encoding = '" ~ encoding ~ "')" %}
         {% else %}
             {% do exceptions.raise_compiler_error(
                 "Raw data contract: file '" ~ name ~ ".parquet' (or '" ~ name ~ ".csv') not found in folder '"
@@ -114,12 +148,24 @@
         {% do run_query(
             'create or replace view raw.' ~ name ~ ' as select ' ~ (select_list | join(', ')) ~ ' from ' ~ reader
         ) %}
+        {% set any_row = run_query('select count(*) from (select 1 from raw.' ~ name ~ ' limit 1)') %}
+        {% if any_row.columns[0].values()[0] == 0 %}
+            {% if name in may_be_empty %}
+                {{ log('WARNING raw contract: file ' ~ file_path ~ ' has no rows (a new account?): '
+                    ~ ('no conversion yet, so attribution tables are empty and leads are scored with the rules' if name == 'conversions' else 'no ad spend, so spend, ROAS and cost per conversion are empty'), info=true) }}
+            {% else %}
+                {% do exceptions.raise_compiler_error(
+                    "Raw data contract: file '" ~ file_path ~ "' has no rows (only a header?) (var raw_data_path='"
+                    ~ folder ~ "'). " ~ how_to_fix
+                ) %}
+            {% endif %}
+        {% endif %}
         {{ log('raw contract ok: ' ~ file_path ~ ' -> raw.' ~ name, info=true) }}
     {% endfor %}
     {#- the default scoring date, computed once per run (read by scoring_at()) -#}
     {% do run_query(
-        "create or replace table raw.run_context as select '" ~ (var('raw_data_path') | string)
-        ~ "' as raw_data_path, latest_occurred_at from (" ~ latest_occurred_at_sql('raw.touchpoints') ~ ")"
+        "create or replace table raw.run_context as select " ~ sql_string(var('raw_data_path'))
+        ~ " as raw_data_path, latest_occurred_at from (" ~ latest_occurred_at_sql('raw.touchpoints') ~ ")"
     ) %}
     {{ return('') }}
 {% endmacro %}

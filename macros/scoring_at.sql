@@ -25,8 +25,8 @@
         {%- set result = none -%}
         {%- if run_context is not none -%}
             {%- set result = run_query(
-                "select latest_occurred_at from raw.run_context where raw_data_path = '"
-                ~ (var('raw_data_path') | string) ~ "'"
+                "select latest_occurred_at from raw.run_context where raw_data_path = "
+                ~ sql_string(var('raw_data_path'))
             ) -%}
         {%- endif -%}
         {%- if result is none or (result.rows | length) == 0 -%}
@@ -40,13 +40,13 @@
         {%- endif -%}
         {{- return("cast('" ~ latest ~ "' as timestamp)") -}}
     {%- else -%}
-        {{- return("cast(current_timestamp as timestamp)") -}}
+        {{- return(utc_now()) -}}
     {%- endif -%}
 {% endmacro %}
 
 {% macro latest_occurred_at_sql(touchpoints) -%}
     {#- the default "now": the latest parseable occurred_at that is not in the wall clock's future -#}
-    select max(try_cast(occurred_at as timestamp)) as latest_occurred_at
+    select max({{ try_cast_utc_timestamp('occurred_at') }}) as latest_occurred_at
     from {{ touchpoints }}
-    where try_cast(occurred_at as timestamp) <= cast(current_timestamp as timestamp)
+    where {{ try_cast_utc_timestamp('occurred_at') }} <= {{ utc_now() }}
 {%- endmacro %}

@@ -96,7 +96,8 @@ def write_tiny_raw(folder: Path, fmt: str = "parquet") -> Path:
     for name, query in tables.items():
         target = folder / f"{name}.{fmt}"
         option = "(format parquet)" if fmt == "parquet" else "(format csv, header true)"
-        con.execute(f"copy ({query}) to '{target}' {option}")
+        escaped = str(target).replace("'", "''")
+        con.execute(f"copy ({query}) to '{escaped}' {option}")
     con.close()
     return folder
 

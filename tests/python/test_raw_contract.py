@@ -19,8 +19,10 @@ def _rewrite(path: Path, select_sql: str) -> None:
     """Replace a raw Parquet file by a query over its current content."""
     con = duckdb.connect()
     tmp = path.with_suffix(".tmp.parquet")
-    query = select_sql.format(src=f"read_parquet('{path}')")
-    con.execute(f"copy ({query}) to '{tmp}' (format parquet)")
+    quoted = str(path).replace("'", "''")
+    query = select_sql.format(src=f"read_parquet('{quoted}')")
+    target = str(tmp).replace("'", "''")
+    con.execute(f"copy ({query}) to '{target}' (format parquet)")
     con.close()
     tmp.replace(path)
 
@@ -31,8 +33,24 @@ def test_valid_parquet_passes(tiny_raw: Path, tmp_path: Path) -> None:
     assert "raw contract ok" in run.output
 
 
+def _append_csv(path: Path, *rows: str) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.writelines(f"{row}\n" for row in rows)
+
+
 def test_csv_with_same_columns_is_accepted(tmp_path: Path) -> None:
+    """A CSV export, with the values real exports hold: timestamps with a UTC offset or a Z are
+    converted to UTC; inf, -inf and NaN amounts and spend are counted and nulled (or dropped)."""
     raw = write_tiny_raw(tmp_path / "raw_csv", fmt="csv")
+    _append_csv(
+        raw / "touchpoints.csv",
+        "E3,L1,2025-01-07T12:00:00+02:00,page_view,direct,,,,,/,,s2,5",
+        "E4,L2,2025-01-07T12:00:00Z,page_view,direct,,,,,/,,s3,5",
+    )
+    _append_csv(raw / "conversions.csv", "L2,2025-01-06T20:30:00-05:00,opportunity,inf")
+    _append_csv(
+        raw / "ad_spend.csv", "2025-01-06,paid_search,ps_brand,NaN", "2025-01-07,paid_social,x,-inf"
+    )
     run = run_dbt(
         [
             "build",
@@ -49,6 +67,24 @@ def test_csv_with_same_columns_is_accepted(tmp_path: Path) -> None:
     leads = run.query("select lead_id, created_at from stg_crm__leads order by lead_id")
     assert list(leads.lead_id) == ["L1", "L2"]
     assert str(leads.created_at.dtype).startswith("datetime64")
+    touches = run.query(
+        "select event_id, occurred_at from stg_web__touchpoints where event_id in ('E3', 'E4') "
+        "order by event_id"
+    )
+    assert [str(t) for t in touches.occurred_at] == ["2025-01-07 10:00:00", "2025-01-07 12:00:00"]
+    conversion = run.query(
+        "select converted_at, amount from stg_crm__conversions where lead_id = 'L2'"
+    )
+    assert str(conversion.converted_at.iloc[0]) == "2025-01-07 01:30:00"
+    assert conversion.amount.isna().all()  # inf is not an amount: nulled, counted
+    spend = run.query("select spend from stg_ads__ad_spend")
+    assert spend.spend.tolist() == [10.0]  # NaN and -inf spend rows dropped, counted
+    issues = run.query(
+        "select source_file, rule, row_count from fct_data_quality_issues where row_count > 0"
+    )
+    counted = {(f, r): n for f, r, n in issues.itertuples(index=False)}
+    assert counted[("conversions", "invalid_amount_nulled")] == 1
+    assert counted[("ad_spend", "malformed_spend")] == 2
 
 
 def test_missing_file_names_file_and_var(tiny_raw: Path, tmp_path: Path) -> None:
@@ -128,3 +164,57 @@ def test_all_null_column_takes_the_contract_type(tiny_raw: Path, tmp_path: Path)
         "and column_name in ('asset_name', 'duration_seconds') order by 1"
     )
     assert list(types.data_type) == ["VARCHAR", "INTEGER"]
+
+
+# ------------------------------------------------------------------ files real exports produce
+
+
+def test_latin1_csv_is_named_and_read_with_the_encoding_var(tmp_path: Path) -> None:
+    raw = write_tiny_raw(tmp_path / "raw", fmt="csv")
+    with (raw / "ad_spend.csv").open("ab") as f:
+        f.write("2025-01-06,paid_search,caf\u00e9,5.0\n".encode("latin-1"))
+    run = run_dbt(CHECK, tmp_path / "dbt", {"raw_data_path": str(raw)})
+    assert run.returncode != 0 and "Traceback" not in run.output
+    assert "ad_spend.csv' is not UTF-8" in run.output and "raw_csv_encoding: latin-1" in run.output
+    latin1 = {"raw_data_path": str(raw), "raw_csv_encoding": "latin-1"}
+    ok = run_dbt(CHECK, tmp_path / "dbt", latin1)
+    assert ok.returncode == 0, ok.output[-3000:]
+    campaigns = ok.query("select utm_campaign from base_ads__ad_spend order by 1")
+    assert "caf\u00e9" in campaigns.utm_campaign.tolist()
+
+
+def test_a_folder_with_a_glob_character_or_two_formats_of_one_file_is_named(
+    tmp_path: Path,
+) -> None:
+    raw = write_tiny_raw(tmp_path / "exports[2025]")
+    run = run_dbt(CHECK, tmp_path / "dbt", {"raw_data_path": str(raw)})
+    assert run.returncode != 0 and "glob character" in run.output and "exports[2025]" in run.output
+    raw = write_tiny_raw(tmp_path / "raw")
+    write_tiny_raw(tmp_path / "csv", fmt="csv")
+    (tmp_path / "csv" / "leads.csv").rename(raw / "leads.csv")
+    run = run_dbt(CHECK, tmp_path / "dbt", {"raw_data_path": str(raw)})
+    assert run.returncode != 0 and "Traceback" not in run.output
+    assert "holds both 'leads.parquet' and 'leads.csv'" in run.output
+
+
+def test_a_header_only_leads_file_stops_the_build(tiny_raw: Path, tmp_path: Path) -> None:
+    _rewrite(tiny_raw / "leads.parquet", "select * from {src} where false")
+    run = run_dbt(CHECK, tmp_path / "dbt", {"raw_data_path": str(tiny_raw)})
+    assert run.returncode != 0
+    assert "leads.parquet' has no rows" in run.output and "raw_data_path" in run.output
+
+
+def test_a_new_account_in_a_folder_with_a_quote_builds_and_scores_with_the_rules(
+    tmp_path: Path,
+) -> None:
+    """No conversion yet (a header-only conversions file) and a quote in the folder path (read as
+    a literal path, not a glob, and quoted in SQL): the whole build passes, warns, and scores
+    every open lead with the rules."""
+    raw = write_tiny_raw(tmp_path / "o'brien's exports")
+    _rewrite(raw / "conversions.parquet", "select * from {src} where false")
+    run = run_dbt(["build"], tmp_path / "dbt", {"raw_data_path": str(raw)})
+    assert run.returncode == 0, run.output[-4000:]
+    assert "conversions.parquet has no rows" in run.output
+    scored = run.query("select lead_id, model_version, lead_priority from scored_leads")
+    assert sorted(scored.lead_id) == ["L1", "L2"]
+    assert scored.model_version.str.startswith("rules-").all()

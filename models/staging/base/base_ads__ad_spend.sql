@@ -17,8 +17,8 @@ cleaned as (
         nullif(lower(trim(utm_campaign)), '') as utm_campaign,
 
         ---------- numerics
-        try_cast(spend as double) as spend,
-        spend is not null and try_cast(spend as double) is null as is_spend_malformed,
+        {{ try_cast_finite_double('spend') }} as spend,
+        spend is not null and {{ try_cast_finite_double('spend') }} is null as is_spend_malformed,
 
         ---------- dates
         try_cast(spend_date as date) as spend_date,

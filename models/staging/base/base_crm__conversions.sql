@@ -32,12 +32,13 @@ cleaned as (
         ) as conversion_type,
 
         ---------- numerics
-        try_cast(amount as double) as amount_raw,
-        amount is not null and try_cast(amount as double) is null as is_amount_malformed,
+        {{ try_cast_finite_double('amount') }} as amount_raw,
+        amount is not null and {{ try_cast_finite_double('amount') }} is null as is_amount_malformed,
 
         ---------- timestamps
-        try_cast(converted_at as timestamp) as converted_at,
-        converted_at is not null and try_cast(converted_at as timestamp) is null as is_converted_at_malformed
+        {{ try_cast_utc_timestamp('converted_at') }} as converted_at,
+        converted_at is not null
+        and {{ try_cast_utc_timestamp('converted_at') }} is null as is_converted_at_malformed
 
     from source
 

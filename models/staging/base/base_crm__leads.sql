@@ -67,8 +67,9 @@ cleaned as (
         md5(lower(trim(split_part(email, '@', 2)))) as email_domain_hash,
 
         ---------- timestamps
-        try_cast(created_at as timestamp) as created_at,
-        created_at is not null and try_cast(created_at as timestamp) is null as is_created_at_malformed
+        {{ try_cast_utc_timestamp('created_at') }} as created_at,
+        created_at is not null
+        and {{ try_cast_utc_timestamp('created_at') }} is null as is_created_at_malformed
 
     from source
 

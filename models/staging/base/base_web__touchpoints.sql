@@ -229,9 +229,9 @@ enriched as (
         end as duration_seconds,
 
         ---------- timestamps
-        try_cast(source.occurred_at as timestamp) as occurred_at,
+        {{ try_cast_utc_timestamp('source.occurred_at') }} as occurred_at,
         source.occurred_at is not null
-        and try_cast(source.occurred_at as timestamp) is null as is_occurred_at_malformed,
+        and {{ try_cast_utc_timestamp('source.occurred_at') }} is null as is_occurred_at_malformed,
 
         ---------- repairs
         not tags.is_event_type_known as is_event_type_repaired,
