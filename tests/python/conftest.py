@@ -38,8 +38,10 @@ def run_dbt(
     dbt_vars: dict | None = None,
     duckdb_path: Path | None = None,
     timeout: int = 900,
+    env: dict | None = None,
 ) -> DbtRun:
-    """Run the dbt CLI on this project with its warehouse, target and logs in workdir."""
+    """Run the dbt CLI on this project with its warehouse, target and logs in workdir
+    (``env``: extra environment variables)."""
     workdir.mkdir(parents=True, exist_ok=True)
     duckdb_path = duckdb_path or workdir / "warehouse.duckdb"
     env = {
@@ -49,6 +51,7 @@ def run_dbt(
         "DBT_LOG_PATH": str(workdir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "LEAD_SCORING_DUCKDB": str(duckdb_path),
+        **(env or {}),
     }
     command = [DBT, *args]
     if dbt_vars:

@@ -218,3 +218,27 @@ def test_a_new_account_in_a_folder_with_a_quote_builds_and_scores_with_the_rules
     scored = run.query("select lead_id, model_version, lead_priority from scored_leads")
     assert sorted(scored.lead_id) == ["L1", "L2"]
     assert scored.model_version.str.startswith("rules-").all()
+
+
+def test_the_default_scoring_date_is_the_same_in_every_time_zone(
+    tiny_raw: Path, tmp_path: Path
+) -> None:
+    """The default scoring date is the latest touch not in the future of the wall clock, in UTC:
+    on a machine ten hours behind UTC, a touch made an hour ago (UTC) is not "in the future"."""
+    _rewrite(
+        tiny_raw / "touchpoints.parquet",
+        "select * replace (timezone('UTC', current_timestamp) - interval 1 hour as occurred_at) "
+        "from {src}",
+    )
+    expected = (
+        duckdb.connect()
+        .sql(f"select max(occurred_at) from read_parquet('{tiny_raw / 'touchpoints.parquet'}')")
+        .fetchall()[0][0]
+    )
+    for tz in ("UTC", "Pacific/Honolulu"):
+        run = run_dbt(
+            CHECK, tmp_path / tz.replace("/", "_"), {"raw_data_path": str(tiny_raw)}, env={"TZ": tz}
+        )
+        assert run.returncode == 0, run.output[-3000:]
+        latest = run.query("select latest_occurred_at from raw.run_context").iloc[0, 0]
+        assert latest == expected, tz
