@@ -37,3 +37,13 @@
     {#- The wall clock in UTC, whatever the machine's time zone. -#}
     timezone('UTC', current_timestamp)
 {%- endmacro %}
+
+{% macro raise_error(message_sql) %}
+    {{ return(adapter.dispatch('raise_error', 'lead_scoring')(message_sql)) }}
+{% endmacro %}
+
+{% macro default__raise_error(message_sql) -%}
+    {#- Fails the query with the message (a SQL string expression): one clear line
+        in the dbt output instead of a count of failing rows. -#}
+    error({{ message_sql }})
+{%- endmacro %}

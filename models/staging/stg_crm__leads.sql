@@ -38,7 +38,7 @@ final as (
         has_non_buyer_title,
 
         ---------- timestamps
-        created_at
+        lead_created_at as created_at
 
     from leads
 

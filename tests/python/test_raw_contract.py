@@ -61,7 +61,8 @@ def test_csv_with_same_columns_is_accepted(tmp_path: Path) -> None:
             "cautious",
         ],
         tmp_path / "dbt",
-        {"raw_data_path": str(raw)},
+        # two of the three spend rows are bad on purpose: above the default drop limit
+        {"raw_data_path": str(raw), "dq_max_dropped_share": {"default": 1.0}},
     )
     assert run.returncode == 0, run.output
     leads = run.query("select lead_id, created_at from stg_crm__leads order by lead_id")
@@ -242,3 +243,97 @@ def test_the_default_scoring_date_is_the_same_in_every_time_zone(
         assert run.returncode == 0, run.output[-3000:]
         latest = run.query("select latest_occurred_at from raw.run_context").iloc[0, 0]
         assert latest == expected, tz
+
+
+def test_lead_ids_in_another_case_and_a_lead_submitted_twice_keep_their_history(
+    tmp_path: Path,
+) -> None:
+    raw = write_tiny_raw(tmp_path / "raw", fmt="csv")
+    _append_csv(
+        raw / "leads.csv",
+        # L2 again, later, with a new title: its attributes win, its first creation stays
+        "L2,2025-01-04 10:00:00,b@beta.io,Beta,VP Marketing,1-10,retail,DE,organic_search,",
+        # two leads whose ids differ only in case: only exact matches for them
+        "A1,2025-01-01 09:00:00,x@acme.com,Acme,CTO,51-200,software,US,webinar,",
+        "a1,2025-01-01 09:00:00,y@acme.com,Acme,CFO,51-200,software,US,webinar,",
+    )
+    _append_csv(
+        raw / "touchpoints.csv",
+        "E5,l1,2025-01-06 11:00:00,page_view,direct,,,,,/,,s5,5",  # L1 in lower case
+        "E6,L2,2025-01-03 10:00:00,page_view,direct,,,,,/,,s6,5",  # between L2's submissions
+        "E7,a1,2025-01-06 12:00:00,page_view,direct,,,,,/,,s7,5",
+        "E8,A1,2025-01-06 12:00:00,page_view,direct,,,,,/,,s8,5",
+    )
+    _append_csv(raw / "conversions.csv", "l2,2025-01-06 12:00:00,opportunity,50")
+    run = run_dbt(
+        [
+            "build",
+            "--select",
+            "+stg_web__touchpoints",
+            "+stg_crm__conversions",
+            "+fct_data_quality_issues",
+            "stg_crm__leads",
+            "--indirect-selection",
+            "cautious",
+        ],
+        tmp_path / "dbt",
+        {"raw_data_path": str(raw)},
+    )
+    assert run.returncode == 0, run.output[-4000:]
+    leads = run.query("select lead_id, created_at, job_title from stg_crm__leads order by 1")
+    l2 = leads.set_index("lead_id").loc["L2"]
+    assert str(l2.created_at) == "2025-01-02 10:00:00" and l2.job_title == "vp marketing"
+    touches = run.query("select event_id, lead_id from stg_web__touchpoints order by 1")
+    assert dict(touches.itertuples(index=False)) == {
+        "E1": "L1",
+        "E2": "L2",
+        "E5": "L1",
+        "E6": "L2",
+        "E7": "a1",
+        "E8": "A1",
+    }
+    conversions = run.query("select lead_id from stg_crm__conversions order by 1")
+    assert conversions.lead_id.tolist() == ["L1", "L2"]
+    issues = run.query(
+        "select source_file, rule, row_count from fct_data_quality_issues where row_count > 0"
+    )
+    counted = {(f, r): n for f, r, n in issues.itertuples(index=False)}
+    assert counted[("touchpoints", "lead_id_case_matched")] == 1
+    assert counted[("conversions", "lead_id_case_matched")] == 1
+    assert ("touchpoints", "occurred_before_lead_created") not in counted
+
+
+def test_a_file_mostly_dropped_stops_the_build_with_the_numbers(
+    tiny_raw: Path, tmp_path: Path
+) -> None:
+    """A changed id format orphans every touchpoint: the build stops at the base model."""
+    _rewrite(
+        tiny_raw / "touchpoints.parquet", "select * replace ('X-' || lead_id as lead_id) from {src}"
+    )
+    run = run_dbt(
+        [
+            "build",
+            "--select",
+            "+base_web__touchpoints",
+            "stg_web__touchpoints",
+            "--indirect-selection",
+            "cautious",
+        ],
+        tmp_path / "dbt",
+        {"raw_data_path": str(tiny_raw)},
+    )
+    assert run.returncode != 0 and "Traceback" not in run.output
+    assert (
+        "2 of 2 rows of file touchpoints (100.0%) are dropped as unknown_lead_id, above the "
+        "limit of 20.0% (var dq_max_dropped_share, key unknown_lead_id)"
+    ) in run.output
+    assert "SKIP" in run.output  # stg_web__touchpoints (and all below it) is not built
+    allowed = run_dbt(
+        ["build", "--select", "+base_web__touchpoints", "--indirect-selection", "cautious"],
+        tmp_path / "dbt",
+        {
+            "raw_data_path": str(tiny_raw),
+            "dq_max_dropped_share": {"default": 0.2, "unknown_lead_id": 1.0},
+        },
+    )
+    assert allowed.returncode == 0, allowed.output[-3000:]

@@ -115,6 +115,24 @@ repairs as (
     union all
 
     select
+        'touchpoints' as source_file,
+        'lead_id_case_matched' as rule,
+        count(*) filter (where is_lead_id_case_repaired) as row_count
+    from touchpoints
+    where dq_issue is null
+
+    union all
+
+    select
+        'conversions' as source_file,
+        'lead_id_case_matched' as rule,
+        count(*) filter (where is_lead_id_case_repaired) as row_count
+    from conversions
+    where dq_issue is null
+
+    union all
+
+    select
         'conversions' as source_file,
         'invalid_amount_nulled' as rule,
         count(*) filter (where is_amount_repaired) as row_count

@@ -10,13 +10,9 @@ source as (
 
 ),
 
-leads as (
+lead_ids as (
 
-    select
-        lead_id,
-        created_at
-    from {{ ref('base_crm__leads') }}
-    where dq_issue is null
+    select * from {{ ref('base_crm__lead_ids') }}
 
 ),
 
@@ -47,26 +43,32 @@ cleaned as (
 checked as (
 
     select
-        cleaned.lead_id,
+        coalesce(exact_lead.lead_id, folded_lead.lead_id, cleaned.lead_id) as lead_id,
         cleaned.conversion_type,
         case when cleaned.amount_raw >= 0 then cleaned.amount_raw end as amount,
         cleaned.converted_at,
         cleaned.is_converted_at_malformed,
         cleaned.is_amount_malformed or coalesce(cleaned.amount_raw < 0, false) as is_amount_repaired,
-        leads.lead_id is not null as is_known_lead,
-        leads.created_at as lead_created_at,
+        coalesce(exact_lead.lead_id, folded_lead.lead_id) is not null as is_known_lead,
+        exact_lead.lead_id is null and folded_lead.lead_id is not null as is_lead_id_case_repaired,
+        coalesce(exact_lead.lead_created_at, folded_lead.lead_created_at) as lead_created_at,
         case
             when cleaned.lead_id is null then 'missing_lead_id'
             when cleaned.converted_at is null and cleaned.is_converted_at_malformed then 'malformed_converted_at'
             when cleaned.converted_at is null then 'missing_converted_at'
             when cleaned.converted_at > {{ scoring_at() }} then 'converted_after_scoring_date'
-            when leads.lead_id is null then 'unknown_lead_id'
-            when cleaned.converted_at < leads.created_at then 'converted_before_lead_created'
+            when coalesce(exact_lead.lead_id, folded_lead.lead_id) is null then 'unknown_lead_id'
+            when cleaned.converted_at < coalesce(exact_lead.lead_created_at, folded_lead.lead_created_at)
+                then 'converted_before_lead_created'
         end as row_issue
 
     from cleaned
-    left join leads
-        on cleaned.lead_id = leads.lead_id
+    left join lead_ids as exact_lead
+        on cleaned.lead_id = exact_lead.lead_id
+    left join lead_ids as folded_lead
+        on
+            lower(cleaned.lead_id) = folded_lead.lead_id_folded
+            and folded_lead.is_only_case_variant
 
 ),
 
@@ -92,6 +94,7 @@ validated as (
         converted_at,
         is_converted_at_malformed,
         is_amount_repaired,
+        is_lead_id_case_repaired,
         is_known_lead,
         lead_created_at,
         conversion_number,

@@ -1,5 +1,8 @@
 -- Every raw lead row, cast and normalised, with the first data-quality rule it
--- breaks (dq_issue; null = kept) and flags for values repaired in place.
+-- breaks (dq_issue; null = kept) and flags for values repaired in place. A lead
+-- submitted more than once keeps its latest valid version's attributes, but its
+-- lead_created_at is its first valid submission, so no touch or conversion
+-- between the two submissions is lost.
 -- PII (email, company_name) is reduced here to non-identifying signals.
 
 with
@@ -190,7 +193,10 @@ ranked as (
                 created_at desc,
                 seniority_rank desc nulls last,
                 industry asc nulls last
-        ) as lead_row_number
+        ) as lead_row_number,
+        min(created_at) filter (where created_at <= {{ scoring_at() }}) over (
+            partition by lead_id
+        ) as lead_created_at
 
     from enriched
 

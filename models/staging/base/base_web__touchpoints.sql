@@ -14,13 +14,9 @@ source as (
 
 ),
 
-leads as (
+lead_ids as (
 
-    select
-        lead_id,
-        created_at
-    from {{ ref('base_crm__leads') }}
-    where dq_issue is null
+    select * from {{ ref('base_crm__lead_ids') }}
 
 ),
 
@@ -207,7 +203,9 @@ enriched as (
     select
         ---------- ids
         nullif(trim(cast(source.event_id as varchar)), '') as event_id,
-        nullif(trim(cast(source.lead_id as varchar)), '') as lead_id,
+        coalesce(
+            exact_lead.lead_id, folded_lead.lead_id, nullif(trim(cast(source.lead_id as varchar)), '')
+        ) as lead_id,
         nullif(trim(cast(source.session_id as varchar)), '') as session_id,
 
         ---------- strings
@@ -241,8 +239,9 @@ enriched as (
             as is_duration_repaired,
 
         ---------- lead reference
-        leads.lead_id is not null as is_known_lead,
-        leads.created_at as lead_created_at,
+        coalesce(exact_lead.lead_id, folded_lead.lead_id) is not null as is_known_lead,
+        exact_lead.lead_id is null and folded_lead.lead_id is not null as is_lead_id_case_repaired,
+        coalesce(exact_lead.lead_created_at, folded_lead.lead_created_at) as lead_created_at,
 
         ---------- dedupe
         redelivered_event_ids.event_id is not null as is_redelivered
@@ -257,8 +256,12 @@ enriched as (
             and source.referrer_domain is not distinct from tags.raw_referrer_domain
     left join pages
         on source.page_url = pages.raw_page_url
-    left join leads
-        on nullif(trim(cast(source.lead_id as varchar)), '') = leads.lead_id
+    left join lead_ids as exact_lead
+        on nullif(trim(cast(source.lead_id as varchar)), '') = exact_lead.lead_id
+    left join lead_ids as folded_lead
+        on
+            lower(nullif(trim(cast(source.lead_id as varchar)), '')) = folded_lead.lead_id_folded
+            and folded_lead.is_only_case_variant
     left join redelivered_event_ids
         on nullif(trim(cast(source.event_id as varchar)), '') = redelivered_event_ids.event_id
 
