@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export LEAD_SCORING_DUCKDB ?= $(CURDIR)/lead_scoring.duckdb
 DBT := $(BIN)/dbt
 
-.PHONY: help setup run build test lint unit docs bench bench-forward sample lock clean
+.PHONY: help setup run build test lint unit docs metrics bench bench-forward sample lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,23 @@ docs: $(STAMP)  ## dbt docs generate (into target/) and the 100% docs-coverage c
 	$(BIN)/python scripts/check_docs_coverage.py target
 
 test: lint unit docs  ## the full check run by CI
+
+METRICS_ATTRIBUTION_MODEL ?= markov
+MF := $(BIN)/mf query --quiet --decimals 3
+
+metrics: $(STAMP)  ## semantic layer (MetricFlow) example queries on the built warehouse (METRICS_ATTRIBUTION_MODEL=markov)
+	@test -f "$(LEAD_SCORING_DUCKDB)" || { echo "no warehouse at $(LEAD_SCORING_DUCKDB): run make build first"; exit 1; }
+	@$(DBT) parse --quiet  # target/semantic_manifest.json for this warehouse (make docs leaves one for the lint target)
+	@echo "Leads, conversion rate and open pipeline by lead source:"
+	@$(MF) --metrics leads,converted_leads,conversion_rate,open_leads,expected_conversions,pipeline_value \
+		--group-by lead__lead_source --order -leads
+	@echo; echo "Attribution by channel, model $(METRICS_ATTRIBUTION_MODEL) (report window):"
+	@$(MF) --metrics attributed_conversions,attributed_revenue,ad_spend,roas,cost_per_conversion \
+		--group-by channel --where "{{ Entity('attribution_model') }} = '$(METRICS_ATTRIBUTION_MODEL)'" \
+		--order -attributed_revenue
+	@echo; echo "Backtest of the matured scoring runs by score band (empty until a run has matured):"
+	@$(MF) --metrics backtest_leads,realized_conversions,realized_conversion_rate,predicted_conversion_rate \
+		--group-by backtest__score_band --order backtest__score_band
 
 bench: $(STAMP)  ## time every stage at 10k and 100k leads (BENCH_LEADS="10000 100000 1000000"), then bench-forward
 	$(BIN)/python scripts/bench.py $(if $(BENCH_LEADS),--leads $(BENCH_LEADS),)

@@ -10,7 +10,9 @@ description, and that every column has one:
 * a seed's columns are read from its CSV header, so a seed column missing from YAML is caught;
 * with a catalog of a built warehouse (the end-to-end test generates one), every column that
   exists in a model, seed or source table must be described in YAML: a column added to the SQL
-  but not to the docs is caught.
+  but not to the docs is caught;
+* the semantic layer: every semantic model and each of its entities, dimensions and measures,
+  every metric and every saved query must have a description.
 
 Prints the coverage and each gap; exits 1 below 100 %, 2 when the target folder has no manifest.
 """
@@ -71,6 +73,33 @@ def coverage_gaps(manifest: dict, catalog: dict | None, project_dir: Path) -> tu
         checked += 1
         if not _described(exposure):
             gaps.append(f"{exposure['unique_id']}: no description")
+    semantic_checked, semantic_gaps = semantic_layer_gaps(manifest)
+    return checked + semantic_checked, gaps + semantic_gaps
+
+
+def semantic_layer_gaps(manifest: dict) -> tuple[int, list[str]]:
+    """Semantic models (with their entities, dimensions and measures), metrics and saved
+    queries of this project without a description."""
+    checked = 0
+    gaps: list[str] = []
+    project = manifest["metadata"].get("project_name")
+    resources = [
+        *manifest.get("semantic_models", {}).values(),
+        *manifest.get("metrics", {}).values(),
+        *manifest.get("saved_queries", {}).values(),
+    ]
+    for resource in sorted(resources, key=lambda r: r["unique_id"]):
+        if resource.get("package_name") not in (None, project):
+            continue
+        uid = resource["unique_id"]
+        checked += 1
+        if not _described(resource):
+            gaps.append(f"{uid}: no description")
+        for kind in ("entities", "dimensions", "measures"):
+            for element in resource.get(kind) or []:
+                checked += 1
+                if not _described(element):
+                    gaps.append(f"{uid}.{element['name']}: no description ({kind})")
     return checked, gaps
 
 
