@@ -337,3 +337,29 @@ def test_a_file_mostly_dropped_stops_the_build_with_the_numbers(
         },
     )
     assert allowed.returncode == 0, allowed.output[-3000:]
+
+
+def test_the_every_raw_row_gate_fails_when_a_row_goes_missing(
+    tiny_raw: Path, tmp_path: Path
+) -> None:
+    """assert_every_raw_row_is_accounted_for can fail: a kept touchpoint that disappears
+    between the ledger and staging is caught."""
+    gate = "assert_every_raw_row_is_accounted_for"
+    run = run_dbt(
+        ["build", "--select", f"+{gate}", "--indirect-selection", "cautious"],
+        tmp_path / "dbt",
+        {"raw_data_path": str(tiny_raw)},
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    con = duckdb.connect(str(run.duckdb_path))
+    con.execute("delete from main.base_web__touchpoints where event_id = 'E1'")
+    con.close()
+    again = run_dbt(
+        ["test", "--select", gate],
+        tmp_path / "dbt",
+        {"raw_data_path": str(tiny_raw)},
+        duckdb_path=run.duckdb_path,
+    )
+    assert again.returncode != 0 and f"FAIL 1 {gate}" in again.output.replace(
+        "\x1b[31m", ""
+    ).replace("\x1b[0m", "")
