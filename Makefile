@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export LEAD_SCORING_DUCKDB ?= $(CURDIR)/lead_scoring.duckdb
 DBT := $(BIN)/dbt
 
-.PHONY: help setup run build test lint unit docs metrics bench bench-forward sample lock clean
+.PHONY: help setup run build test lint unit docs metrics bench bench-forward sample lock clean clean-warehouse
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,5 +79,9 @@ sample: $(STAMP)  ## regenerate the committed sample with its fixed seed
 lock: $(STAMP)  ## rewrite requirements.txt from the current environment
 	{ sed -n '1,2p' requirements.txt; $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock.tmp && mv requirements.lock.tmp requirements.txt
 
-clean:  ## remove build outputs (keeps .venv)
-	rm -rf target logs lead_scoring.duckdb lead_scoring.duckdb.wal published reports
+clean:  ## remove build outputs (keeps .venv and the warehouse, which holds state no rebuild brings back)
+	rm -rf target logs published reports
+	@test ! -e "$(LEAD_SCORING_DUCKDB)" || echo "kept $(LEAD_SCORING_DUCKDB): it holds the model registry, the score history and the CRM outbox; 'make clean-warehouse' backs them up to state_backups/ and deletes it"
+
+clean-warehouse: $(STAMP)  ## back the state up to state_backups/ (lead-scoring backup-state), then delete the warehouse
+	@if [ -e "$(LEAD_SCORING_DUCKDB)" ]; then $(BIN)/lead-scoring backup-state --duckdb "$(LEAD_SCORING_DUCKDB)" --out state_backups && rm -f "$(LEAD_SCORING_DUCKDB)" "$(LEAD_SCORING_DUCKDB).wal"; fi

@@ -88,6 +88,30 @@ def _cmd_sync_crm(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _cmd_backup_state(args: argparse.Namespace) -> int:
+    from lead_scoring.state import StateError, backup_state
+
+    try:
+        summary = backup_state(Path(args.duckdb), Path(args.out))
+    except StateError as exc:
+        print(f"lead-scoring backup-state: error: {exc}", file=sys.stderr)
+        return 2
+    print("backed up " + "\n".join(summary.lines()))
+    return 0
+
+
+def _cmd_restore_state(args: argparse.Namespace) -> int:
+    from lead_scoring.state import StateError, restore_state
+
+    try:
+        summary = restore_state(Path(args.duckdb), Path(args.backup))
+    except StateError as exc:
+        print(f"lead-scoring restore-state: error: {exc}", file=sys.stderr)
+        return 2
+    print("restored " + "\n".join(summary.lines()))
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     import os
 
@@ -190,6 +214,31 @@ def build_parser() -> argparse.ArgumentParser:
         "sent again until its score changes)",
     )
     crm.set_defaults(func=_cmd_sync_crm)
+
+    backup = sub.add_parser(
+        "backup-state",
+        help="copy what no rebuild brings back (model registry, score history, model health, "
+        "CRM outbox) to Parquet under --out/<UTC time>/",
+    )
+    backup.add_argument(
+        "--duckdb",
+        default=os.environ.get("LEAD_SCORING_DUCKDB", "lead_scoring.duckdb"),
+        help="warehouse file (default: env LEAD_SCORING_DUCKDB or lead_scoring.duckdb)",
+    )
+    backup.add_argument("--out", default="state_backups", help="folder of the backups")
+    backup.set_defaults(func=_cmd_backup_state)
+
+    restore = sub.add_parser(
+        "restore-state",
+        help="put a backup's state tables into a new warehouse, before its first dbt build",
+    )
+    restore.add_argument(
+        "--duckdb",
+        default=os.environ.get("LEAD_SCORING_DUCKDB", "lead_scoring.duckdb"),
+        help="warehouse file (default: env LEAD_SCORING_DUCKDB or lead_scoring.duckdb)",
+    )
+    restore.add_argument("backup", help="a backup folder written by backup-state")
+    restore.set_defaults(func=_cmd_restore_state)
 
     report = sub.add_parser(
         "report", help="write the static HTML model card (index.html) from the warehouse"
