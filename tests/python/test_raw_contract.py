@@ -363,3 +363,23 @@ def test_the_every_raw_row_gate_fails_when_a_row_goes_missing(
     assert again.returncode != 0 and f"FAIL 1 {gate}" in again.output.replace(
         "\x1b[31m", ""
     ).replace("\x1b[0m", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("prediction_horizon_days", "30; drop table x", "var prediction_horizon_days='30; drop"),
+        (
+            "prediction_horizon_days",
+            0,
+            "var prediction_horizon_days=0 is not a whole number from 1",
+        ),
+        ("attribution_window_days", 7.5, "var attribution_window_days=7.5 is not a whole number"),
+        ("drift_fdr", 2, "var drift_fdr=2 is not a number from 0 to 1"),
+        ("session_timeout_minutes", None, "var session_timeout_minutes must be set"),
+    ],
+)
+def test_a_bad_numeric_var_is_named(tiny_raw: Path, tmp_path: Path, name, value, message) -> None:
+    run = run_dbt(CHECK, tmp_path / "dbt", {"raw_data_path": str(tiny_raw), name: value})
+    assert run.returncode != 0 and "Traceback" not in run.output
+    assert message in run.output, run.output[-2000:]
