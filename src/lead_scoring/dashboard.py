@@ -616,7 +616,8 @@ class Superset:
 
     @property
     def python(self) -> Path:
-        return self.venv / "bin" / "python"
+        # absolute, not resolved: the venv's python is a symlink out of the venv
+        return self.venv.absolute() / "bin" / "python"
 
     def env(self, password: str | None = None) -> dict[str, str]:
         env = {
@@ -693,7 +694,7 @@ def start_server(superset: Superset, port: int, log_path: Path) -> subprocess.Po
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("ab")
     command = [
-        str(superset.venv / "bin" / "gunicorn"),
+        str(superset.venv.absolute() / "bin" / "gunicorn"),
         "--bind", f"127.0.0.1:{port}",
         "--workers", "1",
         "--threads", "8",
@@ -845,6 +846,12 @@ def serve(
     print("dashboard: setting up Superset in", superset.home.resolve(), flush=True)
     setup_superset(superset, bundle.path, password)
     process = start_server(superset, port, superset.home / "server.log")
+
+    def _stop(signum, frame):  # noqa: ARG001 - a terminated or hung-up `make dashboard`
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     try:
         wait_for_server(f"http://127.0.0.1:{port}", process)
         slug = slug or load_assets(superset.assets_dir).dashboard.get("slug")
@@ -852,9 +859,11 @@ def serve(
         print(f"  Dashboard: {dashboard_url(port, slug)}")
         print(f"  Login:     {ADMIN_USER} / {password}")
         source = (
-            f"env {PASSWORD_ENV}" if os.environ.get(PASSWORD_ENV) else superset.home / PASSWORD_FILE
+            f"env {PASSWORD_ENV}"
+            if os.environ.get(PASSWORD_ENV)
+            else superset.home.resolve() / PASSWORD_FILE
         )
-        print(f"  (password from {source}; server log: {superset.home / 'server.log'})")
+        print(f"  (password from {source}; server log: {superset.home.resolve() / 'server.log'})")
         print("  Stop with Ctrl-C.", flush=True)
         process.wait()
         return process.returncode or 0
