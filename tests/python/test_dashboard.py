@@ -306,3 +306,16 @@ def test_the_checker_reads_a_report_file(tmp_path):
     path = tmp_path / "report.json"
     path.write_text(json.dumps(GOOD_REPORT))
     assert browser_problems(json.loads(path.read_text()), EXPECTED) == []
+
+
+def test_the_dbt_exposure_of_the_dashboard_lists_every_table_it_reads():
+    """Lineage in dbt docs: the exposure bi_lead_scoring_dashboard depends on what it shows."""
+    exposures = yaml.safe_load((PROJECT_DIR / "models/marts/_exposures.yml").read_text())
+    exposure = next(e for e in exposures["exposures"] if e["name"] == "bi_lead_scoring_dashboard")
+    refs = {ref.split("'")[1] for ref in exposure["depends_on"]}
+    assets = load_assets(ASSETS)
+    read: set[str] = set()
+    for chart in assets.charts.values():
+        dataset = assets.datasets.get(chart["dataset"], {})
+        read |= tables_read_by(dataset["sql"]) if dataset.get("sql") else {chart["dataset"]}
+    assert read <= refs, sorted(read - refs)
