@@ -714,6 +714,15 @@ def start_server(superset: Superset, port: int, log_path: Path) -> subprocess.Po
     )
 
 
+# Requests to the local server never go through a proxy set in the environment.
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def open_local(url: str, timeout: float = 30):
+    """urlopen for 127.0.0.1, bypassing any proxy of the environment."""
+    return _LOCAL.open(url, timeout=timeout)
+
+
 def wait_for_server(base_url: str, process: subprocess.Popen, timeout: float = 180) -> float:
     """Seconds until GET /health answers OK; DashboardError if the server exits or times out."""
     start = time.monotonic()
@@ -721,7 +730,7 @@ def wait_for_server(base_url: str, process: subprocess.Popen, timeout: float = 1
         if process.poll() is not None:
             raise DashboardError(f"the Superset server exited with code {process.returncode}")
         try:
-            with urllib.request.urlopen(f"{base_url}/health", timeout=5) as response:
+            with open_local(f"{base_url}/health", timeout=5) as response:
                 if response.status == 200:
                     return time.monotonic() - start
         except (urllib.error.URLError, ConnectionError, TimeoutError):

@@ -33,6 +33,7 @@ from lead_scoring.dashboard import (
     dashboard_url,
     free_port,
     load_assets,
+    open_local,
     read_bundle,
     run_browser_check,
     setup_superset,
@@ -184,9 +185,7 @@ def test_a_broken_chart_fails_the_check(served, tmp_path):
 
 def test_the_admin_login_is_required(served):
     """The dashboard is not public: without a session Superset answers with the login page."""
-    import urllib.request
-
     url = dashboard_url(served["port"], load_assets(ASSETS).dashboard["slug"])
-    with urllib.request.urlopen(url, timeout=30) as response:
+    with open_local(url) as response:
         assert "/login" in response.url
     assert ADMIN_USER == "admin"
