@@ -42,7 +42,7 @@ run: build  ## setup + build everything on the sample, publish it, write the rep
 	@$(BIN)/lead-scoring where --duckdb "$(LEAD_SCORING_DUCKDB)"
 
 lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
-	$(BIN)/ruff check src tests python_models scripts
+	$(BIN)/ruff check src tests python_models scripts dashboard
 	$(BIN)/sqlfluff lint models tests/dbt --processes 2
 
 unit: $(STAMP)  ## pytest: unit tests and the end-to-end dbt build on generated data
