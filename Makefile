@@ -13,8 +13,13 @@ export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export LEAD_SCORING_DUCKDB ?= $(CURDIR)/lead_scoring.duckdb
 DBT := $(BIN)/dbt
+# The dashboard: Apache Superset in a venv of its own, over the published copy of the warehouse
+DASH_VENV := .venv-dashboard
+DASH_STAMP := $(DASH_VENV)/.installed
+PUBLISH_DIR := $(or $(LEAD_SCORING_PUBLISH_DIR),published)
 
-.PHONY: help setup run build test lint unit docs metrics bench bench-forward sample lock clean clean-warehouse
+.PHONY: help setup run build test lint unit docs metrics bench bench-forward sample lock clean \
+	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,7 +42,7 @@ run: build  ## setup + build everything on the sample, publish it, write the rep
 	@$(BIN)/lead-scoring where --duckdb "$(LEAD_SCORING_DUCKDB)"
 
 lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
-	$(BIN)/ruff check src tests python_models scripts
+	$(BIN)/ruff check src tests python_models scripts dashboard
 	$(BIN)/sqlfluff lint models tests/dbt --processes 2
 
 unit: $(STAMP)  ## pytest: unit tests and the end-to-end dbt build on generated data
@@ -47,7 +52,9 @@ docs: $(STAMP)  ## dbt docs generate (into target/) and the 100% docs-coverage c
 	$(DBT) docs generate --target lint
 	$(BIN)/python scripts/check_docs_coverage.py target
 
-test: lint unit docs  ## the full check run by CI
+# unit runs the dashboard browser test too (tests/python/dashboard, on the same sample build)
+test: export LEAD_SCORING_REQUIRE_DASHBOARD := 1
+test: lint dashboard-setup dashboard-browser unit docs  ## the full check run by CI (incl. dashboard-test)
 
 METRICS_ATTRIBUTION_MODEL ?= markov
 MF := $(BIN)/mf query --quiet --decimals 3
@@ -78,6 +85,35 @@ sample: $(STAMP)  ## regenerate the committed sample with its fixed seed
 
 lock: $(STAMP)  ## rewrite requirements.txt from the current environment
 	{ sed -n '1,2p' requirements.txt; $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock.tmp && mv requirements.lock.tmp requirements.txt
+
+$(DASH_STAMP): requirements-dashboard.txt
+	@test -x $(DASH_VENV)/bin/python || $(PYTHON) -m venv $(DASH_VENV)
+	$(DASH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dashboard.txt
+	@touch $(DASH_STAMP)
+
+dashboard-setup: $(DASH_STAMP)  ## create .venv-dashboard: Apache Superset, pinned in requirements-dashboard.txt
+
+$(PUBLISH_DIR)/_manifest.json:
+	@echo "dashboard: nothing published in $(PUBLISH_DIR) yet: running make run first"
+	$(MAKE) run
+
+dashboard: $(STAMP) $(DASH_STAMP) $(PUBLISH_DIR)/_manifest.json  ## serve the dashboard (dashboard/) over the published copy on 127.0.0.1; prints URL and login
+	$(BIN)/python -m lead_scoring.dashboard serve --published "$(PUBLISH_DIR)" --venv $(DASH_VENV) --home .superset
+
+dashboard-browser:  # Debian's chromium + chromium-driver for the browser test (apt-get as root)
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "dashboard-browser: installing Debian's chromium and chromium-driver"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "dashboard-test needs Debian's packages chromium and chromium-driver: apt-get install chromium chromium-driver (as root)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+dashboard-test: export LEAD_SCORING_REQUIRE_DASHBOARD := 1
+dashboard-test: $(STAMP) dashboard-setup dashboard-browser  ## open the dashboard in headless Chromium, check every chart has data and no error; screenshots in reports/dashboard/
+	$(BIN)/pytest -q -m dashboard tests/python/dashboard
 
 clean:  ## remove build outputs (keeps .venv and the warehouse, which holds state no rebuild brings back)
 	rm -rf target logs published reports
