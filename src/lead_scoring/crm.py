@@ -5,8 +5,9 @@
 1. **Change detection** (one set-based DuckDB statement): a lead of ``main.scored_leads`` is
    queued when the hash of what a sales rep sees -- the fields of the field mapping marked
    ``resend: true``; by default ``lead_priority``, ``lead_score``, ``score_band``,
-   ``reasons_for``, ``reasons_against``, ``top_factors`` -- differs from the state the CRM will
-   hold once the queue drains: its newest pending payload, else the last one delivered
+   ``reasons_for``, ``reasons_against``, ``top_factors``, ``experiment_arm`` -- differs from
+   the state the CRM will hold once the queue drains: its newest pending payload, else the last
+   one delivered
    (``crm_sync.delivered_state``). The other mapped fields (by default
    ``conversion_probability`` and by horizon ``_7d``, ``_30d``, ``_90d``, ``model_version``,
    ``scored_at``) travel with the lead, but a change in those alone does not resend it (the rep

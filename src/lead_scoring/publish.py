@@ -58,6 +58,7 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "ml_drift",
     "ml_backtest",
     "ml_model_health",
+    "ml_experiment_results",
 )
 
 # Column names that mean personal data: a table holding one is never published, whatever

@@ -8,7 +8,8 @@ and nothing is fetched, so the file reads offline and can be mailed or archived 
 The file is written to a temporary name and renamed, so a reader never sees half of it.
 
 Required tables missing (or missing a column) stop the report with one line naming the table;
-the monitoring tables (``ml_drift``, ``ml_backtest``, ``ml_model_health``) are optional: missing,
+the monitoring tables (``ml_drift``, ``ml_backtest``, ``ml_model_health``,
+``fct_channel_mix_performance``, ``ml_experiment_results``) are optional: missing,
 empty or shaped differently, their section says "not available yet" and why. Only non-PII
 tables are read (no staging; of ``scored_leads`` the score columns and, for the top open leads,
 the lead id, priority, band, probability, lift and plain-words reasons: no name, email or
@@ -53,7 +54,14 @@ REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
     ),
     "scored_leads": ("lead_score", "score_band", "conversion_probability", "model_version"),
 }
-OPTIONAL_TABLES = ("ml_drift", "ml_backtest", "ml_model_health", "ml_split_boundaries")
+OPTIONAL_TABLES = (
+    "ml_drift",
+    "ml_backtest",
+    "ml_model_health",
+    "ml_split_boundaries",
+    "fct_channel_mix_performance",
+    "ml_experiment_results",
+)
 TOP_LEADS = 20  # rows of the top open leads table
 TOP_LEAD_COLUMNS = (
     "lead_id",
@@ -73,7 +81,16 @@ WHY_MISSING = {
     "that its outcomes are known; none has matured yet on a first run",
     "ml_model_health": "the health check compares a matured backtest cohort and the drift of "
     "the latest scoring run with the registered model; none is available yet",
+    "fct_channel_mix_performance": "the channel mixes are judged on scored cohorts whose "
+    "prediction horizon has passed, so that their outcomes are known; none has matured yet",
+    "ml_experiment_results": "no experiment running: set var experiment_rules_share (e.g. "
+    "--vars '{experiment_rules_share: 0.5}') to rank that share of the open leads by the rule "
+    "points; the results appear once the first scoring run of the experiment has matured (one "
+    "prediction horizon later)",
 }
+EXPERIMENT_SEGMENTS = ("top_10pct", "top_20pct", "A", "B", "C", "D")
+EXPERIMENT_LABELS = {"top_10pct": "top 10%", "top_20pct": "top 20%"}
+CHANNEL_MIX_CHART_ROWS = 15  # mixes drawn (the largest); the table lists every row
 
 HEADLINE_METRICS = (  # metric, label, digits, higher is better (None: closer to 1 is better)
     ("auc", "AUC", 3, True),
@@ -92,6 +109,7 @@ MODEL_LABELS = {
 BASELINES = ("logistic_regression", "rule_points")
 CURVE_MODELS = ("xgboost", "logistic_regression", "rule_points")
 MODEL_COLORS = {"xgboost": "#1f5fa8", "logistic_regression": "#e07b00", "rule_points": "#7a7a7a"}
+ARM_COLORS = {"model": MODEL_COLORS["xgboost"], "rules": MODEL_COLORS["rule_points"]}
 BAND_COLORS = {"A": "#1a7f37", "B": "#74c476", "C": "#f2b134", "D": "#b8b8b8"}
 LEVEL_COLORS = {"stable": "#e6f4ea", "moderate": "#fff4d6", "major": "#fde2e1"}
 TOP_FEATURES = 15
@@ -174,6 +192,7 @@ def load_warehouse(duckdb_path: Path) -> Warehouse:
             wh.tables[table] = con.sql(f"select * from main.{_quote(table)}").df()
         wh.tables["score_histogram"] = _score_histogram(con, columns["scored_leads"])
         wh.tables["top_leads"] = _top_leads(con, columns["scored_leads"])
+        wh.tables["experiment_arms"] = _experiment_arms(con, columns["scored_leads"])
         for table in OPTIONAL_TABLES:
             wh.tables[table] = (
                 con.sql(f"select * from main.{_quote(table)}").df() if table in columns else None
@@ -215,6 +234,15 @@ def _top_leads(con: duckdb.DuckDBPyConnection, columns: list[str]) -> pd.DataFra
         order by lead_priority desc, conversion_probability desc, lead_id
         limit {TOP_LEADS}
         """
+    ).df()
+
+
+def _experiment_arms(con: duckdb.DuckDBPyConnection, columns: list[str]) -> pd.DataFrame | None:
+    """Open leads per A/B test arm (counts only); None when scored_leads has no experiment_arm."""
+    if "experiment_arm" not in columns:
+        return None
+    return con.sql(
+        "select experiment_arm, count(*) as n_leads from main.scored_leads group by experiment_arm"
     ).df()
 
 
@@ -1387,6 +1415,279 @@ def section_health(wh: Warehouse, model: pd.Series) -> str:
     return "".join(parts)
 
 
+def section_channel_mix(wh: Warehouse, model: pd.Series) -> str:
+    """Which journeys make good leads (fct_channel_mix_performance): lift per channel mix."""
+    frame, note = _optional(wh, "fct_channel_mix_performance")
+    if frame is None:
+        return note
+    mix = _need(frame, "fct_channel_mix_performance", "channel_mix")
+    leads = _need(frame, "fct_channel_mix_performance", "n_leads")
+    rate = _need(frame, "fct_channel_mix_performance", "conversion_rate")
+    lift = _pick(frame, "lift")
+    pooled = _pick(frame, "is_pooled")
+    is_pooled = (
+        frame[pooled].fillna(False).astype(bool) if pooled else pd.Series(False, frame.index)
+    )
+    ordered = pd.concat(
+        [
+            frame[~is_pooled].sort_values([leads, mix], ascending=[False, True]),
+            frame[is_pooled],
+        ]
+    )
+    parts = []
+    base = _pick(frame, "base_conversion_rate")
+    runs = _pick(frame, "matured_run_count")
+    if base:
+        total = int(frame[leads].sum())
+        parts.append(
+            _note(
+                f"{fmt_num(total, 0)} scored leads of the matured runs convert at "
+                f"{fmt_pct(frame[base].max(), 2)} within the horizon (the base rate); "
+                f"{len(frame) - int(is_pooled.sum())} channel mixes stand alone"
+                + (
+                    f", {fmt_num(frame.loc[is_pooled, leads].sum(), 0)} leads are pooled into "
+                    "'other combinations'."
+                    if is_pooled.any()
+                    else "."
+                ),
+                "key",
+            )
+        )
+    if lift:
+        drawn = ordered.head(CHANNEL_MIX_CHART_ROWS)
+        drawn = drawn[drawn[lift].notna()]
+        if not drawn.empty:
+            fig = Figure(figsize=(9, 0.34 * len(drawn) + 1.4))
+            ax = fig.subplots()
+            y = range(len(drawn))[::-1]
+            values = drawn[lift].astype(float)
+            pooled_drawn = is_pooled.reindex(drawn.index).to_numpy()
+            ax.barh(
+                y,
+                values,
+                color=[
+                    "#9ecae1" if was_pooled else ("#1a7f37" if v >= 1 else "#b8b8b8")
+                    for v, was_pooled in zip(values, pooled_drawn, strict=True)
+                ],
+            )
+            labels = [
+                f"{name} ({fmt_num(n, 0)})"
+                for name, n in zip(drawn[mix].astype(str), drawn[leads], strict=True)
+            ]
+            ax.set_yticks(list(y), labels, fontsize=8)
+            ax.axvline(1.0, color="black", linestyle=":", linewidth=1)
+            ax.set(
+                xlabel="lift (conversion rate / base rate; 1 = the average scored lead)",
+                title="Conversion within the horizon by channel mix (scored leads)",
+            )
+            fig.tight_layout()
+            parts.append(_png(fig, "Lift of the channel mixes with the most scored leads"))
+    cols = [
+        c
+        for c in (
+            mix,
+            _pick(frame, "channel_count"),
+            _pick(frame, "combination_count"),
+            leads,
+            _pick(frame, "n_converted"),
+            rate,
+            _pick(frame, "mean_conversion_probability"),
+            lift,
+            runs,
+        )
+        if c
+    ]
+    formats = {
+        c: (lambda v: fmt_num(v, 0))
+        for c in (leads, _pick(frame, "n_converted"), _pick(frame, "combination_count"))
+        if c
+    }
+    formats[rate] = lambda v: fmt_pct(v, 2)
+    mean_p = _pick(frame, "mean_conversion_probability")
+    if mean_p:
+        formats[mean_p] = lambda v: fmt_pct(v, 2)
+    if lift:
+        formats[lift] = lambda v: "–" if _missing(v) else f"{float(v):.2f}×"
+    headers = {
+        mix: "channel mix",
+        "channel_count": "channels",
+        "combination_count": "mixes",
+        leads: "scored leads",
+        "n_converted": "converted",
+        rate: "conversion rate",
+        "mean_conversion_probability": "mean predicted",
+        "matured_run_count": "matured runs",
+    }
+    table = _table(ordered[cols].reset_index(drop=True), formats, headers)
+    parts.append(
+        table
+        if len(ordered) <= 30
+        else _table(ordered[cols].head(30).reset_index(drop=True), formats, headers)
+        + f"<details><summary>All {len(ordered)} channel mixes</summary>{table}</details>"
+    )
+    parts.append(
+        _note(
+            "A lead's channel mix is the set of channels it had touched when it was scored "
+            "(nothing later), over the scoring runs whose prediction horizon has passed; a lead "
+            "scored in two such runs counts in each. Lift above 1: leads with that journey "
+            "converted more often than the average scored lead. It describes journeys, not "
+            "causes: a mix can convert well because of who takes it. Mixes with few leads are "
+            "pooled into 'other combinations' (var channel_mix_min_leads)."
+        )
+    )
+    return "".join(parts)
+
+
+def _experiment_difference(value: object) -> str:
+    return "–" if _missing(value) else fmt_signed(100 * float(value), 2) + " pt"
+
+
+def section_experiment(wh: Warehouse, model: pd.Series) -> str:
+    """The A/B test of the model against the rule points (ml_experiment_results)."""
+    frame, note = _optional(wh, "ml_experiment_results")
+    arms = wh.get("experiment_arms")
+    rules_leads = 0
+    if arms is not None and not arms.empty:
+        rules_leads = int(arms.loc[arms["experiment_arm"] == "rules", "n_leads"].sum())
+    if frame is None and rules_leads and wh.get("ml_experiment_results") is not None:
+        return _not_available(
+            f"an experiment is running ({fmt_num(rules_leads, 0)} open leads in the rules arm of "
+            "the latest scoring run), but none of its scoring runs has matured yet: its results "
+            "appear one prediction horizon after its first run."
+        )
+    if frame is None:
+        return note
+    table_name = "ml_experiment_results"
+    name = _need(frame, table_name, "experiment_name")
+    segment = _need(frame, table_name, "segment")
+    needed = (
+        "model_leads",
+        "model_conversions",
+        "model_conversion_rate",
+        "rules_leads",
+        "rules_conversions",
+        "rules_conversion_rate",
+        "rate_difference",
+        "ci_lower",
+        "ci_upper",
+        "is_significant",
+    )
+    for column in needed:
+        _need(frame, table_name, column)
+    order = {s: i for i, s in enumerate(EXPERIMENT_SEGMENTS)}
+    parts = []
+    for experiment in sorted(frame[name].astype(str).unique()):
+        rows = frame[frame[name].astype(str) == experiment].copy()
+        rows = rows.assign(_order=rows[segment].map(order).fillna(len(order))).sort_values(
+            "_order"
+        )
+        runs = _pick(rows, "matured_runs")
+        bands = rows[rows[segment].astype(str).isin(["A", "B", "C", "D"])]
+        facts = [
+            f"{fmt_num(bands['model_leads'].sum(), 0)} leads in the model arm, "
+            f"{fmt_num(bands['rules_leads'].sum(), 0)} in the rules arm"
+        ]
+        if runs:
+            facts.insert(0, f"{fmt_num(rows[runs].max(), 0)} matured scoring run(s)")
+        parts.append(f"<h3>{_esc(f'Experiment {experiment!r}')}</h3>")
+        parts.append(_note(", ".join(facts) + ".", "key"))
+        labels = [EXPERIMENT_LABELS.get(str(s), f"band {s}") for s in rows[segment]]
+        fig = Figure(figsize=(11, 3.6))
+        rate_ax, diff_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+        x = range(len(rows))
+        for offset, arm in ((-0.2, "model"), (0.2, "rules")):
+            rate_ax.bar(
+                [i + offset for i in x],
+                rows[f"{arm}_conversion_rate"].astype(float).fillna(0.0),
+                width=0.4,
+                color=ARM_COLORS[arm],
+                label=f"{arm} arm",
+            )
+        rate_ax.set_xticks(list(x), labels)
+        rate_ax.yaxis.set_major_formatter(lambda y, _: f"{100 * y:.1f}%")
+        rate_ax.set(title="Conversion rate within the horizon, by arm")
+        rate_ax.legend(fontsize=8)
+        difference = rows["rate_difference"].astype(float)
+        lower = rows["ci_lower"].astype(float)
+        upper = rows["ci_upper"].astype(float)
+        y = list(range(len(rows)))[::-1]
+        shown = difference.notna().to_numpy()
+        diff_ax.errorbar(
+            100 * difference[shown],
+            [v for v, ok in zip(y, shown, strict=True) if ok],
+            xerr=[
+                100 * (difference - lower)[shown].clip(lower=0),
+                100 * (upper - difference)[shown].clip(lower=0),
+            ],
+            fmt="o",
+            color=ARM_COLORS["model"],
+            ecolor="#444444",
+            capsize=3,
+        )
+        diff_ax.axvline(0, color="black", linestyle=":", linewidth=1)
+        diff_ax.set_yticks(y, labels)
+        diff_ax.set(
+            xlabel="model − rules, percentage points (95% interval)",
+            title="Difference",
+        )
+        fig.tight_layout()
+        parts.append(
+            _png(fig, f"A/B test {experiment}: conversion rate by arm and the difference")
+        )
+        shown_rows = pd.DataFrame(
+            {
+                "segment": labels,
+                "model arm": [
+                    f"{fmt_num(c, 0)} / {fmt_num(n, 0)} = {fmt_pct(r, 2)}"
+                    for c, n, r in zip(
+                        rows["model_conversions"],
+                        rows["model_leads"],
+                        rows["model_conversion_rate"],
+                        strict=True,
+                    )
+                ],
+                "rules arm": [
+                    f"{fmt_num(c, 0)} / {fmt_num(n, 0)} = {fmt_pct(r, 2)}"
+                    for c, n, r in zip(
+                        rows["rules_conversions"],
+                        rows["rules_leads"],
+                        rows["rules_conversion_rate"],
+                        strict=True,
+                    )
+                ],
+                "difference": [_experiment_difference(v) for v in rows["rate_difference"]],
+                "95% interval": [
+                    "–"
+                    if _missing(lo) or _missing(hi)
+                    else f"{fmt_signed(100 * float(lo), 2)} to {fmt_signed(100 * float(hi), 2)} pt"
+                    for lo, hi in zip(rows["ci_lower"], rows["ci_upper"], strict=True)
+                ],
+                "significant": [
+                    bool(v) if not _missing(v) else False for v in rows["is_significant"]
+                ],
+            }
+        )
+        parts.append(
+            _table(
+                shown_rows,
+                row_class=lambda r: "main" if r["significant"] else "",
+            )
+        )
+    parts.append(
+        _note(
+            "Each open lead is in the model arm (ranked by the calibrated probability) or the "
+            "rules arm (ranked by the rule points) by a hash of its id, so the arms are random "
+            "shares of the same leads. Top 10% / 20%: each arm's best leads by its own priority; "
+            "bands hold the same share of leads in both arms. A rate is converted / leads, each "
+            "lead counted once, at its first matured run. The difference is model minus rules: "
+            "above 0, the model's leads converted more. When the 95% interval includes 0 the test "
+            "cannot tell the two apart yet: keep it running. Judge the segment chosen before the "
+            "test started (e.g. the top 10%): with six rows, one may look significant by chance."
+        )
+    )
+    return "".join(parts)
+
+
 def _cell(value: object) -> str:
     """A value for a table cell: yes/no, a date, an integer or 3 decimals, '–' when missing."""
     if isinstance(value, bool | np.bool_):
@@ -1412,8 +1713,10 @@ SECTIONS: Sequence[tuple[str, str, Callable[[Warehouse, pd.Series], str], bool]]
     ("importance", "Feature importance", section_importance, False),
     ("segments", "Segments", section_segments, False),
     ("attribution", "Attribution by model", section_attribution, False),
+    ("channel_mix", "Which journeys make good leads", section_channel_mix, True),
     ("drift", "Drift", section_drift, True),
     ("backtest", "Backtest", section_backtest, True),
+    ("experiment", "A/B test: model vs rules", section_experiment, True),
     ("health", "Model health", section_health, True),
 )
 
@@ -1479,7 +1782,8 @@ def render_html(wh: Warehouse, generated_at: datetime | None = None) -> str:
         "<footer>Written by <code>lead-scoring report</code> from the warehouse tables "
         "ml_models, ml_model_metrics, ml_calibration_bins, ml_lift_by_decile, "
         "ml_feature_importance, ml_segment_metrics, scored_leads (score columns only), "
-        "fct_channel_attribution, ml_drift, ml_backtest and ml_model_health.</footer>"
+        "fct_channel_attribution, fct_channel_mix_performance, ml_drift, ml_backtest, "
+        "ml_experiment_results and ml_model_health.</footer>"
         "</body></html>\n"
     )
 

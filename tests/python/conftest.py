@@ -16,6 +16,9 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = str(Path(sys.executable).parent / "dbt")
 SAMPLE_HISTORY_T1 = "2025-05-20"
+# the A/B test of the model against the rule points runs in every build of sample_history, so
+# that its matured run (T1) has an experiment to report (tests/python/test_experiment_e2e.py)
+SAMPLE_HISTORY_VARS = {"experiment_rules_share": 0.5}
 
 
 @dataclass
@@ -128,21 +131,21 @@ def sample_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Two scoring runs of the committed sample a horizon apart, then a rerun: run 1 scores at
     SAMPLE_HISTORY_T1 (2025-05-20), run 2 at the default scoring date (2025-06-30: T1's 30-day
     horizon has passed, so the backtest, channel mix and experiment have a matured cohort), run 3
-    repeats run 2 with --full-refresh. Returns run 1's history, run 2's history and scores, and
+    repeats run 2 with --full-refresh. Every build runs an A/B test with half the leads in the
+    rules arm (SAMPLE_HISTORY_VARS). Returns run 1's history, run 2's history and scores, and
     the final DbtRun. Read it only (copy_build for a private copy)."""
     work = Path(tmp_path_factory.mktemp("monitoring"))
     # every gate at its configured severity: the model-quality gates handle a small test fold's
     # noise with the margin's bootstrap interval, not by being left out
-    exclude: list[str] = []
-    first = run_dbt(["build", *exclude], work, {"scoring_date": SAMPLE_HISTORY_T1})
+    first = run_dbt(["build"], work, {**SAMPLE_HISTORY_VARS, "scoring_date": SAMPLE_HISTORY_T1})
     assert first.returncode == 0, first.output[-6000:]
     history_1 = first.query("select * from scored_leads_history order by lead_id")
-    second = run_dbt(["build", *exclude], work)
+    second = run_dbt(["build"], work, SAMPLE_HISTORY_VARS)
     assert second.returncode == 0, second.output[-6000:]
     history_2 = second.query("select * from scored_leads_history order by scored_at, lead_id")
     scored_2 = second.query("select * from scored_leads order by lead_id")
     # run 3 repeats run 2 with --full-refresh: the history, registry and health must survive
-    third = run_dbt(["build", "--full-refresh", *exclude], work)
+    third = run_dbt(["build", "--full-refresh"], work, SAMPLE_HISTORY_VARS)
     assert third.returncode == 0, third.output[-6000:]
     return {
         "history_1": history_1,

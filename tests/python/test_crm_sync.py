@@ -175,7 +175,8 @@ def make_warehouse(path: Path, n: int = 250) -> Path:
             50 as fit_score,
             50 as engagement_score,
             0.8 as score_confidence,
-            'abc123' as model_version
+            'abc123' as model_version,
+            'model' as experiment_arm
         from range({n}) t(i)
         """
     )
@@ -212,7 +213,7 @@ def test_delivers_in_batches_then_sends_nothing_when_nothing_changed(tmp_path, c
         "lead_id", "lead_priority", "lead_score", "conversion_probability",
         "conversion_probability_7d", "conversion_probability_30d", "conversion_probability_90d",
         "score_band", "reasons_for", "reasons_against", "top_factors", "model_version",
-        "scored_at", "payload_hash",
+        "scored_at", "experiment_arm", "payload_hash",
     }
     assert record["scored_at"] == "2025-06-30T00:00:00Z" and len(record["payload_hash"]) == 32
     assert record["lead_priority"] == 8

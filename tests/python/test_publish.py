@@ -236,7 +236,9 @@ def test_no_published_file_has_a_pii_column(warehouse: Path, tmp_path: Path) -> 
 def test_the_lead_dimension_is_published_and_joins_the_scores(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    assert {"dim_leads", "fct_channel_mix_performance"} <= set(PUBLISHED_TABLES)
+    assert {"dim_leads", "fct_channel_mix_performance", "ml_experiment_results"} <= set(
+        PUBLISHED_TABLES
+    )
     con = duckdb.connect(str(warehouse))
     con.execute(
         """

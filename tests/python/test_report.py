@@ -280,7 +280,65 @@ def _monitoring_frames() -> dict[str, pd.DataFrame]:
             "reasons": ["", "feature drift: industry PSI 0.42 > 0.25"],
         }
     )
-    return {"ml_drift": drift, "ml_backtest": backtest, "ml_model_health": health}
+    channel_mix = pd.DataFrame(
+        {
+            "channel_mix": ["email + organic_search", "paid_social", "other combinations"],
+            "is_pooled": [False, False, True],
+            "channel_count": [2, 1, None],
+            "combination_count": [1, 1, 7],
+            "n_leads": [120, 80, 300],
+            "n_distinct_leads": [110, 80, 290],
+            "n_converted": [6, 0, 9],
+            "mean_conversion_probability": [0.04, 0.01, 0.03],
+            "conversion_rate": [0.05, 0.0, 0.03],
+            "base_conversion_rate": 0.03,
+            "lift": [0.05 / 0.03, 0.0, 1.0],
+            "matured_run_count": 2,
+        }
+    )
+    return {
+        "ml_drift": drift,
+        "ml_backtest": backtest,
+        "ml_model_health": health,
+        "fct_channel_mix_performance": channel_mix,
+        "ml_experiment_results": _experiment_frame(),
+    }
+
+
+def _experiment_frame() -> pd.DataFrame:
+    """ml_experiment_results of one experiment (rows in another order than the report's)."""
+    rows = [  # segment_type, segment, model conv / leads, rules conv / leads, interval
+        ("band", "D", 3, 700, 4, 690, (-0.0091, 0.0068)),
+        ("top_k", "top_10pct", 9, 100, 3, 100, (0.0016, 0.1243)),
+        ("top_k", "top_20pct", 11, 200, 6, 200, (-0.0168, 0.0688)),
+        ("band", "A", 5, 40, 2, 40, (-0.0654, 0.2203)),
+        ("band", "B", 4, 60, 2, 60, (-0.0488, 0.1199)),
+        ("band", "C", 0, 0, 1, 90, (None, None)),
+    ]
+    frame = pd.DataFrame(
+        [
+            {
+                "experiment_name": "model_vs_rules",
+                "segment_type": kind,
+                "segment": segment,
+                "matured_runs": 2,
+                "model_leads": model_leads,
+                "model_conversions": model_conv,
+                "model_conversion_rate": model_conv / model_leads if model_leads else None,
+                "rules_leads": rules_leads,
+                "rules_conversions": rules_conv,
+                "rules_conversion_rate": rules_conv / rules_leads,
+                "rate_difference": (
+                    model_conv / model_leads - rules_conv / rules_leads if model_leads else None
+                ),
+                "ci_lower": low,
+                "ci_upper": high,
+                "is_significant": low is not None and (low > 0 or high < 0),
+            }
+            for kind, segment, model_conv, model_leads, rules_conv, rules_leads, (low, high) in rows
+        ]
+    )
+    return frame.astype({"rate_difference": "float64", "model_conversion_rate": "float64"})
 
 
 def _write(path: Path, frames: dict[str, pd.DataFrame]) -> Path:
@@ -360,9 +418,16 @@ def test_report_has_every_section_and_the_headline_numbers(warehouse: Path, tmp_
     assert len(_images(page)) == 5
     assert "Label of feature 00" not in page  # labels are drawn into the PNG, not the HTML
     assert page.count('<tr class="flag">') == 1  # the one flagged segment, highlighted
-    for table in ("ml_drift", "ml_backtest", "ml_model_health"):
+    optional = (
+        "ml_drift",
+        "ml_backtest",
+        "ml_model_health",
+        "fct_channel_mix_performance",
+        "ml_experiment_results",
+    )
+    for table in optional:
         assert f"table main.{table} is not in this warehouse" in page
-    assert page.count(NOT_AVAILABLE) == 3
+    assert page.count(NOT_AVAILABLE) == len(optional)
     assert "<script" not in page.lower() and "http" not in page.lower()
     # the top open leads: by priority, with band, probability, lift and reasons for / against
     top = _section(page, "top_leads")
@@ -393,7 +458,45 @@ def test_monitoring_sections_render_from_their_tables(tmp_path: Path):
     health = _section(page, "health")
     # the latest health check decides, with its reasons
     assert "Retraining recommended" in health and "industry PSI 0.42 &gt; 0.25" in health
-    assert len(_images(page)) == 5 + 3  # drift bars, backtest by band, backtest AUC over time
+    # drift bars, backtest by band, backtest AUC over time, channel-mix lift, A/B test
+    assert len(_images(page)) == 5 + 3 + 2
+    mixes = _section(page, "channel_mix")
+    assert "1.67×" in mixes and "other combinations" in mixes
+    # the largest mix first, the pooled row last
+    assert mixes.index("email + organic_search") < mixes.index("paid_social")
+    assert mixes.index("paid_social") < mixes.rindex("other combinations")
+
+
+def test_experiment_section_shows_each_arm_the_difference_and_its_interval(tmp_path: Path):
+    path = _write(tmp_path / "wh.duckdb", {**_frames(), **_monitoring_frames()})
+    experiment = _section(_report(path, tmp_path / "out"), "experiment")
+    assert "model_vs_rules" in experiment and "2 matured scoring run(s)" in experiment
+    assert "9 / 100 = 9.00%" in experiment and "3 / 100 = 3.00%" in experiment
+    assert "+6.00 pt" in experiment and "+0.16 to +12.43 pt" in experiment
+    # the segments in the report's order: top 10%, top 20%, then the bands
+    order = [experiment.index(label) for label in ("top 10%", "top 20%", "band A", "band D")]
+    assert order == sorted(order)
+    # only the top 10% is significant (bold); an arm without leads has no interval
+    assert experiment.count('<tr class="main">') == 1
+    assert "0 / 0 = –" in experiment
+    assert len(_images(experiment)) == 1
+
+
+def test_experiment_section_says_how_to_start_one_or_that_it_is_maturing(tmp_path: Path):
+    monitoring = _monitoring_frames()
+    empty = monitoring["ml_experiment_results"].iloc[0:0]
+    frames = {**_frames(), **monitoring, "ml_experiment_results": empty}
+    page = _report(_write(tmp_path / "wh.duckdb", frames), tmp_path / "out")
+    section = _section(page, "experiment")
+    assert NOT_AVAILABLE in section
+    assert "no experiment running: set var experiment_rules_share" in section
+    # an experiment whose first run has not matured yet says so instead
+    scored = frames["scored_leads"].assign(experiment_arm=["model", "rules"] * 3 + ["rules"])
+    frames = {**frames, "scored_leads": scored}
+    page = _report(_write(tmp_path / "wh2.duckdb", frames), tmp_path / "out2")
+    section = _section(page, "experiment")
+    assert "an experiment is running (4 open leads in the rules arm" in section
+    assert "set var experiment_rules_share" not in section
 
 
 def test_empty_or_reshaped_optional_tables_fail_soft(tmp_path: Path, capsys):
@@ -405,12 +508,20 @@ def test_empty_or_reshaped_optional_tables_fail_soft(tmp_path: Path, capsys):
         "ml_model_health": monitoring["ml_model_health"].rename(
             columns={"requires_retraining": "needs_retraining", "reasons": "reason"}
         ),
+        "fct_channel_mix_performance": monitoring["fct_channel_mix_performance"].iloc[0:0],
+        "ml_experiment_results": monitoring["ml_experiment_results"].drop(
+            columns="rate_difference"
+        ),
     }
     page = _report(_write(tmp_path / "wh.duckdb", frames), tmp_path / "out")
     assert NOT_AVAILABLE in _section(page, "drift")
-    assert "psi" in capsys.readouterr().err  # the skipped section is named on stderr
+    err = capsys.readouterr().err
+    assert "psi" in err  # the skipped section is named on stderr
     assert "main.ml_backtest is empty" in _section(page, "backtest")
     assert "Retraining recommended" in _section(page, "health")  # small naming differences
+    assert "main.fct_channel_mix_performance is empty" in _section(page, "channel_mix")
+    assert NOT_AVAILABLE in _section(page, "experiment")
+    assert "rate_difference" in err  # named on stderr too
 
 
 def test_rule_fallback_is_said_prominently(tmp_path: Path):

@@ -3,8 +3,9 @@
 -- over the matured scoring runs of scored_leads_history (scored_at + var
 -- prediction_horizon_days at or before the scoring date). Per mix: scored
 -- leads (lead x run), mean predicted probability, realized conversion rate
--- (first conversion in (scored_at, scored_at + horizon]) and lift over the
--- base rate of those runs. Point in time: only touches at or before scored_at.
+-- (first conversion in (scored_at, scored_at + horizon], as defined once in
+-- int_matured_scored_leads) and lift over the base rate of those runs. Point
+-- in time: only touches at or before scored_at.
 -- Mixes with fewer than var channel_mix_min_leads scored leads are pooled into
 -- 'other combinations'. Empty until a run has matured. See doc
 -- `fct_channel_mix_performance`.
@@ -16,53 +17,16 @@
 
 with
 
-history as (
+outcomes as (
 
-    select * from {{ ref('scored_leads_history') }}
+    -- every lead of a matured run and whether it converted within the horizon
+    select * from {{ ref('int_matured_scored_leads') }}
 
 ),
 
 touches as (
 
     select * from {{ ref('int_marketing_touches') }}
-
-),
-
-conversions as (
-
-    select * from {{ ref('stg_crm__conversions') }}
-
-),
-
-matured_runs as (
-
-    select distinct scored_at
-    from history
-    where {{ dbt.dateadd('day', var('prediction_horizon_days'), 'scored_at') }} <= {{ scoring_at() }}
-
-),
-
-outcomes as (
-
-    -- every lead of a matured run and whether it converted within the horizon
-    select
-        history.lead_id,
-        history.scored_at,
-        history.conversion_probability,
-        case
-            when
-                conversions.converted_at > history.scored_at
-                and conversions.converted_at
-                <= {{ dbt.dateadd('day', var('prediction_horizon_days'), 'history.scored_at') }}
-                then 1
-            else 0
-        end as converted
-
-    from history
-    inner join matured_runs
-        on history.scored_at = matured_runs.scored_at
-    left join conversions
-        on history.lead_id = conversions.lead_id
 
 ),
 

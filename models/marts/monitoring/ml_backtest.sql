@@ -3,52 +3,15 @@
 -- scored. Per run and band: leads, realized conversions within the horizon,
 -- conversion rate, mean predicted probability and Brier score; for the whole
 -- run ('all') also the realized AUC (Mann-Whitney with average ranks for ties).
--- Empty until a run has matured.
+-- Matured runs and outcomes as int_matured_scored_leads defines them. Empty
+-- until a run has matured.
 
 with
 
-history as (
-
-    select * from {{ ref('scored_leads_history') }}
-
-),
-
-conversions as (
-
-    select * from {{ ref('stg_crm__conversions') }}
-
-),
-
-matured_runs as (
-
-    select distinct scored_at
-    from history
-    where {{ dbt.dateadd('day', var('prediction_horizon_days'), 'scored_at') }} <= {{ scoring_at() }}
-
-),
-
 outcomes as (
 
-    select
-        history.scored_at,
-        history.model_version,
-        history.lead_id,
-        history.score_band,
-        history.conversion_probability,
-        case
-            when
-                conversions.converted_at > history.scored_at
-                and conversions.converted_at
-                <= {{ dbt.dateadd('day', var('prediction_horizon_days'), 'history.scored_at') }}
-                then 1
-            else 0
-        end as converted
-
-    from history
-    inner join matured_runs
-        on history.scored_at = matured_runs.scored_at
-    left join conversions
-        on history.lead_id = conversions.lead_id
+    -- every lead of a matured run and whether it converted within the horizon
+    select * from {{ ref('int_matured_scored_leads') }}
 
 ),
 

@@ -1,7 +1,8 @@
 -- Every scoring run's scores, one row per lead and run (scored_at), appended and
 -- never rewritten: a rebuild with the same scoring date adds nothing. The
 -- source of the score trend in scored_leads, of the backtest and of model health.
--- lead_priority is the run's percentile (macro lead_priority), as in scored_leads.
+-- lead_priority, score_band and experiment_arm as shown in scored_leads
+-- (int_lead_scores_ranked); experiment_name is null in runs without an A/B test.
 -- Contract enforced (types fixed here). on_schema_change 'append_new_columns':
 -- a column added later is appended (null in older runs) instead of failing the
 -- build, because the only cure for 'fail' would be a full refresh, which erases
@@ -26,12 +27,8 @@ scores as (
 
 ranked as (
 
-    -- the run's priority, over every lead of the run (before the filter below)
-    select
-        *,
-        {{ lead_priority('conversion_probability', 'lead_id') }} as lead_priority
-
-    from scores
+    -- the run's priority, band and arm, ranked over every lead of the run
+    select * from {{ ref('int_lead_scores_ranked') }}
 
 ),
 
@@ -42,16 +39,20 @@ new_rows as (
         cast(scores.scored_at as timestamp) as scored_at,
         cast(scores.conversion_probability as double) as conversion_probability,
         cast(scores.lead_score as integer) as lead_score,
-        cast(scores.score_band as varchar) as score_band,
+        cast(ranked.score_band as varchar) as score_band,
         cast(scores.top_factors as varchar) as top_factors,
         cast(scores.fit_score as integer) as fit_score,
         cast(scores.engagement_score as integer) as engagement_score,
         cast(scores.score_confidence as double) as score_confidence,
         cast(scores.model_version as varchar) as model_version,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as recorded_at,
-        cast(scores.lead_priority as integer) as lead_priority
+        cast(ranked.lead_priority as integer) as lead_priority,
+        cast(ranked.experiment_name as varchar) as experiment_name,
+        cast(ranked.experiment_arm as varchar) as experiment_arm
 
-    from ranked as scores
+    from scores
+    inner join ranked
+        on scores.lead_id = ranked.lead_id
 
     {% if is_incremental() %}
         where not exists (

@@ -1,9 +1,13 @@
 -- One row per lead open at the scoring date: its calibrated conversion
 -- probability (and over 7 / 30 / 90 days), 0-100 score, band, reasons and the model version that scored
 -- it, with the change since the lead's previous scoring run (from
--- scored_leads_history). lead_priority (1-100, the percentile of the probability
--- among the leads of this run) is the column a rep sorts by; lift is the
--- probability over the base rate the bands are built on. A thin, contract-enforced view of the ml_scores
+-- scored_leads_history). lead_priority (1-100, the percentile of the lead's
+-- ranker among the leads of its experiment arm in this run) is the column a rep sorts by; lift is the
+-- probability over the base rate the bands are built on. experiment_arm is the
+-- lead's arm of the A/B test of the model against the rule points: in the
+-- 'rules' arm priority and band come from the rule points, in the 'model' arm
+-- (every lead when var experiment_rules_share is 0) from the probability
+-- (int_lead_scores_ranked). A thin, contract-enforced view of the ml_scores
 -- Python model (contracts are refused on Python models): the output interface
 -- for BI and the CRM.
 
@@ -23,11 +27,7 @@ history as (
 
 ranked as (
 
-    select
-        lead_id,
-        {{ lead_priority('conversion_probability', 'lead_id') }} as lead_priority
-
-    from scores
+    select * from {{ ref('int_lead_scores_ranked') }}
 
 ),
 
@@ -60,7 +60,7 @@ final as (
         cast(scores.lead_score as integer) as lead_score,
         cast(ranked.lead_priority as integer) as lead_priority,
         cast(scores.conversion_probability / nullif(scores.base_rate, 0) as double) as lift,
-        cast(scores.score_band as varchar) as score_band,
+        cast(ranked.score_band as varchar) as score_band,
         cast(scores.top_factors as varchar) as top_factors,
         cast(scores.top_factors_json as varchar) as top_factors_json,
         cast(scores.reasons_for as varchar) as reasons_for,
@@ -72,7 +72,8 @@ final as (
         cast(previous_run.previous_scored_at as timestamp) as previous_scored_at,
         cast(previous_run.previous_lead_score as integer) as previous_lead_score,
         cast(previous_run.previous_score_band as varchar) as previous_score_band,
-        cast(scores.lead_score - previous_run.previous_lead_score as integer) as score_change
+        cast(scores.lead_score - previous_run.previous_lead_score as integer) as score_change,
+        cast(ranked.experiment_arm as varchar) as experiment_arm
 
     from scores
     inner join ranked

@@ -43,6 +43,7 @@ from lead_scoring.ml.sampling import (
 from lead_scoring.ml.scoring import (
     REASONS_PER_SIDE,
     SCORE_COLUMNS,
+    lead_rule_points,
     rule_based_scores,
     score_open_leads,
 )
@@ -411,7 +412,9 @@ FLOAT_SCORE_COLUMNS = (
     "score_confidence",
     "base_rate",
 )
-INT_SCORE_COLUMNS = ("lead_score", "fit_score", "engagement_score")
+INT_SCORE_COLUMNS = ("lead_score", "fit_score", "engagement_score", "rule_points")
+# ml_scores: the scores, then the rule seed's points of every lead (the A/B test's rules arm)
+ML_SCORES_COLUMNS = [*SCORE_COLUMNS, "rule_points"]
 STRING_SCORE_COLUMNS = (
     "lead_id",
     "score_band",
@@ -447,8 +450,10 @@ def open_lead_scores(
     """One row per lead open at the scoring date (``is_scoring_snapshot``), typed for the
     ``scored_leads`` contract. A trained row -> :func:`~.scoring.score_open_leads`; the rule
     fallback -> :func:`~.scoring.rule_based_scores`, its points mapped on the labeled history.
-    ``reasons_per_side``: reasons listed for and against (default
-    :data:`~.scoring.REASONS_PER_SIDE`)."""
+    Either way the columns :data:`ML_SCORES_COLUMNS`: the scores, then ``rule_points``, the
+    rule seed's total points of the lead (:func:`~.scoring.lead_rule_points`), which rank the
+    leads of the A/B test's rules arm. ``reasons_per_side``: reasons listed for and against
+    (default :data:`~.scoring.REASONS_PER_SIDE`)."""
     k = int(reasons_per_side) if reasons_per_side not in (None, "", "None") else REASONS_PER_SIDE
     chosen = chosen_model(registry, pinned)
     if chosen["model_name"] == "rule_points":
@@ -465,7 +470,9 @@ def open_lead_scores(
         # only the scoring snapshots leave DuckDB (one row per open lead, not the whole grid)
         features = relation_to_pandas(mart.filter("is_scoring_snapshot"))
         scores = score_open_leads(deserialize_bundle(chosen), features, reasons_per_side=k)
-    scores = scores[SCORE_COLUMNS].copy()
+    scores = scores[SCORE_COLUMNS].merge(
+        lead_rule_points(features, rules), on="lead_id", how="left", validate="one_to_one"
+    )[ML_SCORES_COLUMNS]
     scores["scored_at"] = pd.to_datetime(scores["scored_at"])
     for c in FLOAT_SCORE_COLUMNS:
         scores[c] = scores[c].astype("float64")

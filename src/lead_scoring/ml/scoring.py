@@ -57,6 +57,7 @@ from lead_scoring.ml.rules import (
     PointsMapping,
     evaluate_rules,
     fit_points_mapping,
+    rule_points,
     rules_version,
     validate_rules,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "band_base_rate",
     "fit_engagement_scores",
     "group_sums",
+    "lead_rule_points",
     "lead_score",
     "percentile_of",
     "reference_quantiles",
@@ -277,6 +279,22 @@ def _scored_at(df: pd.DataFrame, scored_at: pd.Timestamp | str | None) -> pd.Ser
     if "snapshot_at" in df.columns:
         return df["snapshot_at"]
     return pd.Series(pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s"), index=df.index)
+
+
+def lead_rule_points(
+    df_scoring: pd.DataFrame, rules: pd.DataFrame | list[Mapping]
+) -> pd.DataFrame:
+    """``lead_id, rule_points``: the rule seed's total points of each lead to score (the
+    ``is_scoring_snapshot`` rows when that column is present), whatever model scores it. The
+    ranker of the A/B test's rules arm (``scored_leads.experiment_arm = 'rules'``); the same
+    points as the rule fallback's and the ``rule_points`` baseline's."""
+    df = _scoring_rows(df_scoring)
+    return pd.DataFrame(
+        {
+            "lead_id": df["lead_id"].to_numpy(),
+            "rule_points": rule_points(df, rules) if len(df) else np.zeros(0, dtype=np.int64),
+        }
+    )
 
 
 def _empty_scores() -> pd.DataFrame:

@@ -4,9 +4,11 @@ mart: what ml_models appends and what ml_scores writes, without dbt."""
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 import pytest
 
 from lead_scoring.ml.build import (
+    ML_SCORES_COLUMNS,
     TABLES,
     chosen_model,
     open_lead_scores,
@@ -85,6 +87,24 @@ def test_scores_cover_the_open_leads_with_contract_types(mart, rules, first, sna
     assert str(scores["conversion_probability_7d"].dtype) == "float64"
 
 
+def test_scores_carry_the_rule_points_of_every_lead_on_both_paths(mart, rules, first, snapshots):
+    """ml_scores.rule_points (the ranker of the A/B test's rules arm) is the rule seed's total
+    of each open lead, with the trained model and with the rule fallback alike."""
+    from lead_scoring.ml.rules import rule_points
+
+    open_rows = snapshots[snapshots["is_scoring_snapshot"]]
+    expected = pd.Series(rule_points(open_rows, rules), index=open_rows["lead_id"].to_numpy())
+    fallback = registry_rows(mart, rules, {**FAST_CONFIG, "min_positive_labels": 10**6})
+    for registry in (first, fallback):
+        scores = open_lead_scores(mart, registry, rules)
+        assert list(scores.columns) == ML_SCORES_COLUMNS
+        assert str(scores["rule_points"].dtype) == "Int64"
+        assert scores["rule_points"].notna().all()
+        got = scores.set_index("lead_id")["rule_points"].astype("int64")
+        assert (got.sort_index() == expected.sort_index()).all()
+    assert expected.nunique() > 3  # the check compares something
+
+
 def test_an_unknown_pinned_version_lists_the_registered_ones(first):
     assert chosen_model(first, None)["model_version"] == first["model_version"].iloc[0]
     with pytest.raises(ValueError, match="registered versions: " + first["model_version"].iloc[0]):
@@ -114,8 +134,6 @@ def test_above_the_cap_whole_leads_are_sampled_and_the_test_window_too(mart):
     """Above train_max_rows: every row of the converting leads, a weighted share of the others
     (whole leads), and a loader of the test window that keeps TEST_SAMPLE_FACTOR times that
     share (the training sample's leads among them), weighted the same way."""
-    import pandas as pd
-
     from lead_scoring.ml.build import TEST_SAMPLE_FACTOR, labeled_snapshots, scoring_time
 
     scoring_at = scoring_time(mart)
