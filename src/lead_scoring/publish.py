@@ -1,20 +1,28 @@
-"""Publish the BI-facing tables of a built warehouse as files replaced atomically.
+"""Publish the BI-facing tables of a built warehouse, one whole publication at a time.
 
 A DuckDB file open in one process cannot be written by another, so a BI tool holding the
 live warehouse makes `dbt build` fail. BI tools read a published copy instead: after a
-successful build, `publish()` opens the warehouse read-only and writes, into one folder,
+successful build, `publish()` opens the warehouse read-only and writes a new publication
+folder, `<out>/publications/<id>/` (id: UTC time and process id), holding
 
 - `<table>.parquet` for each table of `PUBLISHED_TABLES` (schema `main`),
 - `lead_scoring_bi.duckdb`, a DuckDB database holding the same tables, written in storage
   version v1.4.0 so that older readers (DuckDB CLI 1.x, duckdb-wasm) can open it,
-- `_manifest.json`, last: publication time, source warehouse and, per table, the row count,
-  the columns, the file name and the sha256 of the Parquet file.
+- `_manifest.json`: publication time, source warehouse and, per table, the row count, the
+  columns, the file name and the sha256 of the Parquet file.
 
-Every file is first written to a temporary file in the same folder (`.<name>.tmp-<pid>`),
-flushed to disk, then moved into place with `os.replace`, which is atomic on POSIX: a reader
-sees the old file or the new one, never a partial one, and a reader holding a file open keeps
-reading the old one. Nothing is replaced until every new file is complete, and temporary
-files are removed even when publishing fails.
+The folder is written under a temporary name, flushed to disk and renamed when complete; then
+one atomic step, replacing the symlink `<out>/current` (``os.replace`` of a new link), switches
+readers to it. A reader that reads through `current/` sees one publication whole: the files of
+the link it resolved, old or new, never a mix; one holding files open keeps reading them (the
+two previous publications are kept; older ones are removed). `<out>/<file>` are links to
+`current/<file>` for tools configured with the old flat layout (each file whole, but two files
+opened at different moments may come from two publications).
+
+A `.wal` file can never reach a reader of a new publication: a new folder holds none, a BI
+client that crashed while holding `current/lead_scoring_bi.duckdb` left its `.wal` in its own,
+older publication folder, and stale `.wal` files next to the top-level links are removed at
+every publication.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +83,10 @@ DEFAULT_WAREHOUSE = "lead_scoring.duckdb"
 DEFAULT_OUT_DIR = "published"
 
 _TEMP_NAME = re.compile(r"^\..+\.tmp-(\d+)(\.wal)?$")
+PUBLICATIONS = "publications"
+CURRENT = "current"
+KEEP_PUBLICATIONS = 3  # the current one and the two before it (readers may hold them open)
+_PARTIAL = re.compile(r"^\.(.+)\.partial-(\d+)$")
 _CHUNK = 1 << 20
 
 
@@ -101,6 +114,7 @@ class PublishSummary:
     bi_database: Path
     manifest: Path
     removed_temp_files: list[str] = field(default_factory=list)
+    publication: Path | None = None
 
     def lines(self) -> list[str]:
         """One line per published table (rows -> path), then the skipped ones."""
@@ -155,41 +169,42 @@ def publish(
             raise PublishError(f"cannot create the publish folder {out}: {exc}") from None
         dir_fd = _lock_folder(out)
         removed = _remove_stale_temps(out)
+        publications = out / PUBLICATIONS
+        publications.mkdir(exist_ok=True)
+        removed += _remove_stale_partials(publications)
         pid = os.getpid()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        publication_id = f"{stamp}-{pid}"
+        partial = publications / f".{publication_id}.partial-{pid}"
+        partial.mkdir()
+        temps.append(partial)
+        reading = out / CURRENT  # readers read through the link
 
-        # 1. every new file, complete and on disk, under a temporary name
-        staged: list[tuple[Path, Path]] = []
+        # 1. every file of the new publication, complete and on disk, in its own folder
         published: list[PublishedTable] = []
         for name in names:
-            tmp = out / f".{name}.parquet.tmp-{pid}"
-            temps.append(tmp)
+            target = partial / f"{name}.parquet"
             con.execute(
-                f"copy (select * from {_table(name)}) to {_literal(tmp)} "
+                f"copy (select * from {_table(name)}) to {_literal(target)} "
                 "(format parquet, compression snappy)"
             ).fetchall()
-            _fsync_file(tmp)
-            rows = pq.ParquetFile(tmp).metadata.num_rows
-            digest, size = _sha256(tmp)
-            final = out / f"{name}.parquet"
-            staged.append((tmp, final))
-            published.append(PublishedTable(name, rows, columns[name], final, digest, size))
-
-        bi_tmp = out / f".{BI_DATABASE}.tmp-{pid}"
-        temps += [bi_tmp, Path(f"{bi_tmp}.wal")]
-        _write_bi_database(con, bi_tmp, names)
-        _fsync_file(bi_tmp)
-        bi_digest, bi_size = _sha256(bi_tmp)
-        staged.append((bi_tmp, out / BI_DATABASE))
-
-        # 2. swap them in, then the manifest last: a manifest always describes files that
-        # are already in place
-        for tmp, final in staged:
-            os.replace(tmp, final)
-        os.fsync(dir_fd)
+            _fsync_file(target)
+            rows = pq.ParquetFile(target).metadata.num_rows
+            digest, size = _sha256(target)
+            published.append(
+                PublishedTable(name, rows, columns[name], reading / target.name, digest, size)
+            )
+        bi_path = partial / BI_DATABASE
+        _write_bi_database(con, bi_path, names)
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{bi_path}.wal").unlink()  # checkpointed: nothing may be replayed onto it
+        _fsync_file(bi_path)
+        bi_digest, bi_size = _sha256(bi_path)
         published_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         manifest = {
             "format_version": MANIFEST_FORMAT_VERSION,
             "published_at": published_at,
+            "publication": publication_id,
             "published_by": f"lead-scoring {__version__}",
             "source_warehouse": str(warehouse),
             "schema": SCHEMA,
@@ -212,21 +227,36 @@ def publish(
                 "bytes": bi_size,
             },
         }
-        manifest_tmp = out / f".{MANIFEST}.tmp-{pid}"
-        temps.append(manifest_tmp)
-        manifest_tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        _fsync_file(manifest_tmp)
-        os.replace(manifest_tmp, out / MANIFEST)
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _fsync_file(partial / MANIFEST)
+        _fsync_dir(partial)
+        final = publications / publication_id
+        os.rename(partial, final)
+        temps.remove(partial)
+        _fsync_dir(publications)
+
+        # 2. one atomic step switches every reader to it: the `current` link is replaced
+        _replace_link(out / CURRENT, Path(PUBLICATIONS) / publication_id, pid)
+        # the flat layout's names, as links through `current` (made once), and no stale .wal
+        # next to them (a BI client that crashed writing through a link leaves one there)
+        for file_name in [*(f"{n}.parquet" for n in names), BI_DATABASE, MANIFEST]:
+            link = out / file_name
+            if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{file_name}"):
+                _replace_link(link, Path(CURRENT) / file_name, pid)
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{link}.wal").unlink()
         os.fsync(dir_fd)
+        removed += _remove_old_publications(publications, keep=KEEP_PUBLICATIONS)
         return PublishSummary(
             warehouse=warehouse,
             out_dir=out,
             published_at=published_at,
             tables=published,
             skipped=skipped,
-            bi_database=out / BI_DATABASE,
-            manifest=out / MANIFEST,
+            bi_database=reading / BI_DATABASE,
+            manifest=reading / MANIFEST,
             removed_temp_files=removed,
+            publication=final,
         )
     except duckdb.Error as exc:
         raise PublishError(f"publishing {warehouse} to {out} failed: {_first_line(exc)}") from None
@@ -235,8 +265,11 @@ def publish(
     finally:
         con.close()
         for tmp in temps:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
         if dir_fd is not None:
             os.close(dir_fd)  # also releases the folder lock
 
@@ -336,6 +369,50 @@ def _remove_stale_temps(out: Path) -> list[str]:
                 entry.unlink()
                 removed.append(entry.name)
     return removed
+
+
+def _remove_stale_partials(publications: Path) -> list[str]:
+    """Publication folders left half-written by a publish that was killed."""
+    removed = []
+    for entry in publications.iterdir():
+        match = _PARTIAL.match(entry.name)
+        if match and entry.is_dir() and not _process_alive(int(match.group(2))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(f"{PUBLICATIONS}/{entry.name}")
+    return removed
+
+
+def _remove_old_publications(publications: Path, keep: int) -> list[str]:
+    """All but the newest ``keep`` publications (ids sort by time); a reader holding one of
+    their files open keeps reading it."""
+    done = sorted(
+        entry.name
+        for entry in publications.iterdir()
+        if entry.is_dir() and not entry.name.startswith(".")
+    )
+    removed = []
+    for name in done[:-keep] if keep > 0 else done:
+        shutil.rmtree(publications / name, ignore_errors=True)
+        removed.append(f"{PUBLICATIONS}/{name}")
+    return removed
+
+
+def _replace_link(link: Path, target: Path, pid: int) -> None:
+    """Point ``link`` at ``target`` (relative) in one atomic step: a new link, then os.replace
+    over the old one (a link or, from the flat layout, a file)."""
+    tmp = link.with_name(f".{link.name}.tmp-{pid}")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _process_alive(pid: int) -> bool:

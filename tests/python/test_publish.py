@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -130,7 +131,8 @@ def test_publishes_the_default_tables_present_and_reports_the_absent(
     for name in PRESENT:
         rows = _query(warehouse, f"select count(*) from {name}")[0][0]
         assert any(
-            line.startswith(name) and f"{rows} rows -> {out / (name + '.parquet')}" in line
+            line.startswith(name)
+            and f"{rows} rows -> {out / 'current' / (name + '.parquet')}" in line
             for line in lines
         ), printed
     for name in absent:
@@ -286,22 +288,73 @@ def test_a_failure_leaves_no_temp_file_and_the_old_publication_intact(
 ) -> None:
     out = tmp_path / "published"
     publish(warehouse, out)
-    before = {p.name: _sha256(p) for p in out.iterdir()}
+    current = os.readlink(out / "current")
+    before = {p.name: _sha256(p) for p in (out / "current").iterdir()}
     con = duckdb.connect(str(warehouse))
     con.execute("delete from scored_leads where lead_id = 'L0'")
     con.close()
     written: list[list[str]] = []
 
     def failing_bi_database(con, path, names):  # after every new Parquet file is written
-        written.append(_temp_files(out))
+        written.append(sorted(p.name for p in path.parent.glob("*.parquet")))
         raise duckdb.IOException("disk full (simulated)")
 
     monkeypatch.setattr(publish_module, "_write_bi_database", failing_bi_database)
     with pytest.raises(PublishError, match="disk full"):
         publish(warehouse, out)
-    assert len(written[0]) == len(PRESENT)  # the control: temp files did exist
+    assert len(written[0]) == len(PRESENT)  # the control: the new files did exist
     assert _temp_files(out) == []
-    assert {p.name: _sha256(p) for p in out.iterdir()} == before
+    assert [p.name for p in (out / "publications").iterdir()] == [Path(current).name]
+    assert os.readlink(out / "current") == current
+    assert {p.name: _sha256(p) for p in (out / "current").iterdir()} == before
+
+
+def test_a_crashed_bi_clients_wal_never_reaches_a_reader_of_the_next_publication(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """A BI client opened the published file read-write (through the flat name and through
+    `current`), wrote, and was killed: its .wal is left in the publication's folder (DuckDB
+    resolves the links). The next publication must not inherit it."""
+    out = tmp_path / "published"
+    publish(warehouse, out)
+    code = (
+        "import duckdb, os, signal, sys\n"
+        "con = duckdb.connect(sys.argv[1])\n"
+        "con.execute(\"insert into scored_leads values ('ZZ', 1, 'A', timestamp '2025-07-01')\")\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    for path in (out / BI_DATABASE, out / "current" / BI_DATABASE):
+        crashed = subprocess.run([sys.executable, "-c", code, str(path)], check=False)
+        assert crashed.returncode == -signal.SIGKILL
+    stale = list((out / "current").glob("*.wal"))
+    assert stale  # the control: the crashes left a WAL, which a reader would replay
+    assert _query(out / BI_DATABASE, "select count(*) from scored_leads") == [(7,)]
+    publish(warehouse, out)
+    assert not list((out / "current").glob("*.wal")) and not list(out.glob("*.wal"))
+    for path in (out / BI_DATABASE, out / "current" / BI_DATABASE):
+        rows = _query(
+            path, "select count(*), count(*) filter (where lead_id = 'ZZ') from scored_leads"
+        )
+        assert rows == [(5, 0)], path
+
+
+def test_publications_are_folders_switched_by_one_link_and_old_ones_are_removed(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "published"
+    out.mkdir()
+    (out / "scored_leads.parquet").write_bytes(b"a file of the flat layout")
+    ids = []
+    for _ in range(5):
+        summary = publish(warehouse, out)
+        ids.append(summary.publication.name)
+        assert os.readlink(out / "current") == f"publications/{summary.publication.name}"
+    assert sorted(p.name for p in (out / "publications").iterdir()) == ids[-3:]
+    # the flat names are links through `current`, the old file among them
+    for name in [*(f"{t}.parquet" for t in PRESENT), BI_DATABASE, MANIFEST]:
+        assert os.readlink(out / name) == f"current/{name}", name
+    assert _manifest(out)["publication"] == ids[-1]
+    assert summary.tables[0].path == out.resolve() / "current" / summary.tables[0].path.name
 
 
 def test_temp_files_of_a_killed_publish_are_removed(warehouse: Path, tmp_path: Path) -> None:
@@ -315,9 +368,12 @@ def test_temp_files_of_a_killed_publish_are_removed(warehouse: Path, tmp_path: P
     )
     stale = out / f".scored_leads.parquet.tmp-{int(gone.stdout)}"
     stale.write_bytes(b"PAR1 half a file")
+    half = out / "publications" / f".20250101T000000000000Z-1.partial-{int(gone.stdout)}"
+    half.mkdir(parents=True)
+    (half / "scored_leads.parquet").write_bytes(b"PAR1 half a file")
     summary = publish(warehouse, out)
-    assert summary.removed_temp_files == [stale.name]
-    assert _temp_files(out) == []
+    assert summary.removed_temp_files == [stale.name, f"publications/{half.name}"]
+    assert _temp_files(out) == [] and not half.exists()
 
 
 def test_two_publishes_into_one_folder_never_mix(warehouse: Path, tmp_path: Path) -> None:
@@ -408,29 +464,39 @@ def read_bi(con):
     return {n: len(con.execute(f'select * from main."{n}"').fetchall())
             for n in names}
 
+def resolve():
+    # a reader reads one publication: the folder `current` points to, resolved once
+    link = out / "current"
+    return out / os.readlink(link) if link.is_symlink() else out
+
 start = time.time()
 while True:
+    folder = resolve()
     try:
-        manifest = json.loads((out / "_manifest.json").read_text())
+        manifest = json.loads((folder / "_manifest.json").read_text())
     except Exception as exc:
         errors.append(f"_manifest.json: {type(exc).__name__}: {exc}")
         manifest = {"tables": {}}
     for name, entry in manifest["tables"].items():
         try:
-            sha, rows, columns = read_parquet(out / entry["file"])
+            sha, rows, columns = read_parquet(folder / entry["file"])
             key = json.dumps([name, sha, rows, columns])
             parquet_reads[key] = parquet_reads.get(key, 0) + 1
+            if sha != entry["sha256"]:
+                errors.append(f"{entry['file']}: not the file of the manifest read with it")
         except Exception as exc:
             errors.append(f"{entry['file']}: {type(exc).__name__}: {exc}")
-    bi = out / "lead_scoring_bi.duckdb"
+    bi = folder / "lead_scoring_bi.duckdb"
     hold = (control / "hold").exists() and not (control / "holding").exists()
     try:
-        inode = os.stat(bi).st_ino
         con = duckdb.connect(str(bi), read_only=True)
         try:
             counts = read_bi(con)
+            whole = {n: e["rows"] for n, e in manifest["tables"].items()}
+            if counts != whole:
+                errors.append(f"DuckDB copy {counts} is not the publication {whole}")
             if hold:
-                handle = open(out / "scored_leads.parquet", "rb")
+                handle = open(folder / "scored_leads.parquet", "rb")
                 held_sha = hashlib.sha256(handle.read()).hexdigest()
                 (control / "holding").touch()
                 deadline = time.time() + 120
@@ -444,7 +510,7 @@ while True:
                 handle.close()
                 if read_bi(con) != counts:
                     errors.append("held DuckDB copy changed under the reader")
-                if os.stat(bi).st_ino != inode:
+                if resolve() != folder:
                     replaced_while_held += 1
         finally:
             con.close()
@@ -526,7 +592,7 @@ def _cli_publish(run: DbtRun, out: Path) -> dict:
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
-    assert f"rows -> {out / 'scored_leads.parquet'}" in completed.stdout
+    assert f"rows -> {out / 'current' / 'scored_leads.parquet'}" in completed.stdout
     return _manifest(out)
 
 
@@ -628,7 +694,7 @@ def test_the_reader_check_detects_a_partial_file(
     _, _, out = built
     copy = tmp_path / "copy"
     copy.mkdir()
-    for path in out.iterdir():
+    for path in (out / "current").iterdir():
         copy.joinpath(path.name).write_bytes(path.read_bytes())
     partial = copy / "scored_leads.parquet"
     partial.write_bytes(partial.read_bytes()[: partial.stat().st_size // 2])
