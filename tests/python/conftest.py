@@ -35,6 +35,18 @@ class DbtRun:
             con.close()
 
 
+def dbt_env(workdir: Path, duckdb_path: Path) -> dict[str, str]:
+    """The environment of a dbt run on this project with its target and logs in workdir."""
+    return {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "LEAD_SCORING_DUCKDB": str(duckdb_path),
+    }
+
+
 def run_dbt(
     args: list[str],
     workdir: Path,
@@ -47,15 +59,7 @@ def run_dbt(
     (``env``: extra environment variables)."""
     workdir.mkdir(parents=True, exist_ok=True)
     duckdb_path = duckdb_path or workdir / "warehouse.duckdb"
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "LEAD_SCORING_DUCKDB": str(duckdb_path),
-        **(env or {}),
-    }
+    env = {**dbt_env(workdir, duckdb_path), **(env or {})}
     command = [DBT, *args]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DBT, PROJECT_DIR, DbtRun, copy_build, run_dbt
+from conftest import DBT, PROJECT_DIR, DbtRun, copy_build, dbt_env, run_dbt
 from test_state import _dump
 
 from lead_scoring.crm import SyncConfig, sync
@@ -25,18 +25,10 @@ class Ok:
 
 
 def _start_build(workdir: Path, warehouse: Path, dbt_vars: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "LEAD_SCORING_DUCKDB": str(warehouse),
-    }
     return subprocess.Popen(
         [DBT, "build", "--vars", dbt_vars],
         cwd=PROJECT_DIR,
-        env=env,
+        env=dbt_env(workdir, warehouse),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # the kill reaches dbt's whole process group
