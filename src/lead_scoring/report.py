@@ -1415,6 +1415,21 @@ def section_health(wh: Warehouse, model: pd.Series) -> str:
     return "".join(parts)
 
 
+def _short_mix(name: str, width: int = 48) -> str:
+    """A chart label for a channel mix: whole when short, else its size and first channels
+    ('9 channels: direct + display + email + …'); the table below shows it whole."""
+    if len(name) <= width:
+        return name
+    channels = name.split(" + ")
+    head = f"{len(channels)} channels: "
+    shown: list[str] = []
+    for channel in channels:
+        if len(head + " + ".join([*shown, channel])) + 4 > width:
+            break
+        shown.append(channel)
+    return head + " + ".join(shown) + " + …"
+
+
 def section_channel_mix(wh: Warehouse, model: pd.Series) -> str:
     """Which journeys make good leads (fct_channel_mix_performance): lift per channel mix."""
     frame, note = _optional(wh, "fct_channel_mix_performance")
@@ -1471,7 +1486,7 @@ def section_channel_mix(wh: Warehouse, model: pd.Series) -> str:
                 ],
             )
             labels = [
-                f"{name} ({fmt_num(n, 0)})"
+                f"{_short_mix(name)} ({fmt_num(n, 0)})"
                 for name, n in zip(drawn[mix].astype(str), drawn[leads], strict=True)
             ]
             ax.set_yticks(list(y), labels, fontsize=8)
