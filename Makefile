@@ -18,7 +18,7 @@ DASH_VENV := .venv-dashboard
 DASH_STAMP := $(DASH_VENV)/.installed
 PUBLISH_DIR := $(or $(LEAD_SCORING_PUBLISH_DIR),published)
 
-.PHONY: help setup run build test lint unit docs metrics bench bench-forward sample lock clean \
+.PHONY: help setup run build test lint unit docs demo metrics bench bench-forward sample lock clean \
 	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser
 
 help:  ## list the targets
@@ -58,6 +58,13 @@ test: lint dashboard-setup dashboard-browser unit docs  ## the full check run by
 
 METRICS_ATTRIBUTION_MODEL ?= markov
 MF := $(BIN)/mf query --quiet --decimals 3
+
+demo: $(STAMP)  ## replay the sample as two scoring runs a horizon apart with an A/B test (50% rules arm), publish and report: every chart has data
+	$(DBT) build --vars '{scoring_date: "2025-05-20", experiment_rules_share: 0.5}'
+	$(DBT) build --vars '{experiment_rules_share: 0.5}'
+	$(BIN)/lead-scoring publish --duckdb "$(LEAD_SCORING_DUCKDB)"
+	$(BIN)/lead-scoring report --duckdb "$(LEAD_SCORING_DUCKDB)" --out reports
+	@$(BIN)/lead-scoring where --duckdb "$(LEAD_SCORING_DUCKDB)"
 
 metrics: $(STAMP)  ## semantic layer (MetricFlow) example queries on the built warehouse (METRICS_ATTRIBUTION_MODEL=markov)
 	@test -f "$(LEAD_SCORING_DUCKDB)" || { echo "no warehouse at $(LEAD_SCORING_DUCKDB): run make build first"; exit 1; }
