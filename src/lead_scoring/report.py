@@ -197,11 +197,36 @@ def load_warehouse(duckdb_path: Path) -> Warehouse:
             wh.tables[table] = (
                 con.sql(f"select * from main.{_quote(table)}").df() if table in columns else None
             )
+        wh.tables["crm_delivery"] = _crm_delivery(con)
     except duckdb.Error as exc:
         raise ReportError(f"cannot read the warehouse {duckdb_path}: {exc}") from None
     finally:
         con.close()
     return wh
+
+
+def _crm_delivery(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """The CRM outbox by status (schema crm_sync, written by `lead-scoring sync-crm`; None
+    when the sync never ran): leads, attempts, the oldest enqueue and the latest error."""
+    present = con.sql(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'crm_sync' and table_name = 'outbox'"
+    ).fetchall()[0][0]
+    if not present:
+        return None
+    return con.sql(
+        """
+        select status, count(*) as payloads, count(distinct lead_id) as leads,
+               sum(attempts) as attempts, min(enqueued_at) as oldest_enqueued_at,
+               max(delivered_at) as last_delivered_at,
+               max_by(last_error, enqueued_at) filter (where last_error is not null)
+                   as latest_error
+        from crm_sync.outbox
+        group by status
+        order by case status when 'dead_letter' then 0 when 'failed' then 1
+                             when 'pending' then 2 else 3 end
+        """
+    ).df()
 
 
 def _score_histogram(con: duckdb.DuckDBPyConnection, columns: list[str]) -> pd.DataFrame:
@@ -1430,6 +1455,48 @@ def _short_mix(name: str, width: int = 48) -> str:
     return head + " + ".join(shown) + " + …"
 
 
+def section_crm_delivery(wh: Warehouse, model: pd.Series) -> str:
+    """The CRM sync's outbox: what was delivered, what waits, what failed or went to the dead
+    letter (a lead whose same payload failed --max-failures times: not resent until its score
+    changes)."""
+    frame = wh.get("crm_delivery")
+    if frame is None or frame.empty:
+        return _not_available(
+            "the CRM sync has not run against this warehouse (`lead-scoring sync-crm "
+            "--endpoint URL` creates schema crm_sync)."
+        )
+    counts = dict(zip(frame["status"], frame["leads"], strict=True))
+    parts = []
+    dead, failed = int(counts.get("dead_letter", 0)), int(counts.get("failed", 0))
+    pending = int(counts.get("pending", 0))
+    if dead or failed or pending:
+        parts.append(
+            _note(
+                f"{fmt_num(dead, 0)} lead(s) in the dead letter, {fmt_num(failed, 0)} failed, "
+                f"{fmt_num(pending, 0)} pending: the CRM does not show their latest score. "
+                "Dead-letter leads are not sent again until their score changes: fix the "
+                "cause (the error below), then change nothing else: the next score change "
+                "resends them.",
+                "warn",
+            )
+        )
+    else:
+        parts.append(_note("Every queued score reached the CRM.", "key"))
+    shown = frame.rename(
+        columns={
+            "status": "status",
+            "payloads": "payloads",
+            "leads": "leads",
+            "attempts": "attempts",
+            "oldest_enqueued_at": "oldest enqueued",
+            "last_delivered_at": "last delivered",
+            "latest_error": "latest error",
+        }
+    )
+    parts.append(shown.to_html(index=False, na_rep="–", classes="crm", border=0, escape=True))
+    return "\n".join(parts)
+
+
 def section_channel_mix(wh: Warehouse, model: pd.Series) -> str:
     """Which journeys make good leads (fct_channel_mix_performance): lift per channel mix."""
     frame, note = _optional(wh, "fct_channel_mix_performance")
@@ -1733,6 +1800,7 @@ SECTIONS: Sequence[tuple[str, str, Callable[[Warehouse, pd.Series], str], bool]]
     ("backtest", "Backtest", section_backtest, True),
     ("experiment", "A/B test: model vs rules", section_experiment, True),
     ("health", "Model health", section_health, True),
+    ("crm", "CRM delivery", section_crm_delivery, True),
 )
 
 CSS = """

@@ -18,6 +18,7 @@ import pytest
 from conftest import PROJECT_DIR, DbtRun
 
 from lead_scoring.cli import main
+from lead_scoring.crm import OUTBOX_DDL
 from lead_scoring.report import REQUIRED_TABLES, SECTIONS, build_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -427,7 +428,8 @@ def test_report_has_every_section_and_the_headline_numbers(warehouse: Path, tmp_
     )
     for table in optional:
         assert f"table main.{table} is not in this warehouse" in page
-    assert page.count(NOT_AVAILABLE) == len(optional)
+    assert "the CRM sync has not run against this warehouse" in _section(page, "crm")
+    assert page.count(NOT_AVAILABLE) == len(optional) + 1
     assert "<script" not in page.lower() and "http" not in page.lower()
     # the top open leads: by priority, with band, probability, lift and reasons for / against
     top = _section(page, "top_leads")
@@ -448,6 +450,20 @@ def test_top_open_leads_is_not_available_on_an_older_build(warehouse: Path, tmp_
 
 def test_monitoring_sections_render_from_their_tables(tmp_path: Path):
     path = _write(tmp_path / "wh.duckdb", {**_frames(), **_monitoring_frames()})
+    con = duckdb.connect(str(path))
+    con.execute(OUTBOX_DDL)
+    con.execute(
+        """
+        insert into crm_sync.outbox (lead_id, payload_hash, payload_json, status, attempts,
+                                     last_error, enqueued_at, delivered_at)
+        select 'L' || range, 'h', '{}', 'delivered', 1, null, timestamp '2025-06-30',
+               timestamp '2025-06-30 00:01' from range(3)
+        union all
+        select 'L9', 'h', '{}', 'dead_letter', 3, 'HTTP 422: score out of range',
+               timestamp '2025-06-30', null
+        """
+    )
+    con.close()
     page = _report(path, tmp_path / "out")
     assert NOT_AVAILABLE not in page
     drift = _section(page, "drift")
@@ -465,6 +481,9 @@ def test_monitoring_sections_render_from_their_tables(tmp_path: Path):
     # the largest mix first, the pooled row last
     assert mixes.index("email + organic_search") < mixes.index("paid_social")
     assert mixes.index("paid_social") < mixes.rindex("other combinations")
+    crm = _section(page, "crm")
+    assert "1 lead(s) in the dead letter, 0 failed, 0 pending" in crm
+    assert "HTTP 422: score out of range" in crm and "delivered" in crm
 
 
 def test_experiment_section_shows_each_arm_the_difference_and_its_interval(tmp_path: Path):
