@@ -17,7 +17,7 @@
         'attribution_window_days': (true, 1, 36500, true),
         'rapid_progression_days': (true, 1, 3650, false),
         'raw_malformed_share_limit': (false, 0, 1, false),
-        'ml_min_positive_labels': (true, 1, 10000000, false),
+        'ml_min_positive_labels': (true, 1, 1000000000000, false),
         'ml_retrain_every_days': (true, 0, 3650, false),
         'ml_train_max_rows': (true, 1000, 1000000000, false),
         'drift_psi_moderate': (false, 0, 100, false),

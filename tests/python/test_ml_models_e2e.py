@@ -35,6 +35,7 @@ SCORED_COLUMNS = [
     "previous_lead_score",
     "previous_score_band",
     "score_change",
+    "experiment_arm",
 ]
 
 
