@@ -11,7 +11,7 @@
         time zone.
     -#}
     case
-        {#- a typed column (Parquet) never holds an offset: no text work per row -#}
+        {# a typed column (Parquet) never holds an offset: no text work per row #}
         when typeof({{ expression }}) <> 'VARCHAR' then try_cast({{ expression }} as timestamp)
         when regexp_matches(trim(cast({{ expression }} as varchar)), '\d:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$')
             then timezone('UTC', try_cast(trim(cast({{ expression }} as varchar)) as timestamptz))
