@@ -88,27 +88,27 @@ def _cmd_sync_crm(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _cmd_backup_state(args: argparse.Namespace) -> int:
-    from lead_scoring.state import StateError, backup_state
+def _add_env_duckdb(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--duckdb",
+        default=os.environ.get("LEAD_SCORING_DUCKDB", "lead_scoring.duckdb"),
+        help="warehouse file (default: env LEAD_SCORING_DUCKDB or lead_scoring.duckdb)",
+    )
+
+
+def _cmd_state(args: argparse.Namespace) -> int:
+    """backup-state and restore-state: one line per outcome, exit 2 on a StateError."""
+    from lead_scoring.state import StateError, backup_state, restore_state
 
     try:
-        summary = backup_state(Path(args.duckdb), Path(args.out))
+        if args.command == "backup-state":
+            summary, done = backup_state(Path(args.duckdb), Path(args.out)), "backed up"
+        else:
+            summary, done = restore_state(Path(args.duckdb), Path(args.backup)), "restored"
     except StateError as exc:
-        print(f"lead-scoring backup-state: error: {exc}", file=sys.stderr)
+        print(f"lead-scoring {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    print("backed up " + "\n".join(summary.lines()))
-    return 0
-
-
-def _cmd_restore_state(args: argparse.Namespace) -> int:
-    from lead_scoring.state import StateError, restore_state
-
-    try:
-        summary = restore_state(Path(args.duckdb), Path(args.backup))
-    except StateError as exc:
-        print(f"lead-scoring restore-state: error: {exc}", file=sys.stderr)
-        return 2
-    print("restored " + "\n".join(summary.lines()))
+    print(f"{done} " + "\n".join(summary.lines()))
     return 0
 
 
@@ -165,11 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         "leads are left pending or failed.",
     )
     crm.add_argument("--endpoint", help="URL to POST batches to (or env LEAD_SCORING_CRM_ENDPOINT)")
-    crm.add_argument(
-        "--duckdb",
-        default=os.environ.get("LEAD_SCORING_DUCKDB", "lead_scoring.duckdb"),
-        help="warehouse file (default: env LEAD_SCORING_DUCKDB or lead_scoring.duckdb)",
-    )
+    _add_env_duckdb(crm)
     crm.add_argument(
         "--field-mapping",
         help="which scored_leads columns to send under which CRM property names: a YAML file "
@@ -220,25 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy what no rebuild brings back (model registry, score history, model health, "
         "CRM outbox) to Parquet under --out/<UTC time>/",
     )
-    backup.add_argument(
-        "--duckdb",
-        default=os.environ.get("LEAD_SCORING_DUCKDB", "lead_scoring.duckdb"),
-        help="warehouse file (default: env LEAD_SCORING_DUCKDB or lead_scoring.duckdb)",
-    )
+    _add_env_duckdb(backup)
     backup.add_argument("--out", default="state_backups", help="folder of the backups")
-    backup.set_defaults(func=_cmd_backup_state)
+    backup.set_defaults(func=_cmd_state)
 
     restore = sub.add_parser(
         "restore-state",
         help="put a backup's state tables into a new warehouse, before its first dbt build",
     )
-    restore.add_argument(
-        "--duckdb",
-        default=os.environ.get("LEAD_SCORING_DUCKDB", "lead_scoring.duckdb"),
-        help="warehouse file (default: env LEAD_SCORING_DUCKDB or lead_scoring.duckdb)",
-    )
+    _add_env_duckdb(restore)
     restore.add_argument("backup", help="a backup folder written by backup-state")
-    restore.set_defaults(func=_cmd_restore_state)
+    restore.set_defaults(func=_cmd_state)
 
     report = sub.add_parser(
         "report", help="write the static HTML model card (index.html) from the warehouse"

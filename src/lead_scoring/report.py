@@ -206,8 +206,9 @@ def load_warehouse(duckdb_path: Path) -> Warehouse:
 
 
 def _crm_delivery(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
-    """The CRM outbox by status (schema crm_sync, written by `lead-scoring sync-crm`; None
-    when the sync never ran): leads, attempts, the oldest enqueue and the latest error."""
+    """The CRM outbox by where each lead stands now (the status of its latest payload; schema
+    crm_sync, written by `lead-scoring sync-crm`; None when the sync never ran): leads,
+    attempts, the first enqueue, the last delivery and the latest error."""
     present = con.sql(
         "select count(*) from information_schema.tables "
         "where table_schema = 'crm_sync' and table_name = 'outbox'"
@@ -216,12 +217,27 @@ def _crm_delivery(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
         return None
     return con.sql(
         """
-        select status, count(*) as payloads, count(distinct lead_id) as leads,
-               sum(attempts) as attempts, min(enqueued_at) as oldest_enqueued_at,
-               max(delivered_at) as last_delivered_at,
-               max_by(last_error, enqueued_at) filter (where last_error is not null)
-                   as latest_error
-        from crm_sync.outbox
+        with leads as (
+            -- where each lead stands now: the status of its latest payload
+            select
+                lead_id,
+                max_by(status, enqueued_at) as status,
+                sum(attempts) as attempts,
+                min(enqueued_at) as first_enqueued_at,
+                max(delivered_at) as delivered_at,
+                max_by(last_error, enqueued_at) as last_error
+            from crm_sync.outbox
+            group by lead_id
+        )
+        select
+            status,
+            count(*) as leads,
+            cast(sum(attempts) as bigint) as attempts,
+            strftime(min(first_enqueued_at), '%Y-%m-%d %H:%M') as "first enqueued",
+            strftime(max(delivered_at), '%Y-%m-%d %H:%M') as "last delivered",
+            max_by(last_error, first_enqueued_at) filter (where last_error is not null)
+                as "latest error"
+        from leads
         group by status
         order by case status when 'dead_letter' then 0 when 'failed' then 1
                              when 'pending' then 2 else 3 end
@@ -1474,26 +1490,16 @@ def section_crm_delivery(wh: Warehouse, model: pd.Series) -> str:
             _note(
                 f"{fmt_num(dead, 0)} lead(s) in the dead letter, {fmt_num(failed, 0)} failed, "
                 f"{fmt_num(pending, 0)} pending: the CRM does not show their latest score. "
-                "Dead-letter leads are not sent again until their score changes: fix the "
-                "cause (the error below), then change nothing else: the next score change "
-                "resends them.",
+                "Failed leads are sent again by the next sync; dead-letter leads (the same "
+                "payload failed --max-failures times) once their score changes, or, with the "
+                "cause fixed, after `delete from crm_sync.outbox where status = "
+                "'dead_letter'`.",
                 "warn",
             )
         )
     else:
         parts.append(_note("Every queued score reached the CRM.", "key"))
-    shown = frame.rename(
-        columns={
-            "status": "status",
-            "payloads": "payloads",
-            "leads": "leads",
-            "attempts": "attempts",
-            "oldest_enqueued_at": "oldest enqueued",
-            "last_delivered_at": "last delivered",
-            "latest_error": "latest error",
-        }
-    )
-    parts.append(shown.to_html(index=False, na_rep="–", classes="crm", border=0, escape=True))
+    parts.append(frame.to_html(index=False, na_rep="–", classes="crm", border=0, escape=True))
     return "\n".join(parts)
 
 
@@ -1866,7 +1872,7 @@ def render_html(wh: Warehouse, generated_at: datetime | None = None) -> str:
         "ml_models, ml_model_metrics, ml_calibration_bins, ml_lift_by_decile, "
         "ml_feature_importance, ml_segment_metrics, scored_leads (score columns only), "
         "fct_channel_attribution, fct_channel_mix_performance, ml_drift, ml_backtest, "
-        "ml_experiment_results and ml_model_health.</footer>"
+        "ml_experiment_results, ml_model_health and crm_sync.outbox (status counts).</footer>"
         "</body></html>\n"
     )
 
