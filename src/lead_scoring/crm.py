@@ -306,12 +306,22 @@ where coalesce(queued.payload_hash, delivered.payload_hash)
 """
 
 
-def _changes_sql(mapping: CrmMapping, with_state: bool) -> str:
+def _timestamp_columns(con) -> frozenset[str]:
+    return frozenset(
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'main' "
+            "and table_name = 'scored_leads' and data_type like 'TIMESTAMP%'"
+        ).fetchall()
+    )
+
+
+def _changes_sql(con, mapping: CrmMapping, with_state: bool) -> str:
     """The leads whose resend fields differ from the state the CRM will hold (every lead when
     there is no outbox yet): lead_id, payload_hash, payload_json."""
     join = EXPECTED_STATE_JOIN if with_state else ""
     return (
-        f"with current_scores as ({mapping.payload_sql()})\n"
+        f"with current_scores as ({mapping.payload_sql(timestamps=_timestamp_columns(con))})\n"
         f"select current_scores.* from current_scores\n{join}"
     )
 
@@ -319,7 +329,7 @@ def _changes_sql(mapping: CrmMapping, with_state: bool) -> str:
 def _enqueue(con, mapping: CrmMapping) -> int:
     """Queue the changed leads (replacing an older pending payload of the same lead)."""
     con.execute("begin transaction")
-    con.execute(f"create or replace temp table changes as {_changes_sql(mapping, True)}")
+    con.execute(f"create or replace temp table changes as {_changes_sql(con, mapping, True)}")
     # a newer score replaces a pending one that was never sent
     con.execute(
         "delete from crm_sync.outbox as o using changes as c where o.lead_id = c.lead_id "
@@ -546,7 +556,7 @@ def sync(
         con = _connect(path, read_only=True, mapping=config.mapping)
         try:
             has_outbox = _has_outbox(con)
-            changes = con.execute(_changes_sql(config.mapping, has_outbox)).fetchall()
+            changes = con.execute(_changes_sql(con, config.mapping, has_outbox)).fetchall()
             if has_outbox:
                 report.pending = _count_pending(con)
         finally:

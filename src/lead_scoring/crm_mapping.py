@@ -89,14 +89,17 @@ class CrmMapping:
         spec += [(f.column, f.property, f.resend, f.round) for f in self.fields]
         return hashlib.md5(json.dumps(spec).encode()).hexdigest()[:12]
 
-    def payload_sql(self, table: str = "main.scored_leads") -> str:
+    def payload_sql(
+        self, table: str = "main.scored_leads", timestamps: frozenset[str] = frozenset()
+    ) -> str:
         """``select lead_id, payload_hash, payload_json from <table>``: one row per lead, the
         record as the CRM receives it (property names and rounding applied) and the hash of its
-        resend fields."""
+        resend fields. ``timestamps``: the table's timestamp columns, sent as ISO 8601 UTC
+        (``2025-06-30T00:00:00Z``), whichever property they are mapped to."""
         resend = [f"'{self.fingerprint}'"]
         resend += [f"coalesce(cast({f.column} as varchar), '')" for f in self.fields if f.resend]
         entries = [f"'{self.key.property}': cast({self.key.column} as varchar)"]
-        entries += [f"'{f.property}': {_value_sql(f)}" for f in self.fields]
+        entries += [f"'{f.property}': {_value_sql(f, timestamps)}" for f in self.fields]
         if self.envelope == "leads":
             entries.append("'payload_hash': payload_hash")
         record = ",\n            ".join(entries)
@@ -207,9 +210,9 @@ from hashed"""
         return {"leads": records}
 
 
-def _value_sql(field: FieldMap) -> str:
-    if field.column == "scored_at":
-        return "strftime(scored_at, '%Y-%m-%dT%H:%M:%SZ')"
+def _value_sql(field: FieldMap, timestamps: frozenset[str]) -> str:
+    if field.column in timestamps:
+        return f"strftime({field.column}, '%Y-%m-%dT%H:%M:%SZ')"
     if field.round is not None:
         return f"round({field.column}, {field.round})"
     return field.column
