@@ -62,6 +62,7 @@ from pathlib import Path
 import duckdb
 
 from lead_scoring.crm_mapping import CrmMapping, load_mapping
+from lead_scoring.warehouse import open_warehouse
 
 __all__ = ["SyncConfig", "SyncError", "SyncReport", "sync"]
 
@@ -242,14 +243,7 @@ def _is_loopback(host: str) -> bool:
 def _connect(
     duckdb_path: Path, read_only: bool, mapping: CrmMapping
 ) -> duckdb.DuckDBPyConnection:
-    if not duckdb_path.exists():
-        raise SyncError(f"no warehouse at {duckdb_path}: run `make run` (dbt build) first")
-    try:
-        con = duckdb.connect(str(duckdb_path), read_only=read_only)
-    except duckdb.Error as exc:
-        raise SyncError(
-            f"cannot open {duckdb_path} ({str(exc).splitlines()[0]}); is dbt build running?"
-        ) from None
+    con = open_warehouse(duckdb_path, read_only=read_only, error=SyncError)
     columns = {
         name
         for (name,) in con.execute(

@@ -51,6 +51,7 @@ import duckdb
 import yaml
 
 from lead_scoring.publish import BI_DATABASE, MANIFEST, PUBLISHED_TABLES, SCHEMA
+from lead_scoring.warehouse import open_warehouse
 
 DEFAULT_ASSETS_DIR = Path("dashboard")
 DEFAULT_PUBLISHED_DIR = Path("published")
@@ -421,7 +422,7 @@ def build_bundle(
     chart_uuids: dict[str, str] = {}
     slice_names: dict[str, str] = {}
     tables_used: set[str] = set()
-    con = duckdb.connect(str(bi_path), read_only=True)
+    con = open_warehouse(bi_path, error=DashboardError, hint="run `lead-scoring publish` first")
     try:
         for name in names:
             spec = assets.charts[name]

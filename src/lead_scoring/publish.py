@@ -41,6 +41,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from lead_scoring import __version__
+from lead_scoring.warehouse import open_warehouse
 
 # Schema of the warehouse the tables are read from.
 SCHEMA = "main"
@@ -275,21 +276,11 @@ def publish(
 
 
 def _open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    if not warehouse.is_file():
-        raise PublishError(
-            f"no warehouse at {warehouse}: run `dbt build` first, or pass --duckdb PATH "
-            "(default: env LEAD_SCORING_DUCKDB)"
-        )
-    try:
-        return duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as exc:
-        message = _first_line(exc)
-        if "lock" in message.lower():
-            raise PublishError(
-                f"cannot open the warehouse {warehouse} read-only: another process is writing "
-                f"it (a running `dbt build`?). Publish after the build has finished. ({message})"
-            ) from None
-        raise PublishError(f"cannot open the warehouse {warehouse}: {message}") from None
+    return open_warehouse(
+        warehouse,
+        error=PublishError,
+        hint="run `dbt build` first, or pass --duckdb PATH (default: env LEAD_SCORING_DUCKDB)",
+    )
 
 
 def _select_tables(

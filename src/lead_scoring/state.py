@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from lead_scoring.crm import OUTBOX_DDL
+from lead_scoring.warehouse import open_warehouse
 
 __all__ = ["STATE_TABLES", "StateError", "backup_state", "restore_state"]
 
@@ -66,12 +65,7 @@ def _existing(con) -> set[tuple[str, str]]:
 
 
 def _connect(path: Path, read_only: bool):
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
-        raise StateError(
-            f"cannot open {path} ({str(exc).splitlines()[0]}); is dbt build running?"
-        ) from None
+    return open_warehouse(path, read_only=read_only, create=not read_only, error=StateError)
 
 
 def backup_state(duckdb_path: Path | str, out_dir: Path | str) -> StateSummary:

@@ -10,10 +10,50 @@ an integer column into floats or a boolean column into objects.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["relation_to_pandas"]
+__all__ = ["WarehouseError", "open_warehouse", "relation_to_pandas"]
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file is missing or cannot be opened (e.g. a build holds its write lock)."""
+
+
+def open_warehouse(
+    path: Path | str,
+    *,
+    read_only: bool = True,
+    create: bool = False,
+    error: type[Exception] = WarehouseError,
+    hint: str = "run `make run` (dbt build) first",
+) -> duckdb.DuckDBPyConnection:
+    """The one way this package opens the warehouse file: read-only unless asked otherwise.
+
+    ``create=True`` (with ``read_only=False``) creates a missing file (``restore-state`` into a
+    new warehouse).
+    A missing file or a lock held by another process (a running ``dbt build``) raises ``error``
+    (each command passes its own exception class, so its CLI prints one line) naming the file,
+    instead of DuckDB's stack trace. ``hint`` says what to do about a missing file.
+    """
+    path = Path(path)
+    if not (create and not read_only) and not path.is_file():
+        raise error(f"no warehouse at {path}: {hint}")
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        mode = "read-only" if read_only else "for writing"
+        if "lock" in first.lower():
+            raise error(
+                f"cannot open the warehouse {path} {mode}: another process is writing it "
+                f"(a running `dbt build`?); try again when it has finished. ({first})"
+            ) from None
+        raise error(f"cannot open the warehouse {path} {mode}: {first}") from None
 
 
 _INTEGERS = {

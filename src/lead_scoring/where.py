@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
+from lead_scoring.warehouse import open_warehouse
 
 # The tables users open first, in the order they are shown; others are summarised.
 HEADLINE_TABLES = (
@@ -24,9 +24,7 @@ HEADLINE_TABLES = (
 def describe_results(duckdb_path: Path) -> str:
     """Return a short, human-readable summary of a built warehouse file."""
     duckdb_path = Path(duckdb_path).resolve()
-    if not duckdb_path.exists():
-        raise FileNotFoundError(f"no warehouse at {duckdb_path}: run `make run` first")
-    con = duckdb.connect(str(duckdb_path), read_only=True)
+    con = open_warehouse(duckdb_path, error=FileNotFoundError, hint="run `make run` first")
     try:
         relations = con.execute(
             "select table_name, table_type from information_schema.tables "
