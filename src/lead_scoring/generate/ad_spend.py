@@ -12,18 +12,9 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
-from lead_scoring.generate.catalogues import (
-    CH,
-    CHANNELS,
-    ET,
-    PAID_CHANNELS,
-)
-from lead_scoring.generate.helpers import (
-    take,
-)
-from lead_scoring.generate.schema import (
-    AD_SPEND_SCHEMA,
-)
+from lead_scoring.generate.catalogues import CH, CHANNELS, ET, PAID_CHANNELS
+from lead_scoring.generate.helpers import take
+from lead_scoring.generate.schema import AD_SPEND_SCHEMA
 from lead_scoring.generate.world import World
 
 

@@ -86,10 +86,16 @@ def _strings(values: Iterable[str]) -> pa.Array:
 
 def url_dictionary(urls: Iterable[str]) -> pa.Array:
     """Page URLs: as is, trailing slash, upper case, with a ``ref`` or a ``utm_content`` query."""
-    return _strings(spelled(
-        urls, str, lambda u: u if u == "/" else u + "/", str.upper,
-        lambda u: "/?ref=nav" if u == "/" else u + "?ref=nav", lambda u: u + "?utm_content=cta",
-    ))  # fmt: skip
+    return _strings(
+        spelled(
+            urls,
+            str,
+            lambda u: u if u == "/" else u + "/",
+            str.upper,
+            lambda u: "/?ref=nav" if u == "/" else u + "?ref=nav",
+            lambda u: u + "?utm_content=cta",
+        )
+    )
 
 
 def event_type_dictionary() -> pa.Array:
@@ -114,16 +120,24 @@ def channel_dictionary() -> tuple[pa.Array, np.ndarray]:
 
 
 def industry_dictionary() -> pa.Array:
-    return _strings(spelled(
-        (name for name, *_ in INDUSTRIES), str, str.lower, str.upper, lambda s: " " + s,
-        lambda s: s + "  ",
-    ))  # fmt: skip
+    """Industries in five spellings (case, leading or trailing whitespace)."""
+    return _strings(
+        spelled(
+            (name for name, *_ in INDUSTRIES),
+            str,
+            str.lower,
+            str.upper,
+            lambda s: " " + s,
+            lambda s: s + "  ",
+        )
+    )
 
 
 def country_dictionary() -> pa.Array:
     """Country codes in four spellings, then the invalid values (``INVALID_COUNTRIES``)."""
-    codes = spelled((code for code, *_ in COUNTRIES), str, str.lower, lambda s: " " + s,
-                    lambda s: s + " ")  # fmt: skip
+    codes = spelled(
+        (code for code, *_ in COUNTRIES), str, str.lower, lambda s: " " + s, lambda s: s + " "
+    )
     return _strings(codes + list(INVALID_COUNTRIES))
 
 
@@ -132,16 +146,31 @@ def _snake(s: str) -> str:
 
 
 def lead_source_dictionary() -> pa.Array:
-    return _strings(spelled(
-        LEAD_SOURCES, str, lambda s: " " + _snake(s), str.lower, str.upper, lambda s: s + " ",
-        _snake,
-    ))  # fmt: skip
+    """Lead sources in six spellings (case, whitespace, snake case)."""
+    return _strings(
+        spelled(
+            LEAD_SOURCES,
+            str,
+            lambda s: " " + _snake(s),
+            str.lower,
+            str.upper,
+            lambda s: s + " ",
+            _snake,
+        )
+    )
 
 
 def title_spellings(title: str, mixed: str) -> list[str]:
     """A job title in seven spellings; ``mixed`` is its odd-case form (e.g. 'vp MARKETING')."""
-    return [title, title.lower(), title.upper(), "  " + mixed, title + " ", mixed,
-            title.replace(" ", "  ", 1)]  # fmt: skip
+    return [
+        title,
+        title.lower(),
+        title.upper(),
+        "  " + mixed,
+        title + " ",
+        mixed,
+        title.replace(" ", "  ", 1),
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -348,9 +377,14 @@ def _conversion_rows(
 
 
 def conversions_table(
-    w: World, rng, L: dict, conv: np.ndarray, lead_ids: pa.Array, unknown_ids: pa.Array,
+    w: World,
+    rng,
+    L: dict,
+    conv: np.ndarray,
+    lead_ids: pa.Array,
+    unknown_ids: pa.Array,
     first_chunk: bool,
-) -> pa.Table:  # fmt: skip
+) -> pa.Table:
     """The conversions file of a chunk (see :func:`_conversion_rows`)."""
     rows = _conversion_rows(w, rng, L, conv, unknown_ids, first_chunk)
     lead_dict = pa.concat_arrays([lead_ids, unknown_ids])
