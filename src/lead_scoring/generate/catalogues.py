@@ -89,7 +89,7 @@ TECHS = (
 TECH_SIZE_FACTOR = np.array([0.5, 0.7, 0.9, 1.1, 1.25, 1.35, 1.4])
 TECH_PRETTY = {"hubspot": "HubSpot", "bigquery": "BigQuery", "google_analytics": "Google_Analytics"}
 
-# seniority classes: name, fit effect (c-level depends on company size, see _fit)
+# seniority classes: name, fit effect (c-level depends on company size, see world.simulate_leads)
 SENIORITIES = ("entry", "ic", "manager", "director", "vp", "c_level", "assistant",
                "chief_of_staff", "unknown")  # fmt: skip
 SENIORITY_FIT = np.array([-3.0, -0.4, 0.3, 0.8, 1.0, 0.0, -1.0, 0.2, -0.5])

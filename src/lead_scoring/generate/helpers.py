@@ -129,7 +129,7 @@ def timestamps(seconds: np.ndarray, millis: np.ndarray | None = None) -> pa.Arra
 
 
 def group_min(keys: np.ndarray, values: np.ndarray, n: int, fill) -> np.ndarray:
-    """min(values) per key in [0, n); ``fill`` where a key has no value."""
+    """min(values) per key in [0, n); ``fill`` (not below any value) where a key has none."""
     out = np.full(n, fill, dtype=np.asarray(values).dtype)
     if len(keys):
         np.minimum.at(out, keys, values)
