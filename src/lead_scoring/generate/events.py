@@ -187,6 +187,15 @@ def expand_sessions(w: World, rng: np.random.Generator, L: dict, S: dict) -> dic
 
 def offsite_events(w: World, rng: np.random.Generator, L: dict) -> dict:
     """Nurture email opens and trade-show attendance (no session)."""
+    opens = _nurture_opens(w, rng, L)
+    if not len(w.show_t):
+        return opens
+    return frame_concat([opens, _trade_show_attendance(w, rng, L)])
+
+
+def _nurture_opens(w: World, rng: np.random.Generator, L: dict) -> dict:
+    """Weekly nurture emails opened at the lead's open rate, plus extra opens of the sales
+    sequence during the buying phase."""
     n, c = L["n"], L["created"]
     life_w = (w.t_end - c) / (7 * DAY)
     k = rng.poisson(L["open_rate"] * life_w)
@@ -195,7 +204,7 @@ def offsite_events(w: World, rng: np.random.Generator, L: dict) -> dict:
     send_day = (c[lead] + 2 * DAY) // DAY + 7 * week
     t = send_day * DAY + 14 * HOUR + rng.exponential(8 * HOUR, len(lead)).astype(np.int64)
     kind = np.where((t >= L["buy_start"][lead]) & (t < L["buy_end"][lead]), K_BUY, K_BASE)
-    # extra opens of the sales sequence during the buying phase
+    # the sales sequence during the buying phase
     bs, be = L["buy_start"], np.minimum(L["buy_end"], w.t_end)
     span = np.where(L["in_market"] & (bs < w.t_end), be - bs, 0)
     kb = rng.poisson(1.0 * span / (7 * DAY))
@@ -204,41 +213,37 @@ def offsite_events(w: World, rng: np.random.Generator, L: dict) -> dict:
     lead = np.concatenate([lead, lead_b])
     t = np.concatenate([t, t_b])
     kind = np.concatenate([kind, np.full(len(lead_b), K_BUY)])
-    opens = email_opens(w, rng, L, lead, t, kind)
+    return email_opens(w, rng, L, lead, t, kind)
 
-    # trade shows: attendance rises with fit and with being in a buying phase
-    shows = []
-    if len(w.show_t):
-        ts = w.show_t[None, :]
-        eligible = (ts >= c[:, None]) & (ts < w.t_end)
-        buying = (ts >= L["buy_start"][:, None]) & (ts < L["buy_end"][:, None])
-        p = 0.003 + 0.015 * L["fit"][:, None] + 0.04 * buying
-        li, si = np.nonzero(eligible & (rng.random(eligible.shape) < p))
-        t_s = w.show_t[si] + 9 * HOUR + rng.integers(0, 8 * HOUR, len(li))
-        shows.append((li, si, t_s))
-        # leads created from a badge scan: the attendance is the creation touch
-        ev_lead = np.flatnonzero(L["source"] == SRC_EVENT)
-        shows.append((ev_lead, L["last_show"][ev_lead], c[ev_lead]))
-    if shows:
-        li = np.concatenate([s[0] for s in shows])
-        si = np.concatenate([s[1] for s in shows])
-        t_s = np.concatenate([s[2] for s in shows])
-        m = len(li)
-        att = dict(
-            lead=li, t=t_s, etype=np.full(m, ET["event_attended"]), url=np.full(m, -1),
-            ptype=np.full(m, -1), asset=w.show_asset[si], dur=np.full(m, NULL),
-            channel=np.full(m, CH["events"]),
-            source=np.where(rng.random(m) < 0.5, SRC["booth"], SRC["event_app"]),
-            medium=np.array([MED["event"], MED["events"], MED["conference"]])[
-                choice(rng, (.5, .3, .2), m)],
-            campaign=w.show_campaign[si], referrer=np.full(m, -1),
-            intent=np.where((t_s >= L["buy_start"][li]) & (t_s < L["buy_end"][li]),
-                            L["intent"][li], 0.1),
-            kind=np.full(m, K_BASE),
-        )  # fmt: skip
-        att = _offsite_frame(att, rng)
-        return frame_concat([opens, att])
-    return opens
+
+def _trade_show_attendance(w: World, rng: np.random.Generator, L: dict) -> dict:
+    """Trade-show visits: attendance rises with fit and with being in a buying phase; a lead
+    created from a badge scan has its show's attendance as its creation touch."""
+    c = L["created"]
+    ts = w.show_t[None, :]
+    eligible = (ts >= c[:, None]) & (ts < w.t_end)
+    buying = (ts >= L["buy_start"][:, None]) & (ts < L["buy_end"][:, None])
+    p = 0.003 + 0.015 * L["fit"][:, None] + 0.04 * buying
+    li, si = np.nonzero(eligible & (rng.random(eligible.shape) < p))
+    t_s = w.show_t[si] + 9 * HOUR + rng.integers(0, 8 * HOUR, len(li))
+    scanned = np.flatnonzero(L["source"] == SRC_EVENT)
+    li = np.concatenate([li, scanned])
+    si = np.concatenate([si, L["last_show"][scanned]])
+    t_s = np.concatenate([t_s, c[scanned]])
+    m = len(li)
+    att = dict(
+        lead=li, t=t_s, etype=np.full(m, ET["event_attended"]), url=np.full(m, -1),
+        ptype=np.full(m, -1), asset=w.show_asset[si], dur=np.full(m, NULL),
+        channel=np.full(m, CH["events"]),
+        source=np.where(rng.random(m) < 0.5, SRC["booth"], SRC["event_app"]),
+        medium=np.array([MED["event"], MED["events"], MED["conference"]])[
+            choice(rng, (.5, .3, .2), m)],
+        campaign=w.show_campaign[si], referrer=np.full(m, -1),
+        intent=np.where((t_s >= L["buy_start"][li]) & (t_s < L["buy_end"][li]),
+                        L["intent"][li], 0.1),
+        kind=np.full(m, K_BASE),
+    )  # fmt: skip
+    return _offsite_frame(att, rng)
 
 
 def email_opens(w: World, rng, L: dict, lead, t, kind) -> dict:

@@ -56,10 +56,30 @@ def _session_profile(L: dict, lead: np.ndarray, default: np.ndarray, rng) -> np.
 
 def plan_sessions(w: World, rng: np.random.Generator, L: dict) -> dict:
     """Sessions before any conversion: creation, baseline, buying-phase bursts, pre-creation."""
-    n, c = L["n"], L["created"]
-    parts = []
+    creation = _creation_visits(rng, L)
+    baseline = _baseline_visits(w, rng, L)
+    buying = _buying_bursts(w, rng, L)
+    return frame_concat([creation, baseline, buying, _pre_creation_visits(rng, L)])
 
-    # creation: the visit in which the lead filled a form (not for events / outbound leads)
+
+def _visits(
+    lead: np.ndarray, t: np.ndarray, kind: int, profile, intent, channel=-1, landing=-1, form=-1
+) -> dict:
+    """A session frame; a scalar column is the same for every visit (-1: channel, landing page
+    or form not fixed by the plan)."""
+
+    def column(x) -> np.ndarray:
+        return np.full(len(lead), x) if np.ndim(x) == 0 else x
+
+    return dict(
+        lead=lead, t=t, kind=column(kind), profile=column(profile), intent=column(intent),
+        channel=column(channel), landing=column(landing), form=column(form),
+    )  # fmt: skip
+
+
+def _creation_visits(rng: np.random.Generator, L: dict) -> dict:
+    """The visit in which the lead filled a form (not for event or outbound leads)."""
+    c = L["created"]
     src = L["source"]
     has = (src != SRC_EVENT) & (src != SRC_OUTBOUND)
     lead = np.flatnonzero(has)
@@ -84,12 +104,15 @@ def plan_sessions(w: World, rng: np.random.Generator, L: dict) -> dict:
     form = np.where(s == 3, 0, np.where(s == 4, 1, form))
     form_page = np.array([PT["resources"], PT["webinar"], PT["demo"], PT["contact"]])[form]
     prof = np.where(imm, PR["buy_high"], PR["base"])
-    parts.append(dict(lead=lead, t=c[lead] + 3, kind=np.full(len(lead), K_CREATE),
-                      profile=_session_profile(L, lead, prof, rng),
-                      intent=np.where(imm, 0.6 * L["intent"][lead], 0.15), channel=ch,
-                      landing=form_page, form=form))  # fmt: skip
+    profile = _session_profile(L, lead, prof, rng)
+    intent = np.where(imm, 0.6 * L["intent"][lead], 0.15)
+    return _visits(lead, c[lead] + 3, K_CREATE, profile, intent, ch, form_page, form)
 
-    # baseline: a decaying-then-steady rate over the lead's whole life
+
+def _baseline_visits(w: World, rng: np.random.Generator, L: dict) -> dict:
+    """Baseline browsing: a decaying-then-steady rate over the lead's whole life."""
+    n = L["n"]
+    c = L["created"]
     life = (w.t_end - c).astype(np.float64)
     k = rng.poisson(L["base_rate"] * life / DAY)
     lead = np.repeat(np.arange(n), k)
@@ -101,11 +124,12 @@ def plan_sessions(w: World, rng: np.random.Generator, L: dict) -> dict:
     offset = np.where(rng.random(len(lead)) < 0.4, decay, uniform)
     t = c[lead] + offset.astype(np.int64)
     prof = _session_profile(L, lead, np.full(len(lead), PR["base"]), rng)
-    parts.append(dict(lead=lead, t=t, kind=np.full(len(lead), K_BASE), profile=prof,
-                      intent=np.where(prof == PR["base"], 0.1, 0.0), channel=np.full(len(lead), -1),
-                      landing=np.full(len(lead), -1), form=np.full(len(lead), -1)))  # fmt: skip
+    return _visits(lead, t, K_BASE, prof, np.where(prof == PR["base"], 0.1, 0.0))
 
-    # buying phase: bursts of visits (several within 48 hours)
+
+def _buying_bursts(w: World, rng: np.random.Generator, L: dict) -> dict:
+    """Buying phase: bursts of visits (several within 48 hours), intent rising through the phase."""
+    n = L["n"]
     bs, be = L["buy_start"], np.minimum(L["buy_end"], w.t_end)
     active = L["in_market"] & (bs < w.t_end)
     dur = np.where(active, be - bs, 0)
@@ -125,20 +149,18 @@ def plan_sessions(w: World, rng: np.random.Generator, L: dict) -> dict:
     s_int = np.repeat(b_int, per)
     prof = np.where(s_int >= 0.65, PR["buy_high"], PR["buy_low"])
     prof = _session_profile(L, lead, prof, rng)
-    parts.append(dict(lead=lead, t=t, kind=np.full(len(lead), K_BUY), profile=prof,
-                      intent=s_int, channel=np.full(len(lead), -1),
-                      landing=np.full(len(lead), -1), form=np.full(len(lead), -1)))  # fmt: skip
+    return _visits(lead, t, K_BUY, prof, s_int)
 
-    # a few leads browsed (cookie later stitched) before they were created
+
+def _pre_creation_visits(rng: np.random.Generator, L: dict) -> dict:
+    """A few leads browsed (cookie later stitched) before they were created."""
+    n = L["n"]
+    c = L["created"]
     pre = rng.random(n) < 0.015
     k = np.where(pre, 1 + rng.poisson(0.5, n), 0)
     lead = np.repeat(np.arange(n), k)
     t = c[lead] - (HOUR + rng.random(len(lead)) * 10 * DAY).astype(np.int64)
-    parts.append(dict(lead=lead, t=t, kind=np.full(len(lead), K_PRE),
-                      profile=np.full(len(lead), PR["base"]), intent=np.full(len(lead), 0.1),
-                      channel=np.full(len(lead), -1), landing=np.full(len(lead), -1),
-                      form=np.full(len(lead), -1)))  # fmt: skip
-    return frame_concat(parts)
+    return _visits(lead, t, K_PRE, PR["base"], 0.1)
 
 
 def finish_sessions(w: World, rng: np.random.Generator, L: dict, S: dict) -> dict:
@@ -322,8 +344,6 @@ def onboarding_sessions(w: World, rng, L: dict, conv: np.ndarray) -> dict:
     k = rng.poisson(0.2 * span / DAY)
     lead_s = np.repeat(lead, k)
     t = np.repeat(conv[lead], k) + (rng.random(len(lead_s)) * np.repeat(span, k)).astype(np.int64)
-    m = len(lead_s)
-    return dict(lead=lead_s, t=t, kind=np.full(m, K_ONBOARD),
-                profile=np.full(m, PR["onboarding"]), intent=np.zeros(m),
-                channel=np.full(m, -1), landing=np.full(m, -1), form=np.full(m, -1),
-                t_min=np.repeat(conv[lead], k))  # fmt: skip
+    S = _visits(lead_s, t, K_ONBOARD, PR["onboarding"], 0.0)
+    S["t_min"] = np.repeat(conv[lead], k)  # not before the conversion
+    return S
