@@ -1,4 +1,4 @@
-"""Tests of the synthetic funnel generator (src/lead_scoring/generate.py).
+"""Tests of the synthetic funnel generator (the package src/lead_scoring/generate/).
 
 One small multi-chunk dataset is generated once per module; the checks are statistical bands
 (wide enough for sampling noise at 2,000 leads, narrow enough to catch a broken mechanism),
