@@ -183,7 +183,7 @@ def _frames(fallback: bool = False) -> dict[str, pd.DataFrame]:
             "calibration_gap": [-0.005, 0.043, 0.0],
             "auc": [0.82, 0.55, 0.80],
             "overall_auc": 0.8123,
-            "auc_gap": [-0.01, 0.26, 0.01],
+            "auc_gap": [0.82 - 0.8123, 0.55 - 0.8123, 0.80 - 0.8123],  # segment minus overall
             "is_flagged": [False, True, False],
             "flag_reason": [None, "calibration, auc", None],
         }
