@@ -19,6 +19,7 @@ from conftest import PROJECT_DIR, DbtRun
 
 from lead_scoring.cli import main
 from lead_scoring.crm import OUTBOX_DDL
+from lead_scoring.ml.metrics import LIFT_COLUMNS
 from lead_scoring.report import REQUIRED_TABLES, SECTIONS, build_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -138,24 +139,7 @@ def _frames(fallback: bool = False) -> dict[str, pd.DataFrame]:
     )
     frames["ml_lift_by_decile"] = pd.DataFrame(
         lift,
-        columns=[
-            "model_version",
-            "model_name",
-            "split",
-            "decile",
-            "n_rows",
-            "n_positives",
-            "conversion_rate",
-            "lift",
-            "min_probability",
-            "max_probability",
-            "mean_probability",
-            "cumulative_rows",
-            "cumulative_positives",
-            "cumulative_conversion_rate",
-            "cumulative_lift",
-            "cumulative_recall",
-        ],
+        columns=["model_version", "model_name", "split", *LIFT_COLUMNS],
     )
     features = [f"feature_{i:02d}" for i in range(20)]
     frames["ml_feature_importance"] = pd.DataFrame(

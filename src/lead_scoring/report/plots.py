@@ -48,6 +48,24 @@ def model_color(model: str, index: int) -> str:
     return MODEL_COLORS.get(model, PALETTE[index % len(PALETTE)])
 
 
+def _model_line(ax: Axes, x, y, model: str, index: int, markersize: float) -> None:
+    """One model's curve: dots joined by a line, in the model's colour, labelled."""
+    ax.plot(
+        x,
+        y,
+        "o-",
+        color=model_color(model, index),
+        label=model_label(model),
+        markersize=markersize,
+    )
+
+
+def _unit_square(ax: Axes, diagonal: str, top: float, **text: str) -> None:
+    """Axes from 0 to 1 (y to ``top``) with the dotted diagonal labelled ``diagonal``."""
+    ax.plot([0, 1], [0, 1], ":", color="black", linewidth=1, label=diagonal)
+    ax.set(xlim=(0, 1), ylim=(0, top), **text)
+
+
 def _percent_axis(axis, digits: int = 0) -> None:
     axis.set_major_formatter(lambda v, _: f"{100 * v:.{digits}f}%")
 
@@ -94,10 +112,10 @@ def reliability(bins: pd.DataFrame, lift: pd.DataFrame) -> Figure:
                     fontsize=7,
                     color=model_color(name, i),
                 )
-    left.plot([0, 1], [0, 1], ":", color="black", linewidth=1, label="perfect calibration")
-    left.set(
-        xlim=(0, 1),
-        ylim=(0, 1.06),
+    _unit_square(
+        left,
+        "perfect calibration",
+        1.06,
         xlabel="predicted probability (bin mean)",
         ylabel="observed conversion rate",
         title="Equal-width probability bins (dot area ~ leads)",
@@ -118,14 +136,7 @@ def _decile_reliability(ax: Axes, lift: pd.DataFrame) -> None:
     models = [m for m in CURVE_MODELS if m in set(lift["model_name"])]
     for i, name in enumerate(models):
         rows = lift[lift["model_name"] == name].sort_values("mean_probability")
-        ax.plot(
-            rows["mean_probability"],
-            rows["conversion_rate"],
-            "o-",
-            color=model_color(name, i),
-            label=model_label(name),
-            markersize=5,
-        )
+        _model_line(ax, rows["mean_probability"], rows["conversion_rate"], name, i, 5)
         values.extend(rows["mean_probability"].tolist() + rows["conversion_rate"].tolist())
     positive = [v for v in values if not is_missing(v) and v > 0]
     low = max(min(positive) / 2, 1e-5) if positive else 1e-3
@@ -151,14 +162,7 @@ def gains(lift: pd.DataFrame, models: Sequence[str]) -> Figure:
     for i, name in enumerate(models):
         rows = lift[lift["model_name"] == name].sort_values("decile")
         share = rows["decile"] / rows["decile"].max()
-        gains_ax.plot(
-            [0, *share],
-            [0, *rows["cumulative_recall"]],
-            "o-",
-            markersize=4,
-            color=model_color(name, i),
-            label=model_label(name),
-        )
+        _model_line(gains_ax, [0, *share], [0, *rows["cumulative_recall"]], name, i, 4)
         lift_ax.bar(
             rows["decile"] + (i - (len(models) - 1) / 2) * width,
             rows["lift"],
@@ -166,10 +170,10 @@ def gains(lift: pd.DataFrame, models: Sequence[str]) -> Figure:
             color=model_color(name, i),
             label=model_label(name),
         )
-    gains_ax.plot([0, 1], [0, 1], ":", color="black", linewidth=1, label="random order")
-    gains_ax.set(
-        xlim=(0, 1),
-        ylim=(0, 1.02),
+    _unit_square(
+        gains_ax,
+        "random order",
+        1.02,
         xlabel="share of leads contacted, best scores first",
         ylabel="share of all conversions reached",
         title="Cumulative gains",

@@ -34,19 +34,15 @@ from lead_scoring.report.templates import not_available, render
 
 EXPERIMENT_SEGMENTS = ("top_10pct", "top_20pct", "A", "B", "C", "D")
 EXPERIMENT_LABELS = {"top_10pct": "top 10%", "top_20pct": "top 20%"}
-EXPERIMENT_COLUMNS = (
-    "model_leads",
-    "model_conversions",
-    "model_conversion_rate",
-    "rules_leads",
-    "rules_conversions",
-    "rules_conversion_rate",
+ARMS = ("model", "rules")
+ARM_MEASURES = ("leads", "conversions", "conversion_rate")  # per arm: <arm>_<measure>
+EXPERIMENT_COLUMNS = (  # the columns of ml_experiment_results the section reads
+    *(f"{arm}_{measure}" for arm in ARMS for measure in ARM_MEASURES),
     "rate_difference",
     "ci_lower",
     "ci_upper",
     "is_significant",
 )
-ARMS = ("model", "rules")
 CHANNEL_MIX_CHART_ROWS = 15  # mixes drawn (the largest); the table lists every row
 CHANNEL_MIX_UNFOLDED = 30  # more mixes: the first ones, all of them folded below
 
@@ -336,13 +332,9 @@ def experiment_table(rows: pd.DataFrame, labels: list[str]) -> Table:
 
 def _arm_rates(rows: pd.DataFrame, arm: str) -> Iterable[str]:
     """'9 / 100 = 9.00%' per segment: the arm's conversions, leads and rate."""
-    for converted, leads, rate in zip(
-        rows[f"{arm}_conversions"],
-        rows[f"{arm}_leads"],
-        rows[f"{arm}_conversion_rate"],
-        strict=True,
-    ):
-        yield f"{fmt_int(converted)} / {fmt_int(leads)} = {fmt_pct2(rate)}"
+    leads, converted, rate = (rows[f"{arm}_{measure}"] for measure in ARM_MEASURES)
+    for n, c, r in zip(leads, converted, rate, strict=True):
+        yield f"{fmt_int(c)} / {fmt_int(n)} = {fmt_pct2(r)}"
 
 
 def _interval(lower: object, upper: object) -> str:
