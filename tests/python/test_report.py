@@ -36,9 +36,9 @@ from lead_scoring.report.formatting import (
     pick,
 )
 from lead_scoring.report.formatting import table as frame_table
+from lead_scoring.report.rendering import environment, note
 from lead_scoring.report.sections.business import short_mix
 from lead_scoring.report.sections.model import arrow, auc_verdict, band_summary, is_better
-from lead_scoring.report.templates import environment, note
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SECTION_TITLES = [title for _, title, _, _ in SECTIONS]

@@ -21,9 +21,9 @@ The package, in the order a page is made:
 * ``sections``: one function per section computing what it shows (``model``: the model card;
   ``business``: attribution, channel mixes, A/B test, CRM; ``monitoring``: drift, backtest,
   health), with ``formatting`` for every number and table and ``plots`` for every figure;
-* ``templates``: the Jinja2 environment (autoescape on) over ``templates/``: ``base.html.j2``
-  (the page), ``macros.html.j2`` (notes, tables, figures), ``report.css`` and one
-  ``sections/<name>.html.j2`` per section;
+* ``rendering``: the Jinja2 environment (autoescape on) over the folder ``templates/``:
+  ``base.html.j2`` (the page), ``macros.html.j2`` (notes, tables, figures), ``report.css`` (all
+  the style) and one ``sections/<name>.html.j2`` per section;
 * ``page``: the page assembled and written.
 """
 

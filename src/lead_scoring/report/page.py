@@ -12,9 +12,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from lead_scoring.report.load import Warehouse, load_warehouse
+from lead_scoring.report.rendering import not_available, render
 from lead_scoring.report.sections import SECTIONS, Renderer
 from lead_scoring.report.sections.common import active_model
-from lead_scoring.report.templates import not_available, render
 
 
 @dataclass

@@ -29,8 +29,8 @@ from lead_scoring.report.formatting import (
     table,
 )
 from lead_scoring.report.load import Warehouse
+from lead_scoring.report.rendering import not_available, render
 from lead_scoring.report.sections.common import optional
-from lead_scoring.report.templates import not_available, render
 
 EXPERIMENT_SEGMENTS = ("top_10pct", "top_20pct", "A", "B", "C", "D")
 EXPERIMENT_LABELS = {"top_10pct": "top 10%", "top_20pct": "top 20%"}

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from lead_scoring.report.formatting import is_missing, pick
 from lead_scoring.report.load import ReportError, Warehouse
-from lead_scoring.report.templates import not_available
+from lead_scoring.report.rendering import not_available
 
 # why an optional table can be absent or empty, in the words of the "not available" note
 WHY_MISSING = {

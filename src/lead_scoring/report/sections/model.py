@@ -33,12 +33,12 @@ from lead_scoring.report.formatting import (
     table,
 )
 from lead_scoring.report.load import Warehouse
+from lead_scoring.report.rendering import not_available, render
 from lead_scoring.report.sections.common import (
     empty_eval_reason,
     for_version,
     metadata,
 )
-from lead_scoring.report.templates import not_available, render
 
 HEADLINE_METRICS = (  # metric, label, digits, higher is better (None: closer to 1 is better)
     ("auc", "AUC", 3, True),

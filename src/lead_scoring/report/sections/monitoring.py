@@ -22,8 +22,8 @@ from lead_scoring.report.formatting import (
     table,
 )
 from lead_scoring.report.load import Warehouse
+from lead_scoring.report.rendering import render
 from lead_scoring.report.sections.common import WHEN_COLUMNS, latest, optional
-from lead_scoring.report.templates import render
 
 TOP_DRIFTED = 15  # features drawn
 DRIFT_ROWS = 30  # features listed
