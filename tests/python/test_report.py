@@ -6,20 +6,39 @@ committed sample."""
 from __future__ import annotations
 
 import base64
+import fnmatch
 import re
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import PROJECT_DIR, DbtRun
 
 from lead_scoring.cli import main
 from lead_scoring.crm import OUTBOX_DDL
-from lead_scoring.report import REQUIRED_TABLES, SECTIONS, build_report
+from lead_scoring.ml.metrics import LIFT_COLUMNS
+from lead_scoring.report import REQUIRED_TABLES, SECTIONS, ReportError, build_report
+from lead_scoring.report.formatting import (
+    cell_text,
+    fmt_num,
+    fmt_pct,
+    fmt_points,
+    fmt_signed,
+    fmt_time,
+    fmt_times,
+    need,
+    pick,
+)
+from lead_scoring.report.formatting import table as frame_table
+from lead_scoring.report.rendering import environment, note
+from lead_scoring.report.sections.business import short_mix
+from lead_scoring.report.sections.model import arrow, auc_verdict, band_summary, is_better
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SECTION_TITLES = [title for _, title, _, _ in SECTIONS]
@@ -138,24 +157,7 @@ def _frames(fallback: bool = False) -> dict[str, pd.DataFrame]:
     )
     frames["ml_lift_by_decile"] = pd.DataFrame(
         lift,
-        columns=[
-            "model_version",
-            "model_name",
-            "split",
-            "decile",
-            "n_rows",
-            "n_positives",
-            "conversion_rate",
-            "lift",
-            "min_probability",
-            "max_probability",
-            "mean_probability",
-            "cumulative_rows",
-            "cumulative_positives",
-            "cumulative_conversion_rate",
-            "cumulative_lift",
-            "cumulative_recall",
-        ],
+        columns=["model_version", "model_name", "split", *LIFT_COLUMNS],
     )
     features = [f"feature_{i:02d}" for i in range(20)]
     frames["ml_feature_importance"] = pd.DataFrame(
@@ -183,7 +185,7 @@ def _frames(fallback: bool = False) -> dict[str, pd.DataFrame]:
             "calibration_gap": [-0.005, 0.043, 0.0],
             "auc": [0.82, 0.55, 0.80],
             "overall_auc": 0.8123,
-            "auc_gap": [-0.01, 0.26, 0.01],
+            "auc_gap": [0.82 - 0.8123, 0.55 - 0.8123, 0.80 - 0.8123],  # segment minus overall
             "is_flagged": [False, True, False],
             "flag_reason": [None, "calibration, auc", None],
         }
@@ -611,6 +613,117 @@ def test_required_tables_are_the_ones_the_build_makes():
     for table in REQUIRED_TABLES:
         if table.startswith("ml_"):
             assert f"- name: {table}\n" in yml
+
+
+# ---------------------------------------------------------------- plain functions
+
+
+def test_numbers_dates_and_missing_values_are_formatted_for_a_cell():
+    assert fmt_num(1234.5, 1) == "1,234.5" and fmt_num(1234.5, 0) == "1,234"
+    assert fmt_num(None) == fmt_num(pd.NA) == fmt_num(float("nan")) == "–"
+    assert (fmt_num(float("inf")), fmt_num(-float("inf")), fmt_num(True)) == ("∞", "−∞", "yes")
+    assert fmt_pct(0.1234) == "12.3%" and fmt_pct(0.1234, 2) == "12.34%"
+    assert fmt_signed(-0.0123) == "−0.012" and fmt_signed(0.0) == "+0.000"
+    assert fmt_points(0.015) == "+1.50 pt" and fmt_points(None) == "–"
+    assert fmt_times(2)(1.666) == "1.67×" and fmt_times(1)(None) == "–"
+    assert fmt_time(pd.Timestamp("2025-01-02")) == "2025-01-02"
+    assert fmt_time(pd.Timestamp("2025-01-02 09:30:12")) == "2025-01-02 09:30"
+    # a cell without a format: yes/no, whole numbers without decimals, else three
+    assert [cell_text(v) for v in (np.bool_(True), 3.0, 0.5, pd.NA, "x")] == [
+        "yes",
+        "3",
+        "0.500",
+        "–",
+        "x",
+    ]
+
+
+def test_table_formats_by_column_renames_headers_and_marks_numbers():
+    frame = pd.DataFrame({"n": [1200, 3], "rate": [0.5, None], "ok": [True, False]})
+    shown = frame_table(
+        frame,
+        formats={"rate": fmt_pct},
+        headers={"n": "leads"},
+        row_class=lambda row: "flag" if row["ok"] else "",
+    )
+    assert shown.headers == ["leads", "rate", "ok"]
+    assert [[c.text for c in r.cells] for r in shown.rows] == [
+        ["1,200", "50.0%", "yes"],
+        ["3", "–", "no"],
+    ]
+    assert [c.css for c in shown.rows[0].cells] == ["num", "num", ""]  # a boolean is no number
+    assert [r.css for r in shown.rows] == ["flag", ""]
+
+
+def test_columns_are_picked_by_any_of_their_names():
+    frame = pd.DataFrame(columns=["Scored_At", "psi"])
+    assert pick(frame, "scoring_date", "scored_at") == "Scored_At"
+    assert pick(frame, "ks") is None
+    assert need(frame, "ml_drift", "psi") == "psi"
+    with pytest.raises(ReportError, match="main.ml_drift has no column ks / ks_stat"):
+        need(frame, "ml_drift", "ks", "ks_stat")
+
+
+def test_long_channel_mixes_are_shortened_for_the_chart():
+    assert short_mix("email + organic_search") == "email + organic_search"
+    long = " + ".join(f"channel_{i}" for i in range(9))
+    label = short_mix(long)
+    assert label.startswith("9 channels: channel_0 + ") and label.endswith(" + …")
+    assert len(label) <= 48
+
+
+def test_margins_are_judged_by_the_metric_direction():
+    assert is_better(0.8, 0.7, True) and is_better(0.1, 0.2, False)
+    assert is_better(0.95, 1.2, None) and not is_better(0.7, 1.1, None)  # closer to 1
+    assert (arrow(True), arrow(False), arrow(None)) == ("↑", "↓", "→1")
+    xgb = pd.Series({"auc": 0.80})
+    assert auc_verdict(xgb, pd.Series({"auc": 0.70}), "rule_points") == (
+        "ranks better than rule points (+0.100 AUC)"
+    )
+    assert auc_verdict(xgb, pd.Series({"auc": 0.803}), "x").startswith("ranks about as well as")
+    assert auc_verdict(xgb, pd.Series({"auc": float("nan")}), "x") is None
+    assert auc_verdict(xgb, pd.Series({"brier": 0.1}), "x") is None
+
+
+def test_band_summary_adds_rule_share_and_expected_conversions():
+    hist = pd.DataFrame(
+        {
+            "lead_score": [40, 50, 5],
+            "score_band": ["A", "A", "D"],
+            "n_leads": [1, 3, 4],
+            "sum_probability": [0.4, 1.5, 0.2],
+        }
+    )
+    summary = band_summary(hist, ["A", "D"], {"A": 0.3}).set_index("score_band")
+    assert summary.loc["A", "rule"] == "probability ≥ 30.00%"
+    assert summary.loc["D", "rule"] == "below band C"
+    assert summary.loc["A", "leads"] == 4 and summary.loc["A", "share"] == 0.5
+    assert summary.loc["A", "expected"] == pytest.approx(1.9)
+    assert summary.loc["A", "mean_probability"] == pytest.approx(1.9 / 4)
+    assert (summary.loc["A", "min_score"], summary.loc["A", "max_score"]) == (40, 50)
+    assert band_summary(hist, ["A", "D"], {})["rule"].tolist() == ["–", "–"]
+
+
+def test_templates_escape_every_value():
+    assert (
+        note("<b>x</b> & 'y'", "warn")
+        == '<p class="warn">&lt;b&gt;x&lt;/b&gt; &amp; &#39;y&#39;</p>'
+    )
+    macros = environment().get_template("macros.html.j2").module
+    shown = frame_table(pd.DataFrame({"reason": ["<script>alert(1)</script>"]}))
+    assert "<script" not in str(macros.table(shown))
+
+
+def test_every_template_ships_with_the_package():
+    """A non-editable install carries only what [tool.setuptools.package-data] names."""
+    config = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["lead_scoring"]
+    package = PROJECT_DIR / "src" / "lead_scoring"
+    templates = [p for p in (package / "report" / "templates").rglob("*") if p.is_file()]
+    assert templates
+    for path in templates:
+        relative = path.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
 
 
 # ---------------------------------------------------------------- one real build
