@@ -1,17 +1,12 @@
 """Global feature importance of the production XGBoost model (mean absolute SHAP, gain).
 
-Thin: unpacks the JSON column ``feature_importance_table_json`` of the latest row of ml_models
-(by trained_at), written by the same training run (see ml_models). Empty when ml_models holds the
-rule-based fallback.
+Thin: ``lead_scoring.ml.tables.evaluation_table`` (tested with pytest) unpacks this table from the
+active ml_models row, written by the run that trained it (see ml_models); the columns and dtypes are
+declared once, in ``lead_scoring.ml.tables.EVALUATION_TABLES``. Empty for the rule-based fallback.
 """
 
-import io
-
-import pandas as pd
+from lead_scoring.ml.tables import evaluation_table
 
 
 def model(dbt, session):
-    registry = dbt.ref("ml_models").df()
-    latest = registry.sort_values("trained_at", ascending=False).iloc[0]
-    table = pd.read_json(io.StringIO(latest["feature_importance_table_json"]), orient="table")
-    return table
+    return evaluation_table(dbt.ref("ml_models").df(), "ml_feature_importance")
