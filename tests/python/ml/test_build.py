@@ -174,3 +174,38 @@ def test_above_the_cap_whole_leads_are_sampled_and_the_test_window_too(mart):
     recent = ~converting & sample["snapshot_at"].between(start, end)
     assert set(sample.loc[recent, "lead_id"]) <= set(window.loc[other, "lead_id"])
     assert window["sample_weight"].sum() == pytest.approx(len(in_window), rel=0.2)
+
+
+def test_health_checks_are_read_once_ml_model_health_exists():
+    from lead_scoring.ml.build import health_checks
+
+    con = duckdb.connect()
+    assert health_checks(con, "main") is None  # a first build: no ml_model_health yet
+    con.execute(
+        "create table ml_model_health as select 'v1' as model_version, "
+        "timestamp '2025-01-01' as scored_at, timestamp '2025-01-02' as checked_at, "
+        "true as requires_retraining, 'drift' as reasons, 1 as other_column"
+    )
+    health = health_checks(con, "main")
+    assert list(health.columns) == [
+        "model_version", "scored_at", "checked_at", "requires_retraining", "reasons"
+    ]  # fmt: skip
+    assert health["requires_retraining"].tolist() == [True]
+    con.close()
+
+
+def test_drift_reads_the_model_that_scored_else_the_active_one():
+    from lead_scoring.monitoring.build import scoring_model
+
+    registry = pd.DataFrame(
+        {
+            "model_version": ["old", "new", "old"],
+            "trained_at": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
+            "note": ["old first", "new", "old re-activated"],
+        }
+    )
+    scored_by = pd.DataFrame({"model_version": ["new", "new"]})
+    assert scoring_model(registry, scored_by)["note"] == "new"
+    unknown = pd.DataFrame({"model_version": ["gone"]})
+    assert scoring_model(registry, unknown)["note"] == "old re-activated"
+    assert scoring_model(registry, scored_by.iloc[0:0])["note"] == "old re-activated"
