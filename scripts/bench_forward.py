@@ -53,6 +53,8 @@ from lead_scoring.forward import (  # noqa: E402
     read_raw_conversions,
 )
 from lead_scoring.ml.metrics import paired_auc_margin  # noqa: E402
+from lead_scoring.ml.registry import active_model  # noqa: E402
+from lead_scoring.warehouse import WarehouseError, open_warehouse  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -120,7 +122,7 @@ def dbt_build(raw_dir: Path, work_dir: Path, dbt_vars: dict, reuse: bool = False
 
 def read_build(warehouse: Path) -> dict:
     """scored_leads (lead_id, scored_at, probabilities) and the active registry row."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_warehouse(warehouse)
     try:
         columns = [r[0] for r in con.execute("describe scored_leads").fetchall()]
         by_horizon = {
@@ -133,13 +135,9 @@ def read_build(warehouse: Path) -> dict:
         ).df()
         registry_columns = [r[0] for r in con.execute("describe ml_models").fetchall()]
         wanted = ("params_json", "metadata_json")
-        extra = [c for c in wanted if c in registry_columns]
-        row = con.execute(
-            "select model_name, model_version"
-            + "".join(f", {c}" for c in extra)
-            + " from ml_models order by trained_at desc limit 1"
-        ).fetchone()
-        registry = dict(zip(["model_name", "model_version", *extra], row or (), strict=False))
+        keep = ["model_name", "model_version", *(c for c in wanted if c in registry_columns)]
+        rows = con.sql(f"select {', '.join(keep)}, trained_at from ml_models").df()
+        registry = {c: active_model(rows)[c] for c in keep} if len(rows) else {}
         rows_trained = None
         with contextlib.suppress(duckdb.Error):  # the rows the model was fitted on
             rows_trained = con.execute(
@@ -402,9 +400,9 @@ def run_world(world, raw_dir, scoring_date, horizon_days, work_dir, args, extra_
     }
     build = dbt_build(raw_dir, work_dir, dbt_vars, reuse=args.reuse)
     try:
-        with duckdb.connect(str(build["warehouse"]), read_only=True) as con:
+        with open_warehouse(build["warehouse"]) as con:
             con.execute("select count(*) from scored_leads").fetchone()
-    except duckdb.Error as exc:
+    except (duckdb.Error, WarehouseError) as exc:
         raise SystemExit(f"{world}: no scored_leads after the build ({exc}); see "
                          f"{work_dir / 'build.log'}") from exc  # fmt: skip
     started = time.perf_counter()

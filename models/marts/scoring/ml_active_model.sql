@@ -1,7 +1,9 @@
 -- One row: the registry row that scores this build (the latest ml_models row by
--- trained_at; ml_models re-appends an older version when it becomes active
--- again), without the blobs and JSON tables. What the model-quality gates and
--- dashboards check: which model, validated how, calibrated on what.
+-- trained_at, ties by the smallest model_version; ml_models re-appends an older
+-- version when it becomes active again), without the blobs and JSON tables. What
+-- the model-quality gates and dashboards check: which model, validated how,
+-- calibrated on what. The one SQL home of the rule (SQL models and tests ref this
+-- model); Python applies the same rule with lead_scoring.ml.registry.active_model.
 
 with
 

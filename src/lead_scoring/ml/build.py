@@ -1,20 +1,18 @@
-"""The bodies of the ``python_models/ml`` dbt models, as plain functions pytest can call.
+"""The bodies of the dbt models ml_models and ml_scores, as plain functions pytest can call.
 
 :func:`registry_rows` is ``ml_models``: train, cross-validate, calibrate and evaluate the
 lead-conversion model, or keep scoring with the registered one (var ``ml_retrain``,
 :func:`~.retrain.retrain_decision`). The dbt model is incremental (append): a build appends its row
 when the model to score with differs from the latest row's, so the registry keeps every version
-that was ever active and an old one can be re-applied (var ``ml_model_version``); the latest row
-by trained_at is the active model. Only the labeled snapshots leave DuckDB, through Arrow; above
-``train_max_rows`` a sample of whole leads (every converting lead, a seeded share of the others,
-re-weighted) and then every row of the test window (so the test metrics use all of them). A dbt
-Python model returns a single frame, so the evaluation tables of the same run ride along as JSON
-columns (``*_table_json``, pandas ``orient='table'``, which keeps the dtypes) and are unpacked by
-the tiny models ml_model_metrics, ml_calibration_bins, ml_lift_by_decile, ml_feature_importance,
-ml_segment_metrics, ml_confusion_matrix and ml_split_boundaries -- the model is trained once. Too
-little labeled history (``InsufficientHistoryError``): a fallback row for the rule-based points
-(model_name ``rule_points``, model_version ``rules-<hash>``, no blobs, empty tables) so that
-scoring uses the rule seed and everything downstream still builds.
+that was ever active and an old one can be re-applied (var ``ml_model_version``); the latest row by
+trained_at is the active model (:func:`~.registry.active_model`). Only the labeled snapshots leave
+DuckDB, through Arrow; above ``train_max_rows`` a sample of whole leads (every converting lead, a
+seeded share of the others, re-weighted) and then every row of the test window (so the test metrics
+use all of them). A dbt Python model returns a single frame, so the evaluation tables of the same
+run ride along as JSON columns (:mod:`.tables`: their schema, packing and unpacking) -- the model
+is trained once. Too little labeled history (``InsufficientHistoryError``): a fallback row for the
+rule-based points (model_name ``rule_points``, model_version ``rules-<hash>``, no blobs, empty
+tables) so that scoring uses the rule seed and everything downstream still builds.
 
 :func:`open_lead_scores` is ``ml_scores``: the leads open at the scoring date scored by the active
 ml_models row, or by the version var ``ml_model_version`` names (an unknown one stops the build
@@ -33,7 +31,7 @@ from lead_scoring.ml.config import resolve_config
 from lead_scoring.ml.dataset import select_features
 from lead_scoring.ml.errors import InsufficientHistoryError
 from lead_scoring.ml.pipeline import train_and_evaluate
-from lead_scoring.ml.registry import REGISTRY_COLUMNS, deserialize_bundle
+from lead_scoring.ml.registry import REGISTRY_COLUMNS, active_model, deserialize_bundle
 from lead_scoring.ml.retrain import retrain_decision
 from lead_scoring.ml.sampling import (
     lead_sample_predicate,
@@ -47,6 +45,7 @@ from lead_scoring.ml.scoring import (
     rule_based_scores,
     score_open_leads,
 )
+from lead_scoring.ml.tables import EVALUATION_TABLES, pack_table
 from lead_scoring.warehouse import relation_to_pandas
 
 logger = logging.getLogger(__name__)
@@ -69,128 +68,8 @@ INT_KEYS = (
     "segment_min_positives",
 )
 BOOL_KEYS = ("impute_censored_labels",)
-
-# evaluation table -> (TrainingResult attribute, columns and dtypes of an empty table)
-_S, _F, _I, _B = "string", "float64", "int64", "bool"
-TABLES = {
-    "metrics_table_json": (
-        "metrics",
-        {"model_version": _S, "model_name": _S, "split": _S, "metric": _S, "value": _F},
-    ),
-    "calibration_bins_table_json": (
-        "calibration_bins",
-        {
-            "model_version": _S,
-            "model_name": _S,
-            "split": _S,
-            "bin": _I,
-            "bin_lower": _F,
-            "bin_upper": _F,
-            "mean_predicted": _F,
-            "observed_rate": _F,
-            "count": _I,
-            "n_positives": _I,
-        },
-    ),
-    "lift_table_json": (
-        "lift",
-        {
-            "model_version": _S,
-            "model_name": _S,
-            "split": _S,
-            "decile": _I,
-            "n_rows": _I,
-            "n_positives": _I,
-            "conversion_rate": _F,
-            "lift": _F,
-            "min_probability": _F,
-            "max_probability": _F,
-            "mean_probability": _F,
-            "cumulative_rows": _I,
-            "cumulative_positives": _I,
-            "cumulative_conversion_rate": _F,
-            "cumulative_lift": _F,
-            "cumulative_recall": _F,
-        },
-    ),
-    "feature_importance_table_json": (
-        "feature_importance",
-        {
-            "model_version": _S,
-            "feature": _S,
-            "feature_label": _S,
-            "mean_abs_shap": _F,
-            "share": _F,
-            "rank": _I,
-            "gain": _F,
-        },
-    ),
-    "segment_metrics_table_json": (
-        "segment_metrics",
-        {
-            "model_version": _S,
-            "model_name": _S,
-            "split": _S,
-            "segment_column": _S,
-            "segment_value": _S,
-            "n_rows": _I,
-            "n_positives": _I,
-            "positive_rate": _F,
-            "mean_predicted": _F,
-            "calibration_gap": _F,
-            "auc": _F,
-            "overall_auc": _F,
-            "auc_gap": _F,
-            "is_flagged": _B,
-            "flag_reason": _S,
-        },
-    ),
-    "split_boundaries_table_json": (
-        "split_boundaries",
-        {
-            "model_version": _S,
-            "split": _S,
-            "start": "datetime64[ns]",
-            "end": "datetime64[ns]",
-            "end_inclusive": _B,
-            "purge_cutoff": "datetime64[ns]",
-            "horizon_days": _I,
-            "n_rows": _I,
-            "n_positives": _I,
-            "n_positive_leads": _I,
-            "positive_rate": _F,
-            "n_train_rows": _I,
-            "n_train_positive_leads": _I,
-            "n_rows_trained": _I,
-            "is_used": _B,
-            "dropped_reason": _S,
-        },
-    ),
-    "confusion_table_json": (
-        "confusion",
-        {
-            "model_version": _S,
-            "model_name": _S,
-            "split": _S,
-            "threshold": _F,
-            "tp": _I,
-            "fp": _I,
-            "tn": _I,
-            "fn": _I,
-            "precision": _F,
-            "recall": _F,
-            "f1": _F,
-        },
-    ),
-}
-
-
-def table_json(frame: pd.DataFrame) -> str:
-    return frame.reset_index(drop=True).to_json(orient="table", index=False, date_format="iso")
-
-
-def empty_table(dtypes: dict) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+# an ml_models row: the registry columns, then the evaluation tables of its run as JSON
+ML_MODELS_COLUMNS = REGISTRY_COLUMNS + [t.json_column for t in EVALUATION_TABLES.values()]
 
 
 def parse_ml_config(raw: dict | None) -> dict:
@@ -242,9 +121,9 @@ def typed_registry(frame: pd.DataFrame) -> pd.DataFrame:
             frame[c] = frame[c].astype("Int64")
         elif not c.endswith("_blob"):
             frame[c] = frame[c].astype("string")
-    for column, (_, dtypes) in TABLES.items():
-        if column not in frame.columns:
-            frame[column] = table_json(empty_table(dtypes))
+    for table in EVALUATION_TABLES.values():
+        if table.json_column not in frame.columns:
+            frame[table.json_column] = pack_table(table)
     return frame
 
 
@@ -356,12 +235,11 @@ def registry_rows(
     )
     print(f"ml_models: {'retrain' if decision.retrain else 'no retrain'}: {decision.reason}")
     if not decision.retrain:
-        active = decision.model
-        latest = registry.sort_values("trained_at", ascending=False).iloc[0]
-        if latest["model_version"] == active["model_version"]:
-            return typed_registry(pd.DataFrame(columns=REGISTRY_COLUMNS + list(TABLES)))
+        chosen = decision.model
+        if active_model(registry)["model_version"] == chosen["model_version"]:
+            return typed_registry(pd.DataFrame(columns=ML_MODELS_COLUMNS))
         # re-activate an older version (one trained at or before this scoring date)
-        row = pd.DataFrame([active]).reindex(columns=REGISTRY_COLUMNS + list(TABLES))
+        row = pd.DataFrame([chosen]).reindex(columns=ML_MODELS_COLUMNS)
         row["trained_at"] = trained_at
         return typed_registry(row)
     labeled, test_window = labeled_snapshots(mart, scoring_at, config)
@@ -386,17 +264,13 @@ def registry_rows(
         registry_row = fallback_row(relation_to_pandas(mart), rules, config, trained_at, reason)
     else:
         registry_row = result.registry.copy()
-        for column, (attribute, dtypes) in TABLES.items():
-            table = getattr(result, attribute)
-            registry_row[column] = table_json(table if len(table) else empty_table(dtypes))
+        for table in EVALUATION_TABLES.values():
+            registry_row[table.json_column] = pack_table(table, getattr(result, table.attribute))
         registry_row = typed_registry(registry_row)
     if (
         incremental
         and len(registry)
-        and (
-            registry.sort_values("trained_at").iloc[-1]["model_version"]
-            == registry_row["model_version"].iloc[0]
-        )
+        and active_model(registry)["model_version"] == registry_row["model_version"].iloc[0]
     ):
         return registry_row.iloc[0:0]  # same data, config and code: the active row stays as it is
     return registry_row
@@ -426,20 +300,6 @@ STRING_SCORE_COLUMNS = (
 )
 
 
-def chosen_model(registry: pd.DataFrame, pinned) -> dict:
-    """The active registry row (latest trained_at), or the one of version ``pinned``."""
-    registry = registry.sort_values("trained_at", ascending=False)
-    if pinned in (None, "", "None", "null"):
-        return registry.iloc[0].to_dict()
-    match = registry[registry["model_version"] == str(pinned)]
-    if match.empty:
-        known = ", ".join(dict.fromkeys(registry["model_version"].astype(str)))
-        raise ValueError(
-            f"var ml_model_version={pinned!r} is not in ml_models; registered versions: {known}"
-        )
-    return match.iloc[0].to_dict()
-
-
 def open_lead_scores(
     mart,
     registry: pd.DataFrame,
@@ -455,15 +315,13 @@ def open_lead_scores(
     leads of the A/B test's rules arm. ``reasons_per_side``: reasons listed for and against
     (default :data:`~.scoring.REASONS_PER_SIDE`)."""
     k = int(reasons_per_side) if reasons_per_side not in (None, "", "None") else REASONS_PER_SIDE
-    chosen = chosen_model(registry, pinned)
+    chosen = active_model(registry, pinned)
     if chosen["model_name"] == "rule_points":
         # the rule fallback maps points to probabilities on the history: the whole mart
         features = relation_to_pandas(mart)
         labeled = features[features["label_converted_in_horizon"].notna()]
         config = json.loads(chosen["params_json"] or "{}")  # the ml config of the fallback run
-        scores = rule_based_scores(
-            features, rules, config, history=labeled, reasons_per_side=k
-        )
+        scores = rule_based_scores(features, rules, config, history=labeled, reasons_per_side=k)
         # the registry row is the source of truth (the mapping hash can differ in the last bits)
         scores["model_version"] = chosen["model_version"]
     else:

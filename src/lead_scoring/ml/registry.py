@@ -18,6 +18,11 @@ boosters base64 UBJSON). The calibrator is deliberately *not* pickled: loading a
 from a warehouse table executes code, and pickles break across sklearn releases; the JSON form has
 neither problem. :func:`deserialize_bundle` accepts the blobs as bytes (DuckDB BLOB), or as base64
 strings (JSON transport).
+
+The registry is append-only: the **active model** is its latest row by ``trained_at`` (ties: the
+smallest ``model_version``), the one rule of :func:`active_model` / :func:`latest_first` in
+Python and of the dbt model ``ml_active_model`` in SQL; ml_models re-appends an older version
+when it becomes active again.
 """
 
 from __future__ import annotations
@@ -45,9 +50,11 @@ from lead_scoring.ml.timing import TimingModel
 __all__ = [
     "REGISTRY_COLUMNS",
     "ModelBundle",
+    "active_model",
     "compute_model_version",
     "data_fingerprint",
     "deserialize_bundle",
+    "latest_first",
     "serialize_bundle",
 ]
 
@@ -84,6 +91,37 @@ REGISTRY_COLUMNS = [
     "scoring_at",
     "timing_models_blob",
 ]
+
+
+# a dbt var or config left empty: no version pinned
+_UNPINNED = (None, "", "None", "null")
+
+
+def latest_first(registry: pd.DataFrame) -> pd.DataFrame:
+    """The ml_models rows, the active one first: ``trained_at`` descending (missing last), ties
+    by ``model_version`` ascending -- the order of ``ml_active_model.sql``."""
+    return registry.sort_values(
+        ["trained_at", "model_version"], ascending=[False, True], kind="stable"
+    )
+
+
+def active_model(registry: pd.DataFrame, pinned_version: Any = None) -> dict[str, Any]:
+    """The ml_models row that scores: the latest (:func:`latest_first`), or the latest row of
+    version ``pinned_version`` (var ``ml_model_version``) when one is named. An unknown version
+    raises ``ValueError`` listing the registered ones; an empty registry raises ``LookupError``."""
+    if registry.empty:
+        raise LookupError("ml_models is empty: no model is registered")
+    rows = latest_first(registry)
+    if pinned_version in _UNPINNED:
+        return rows.iloc[0].to_dict()
+    match = rows[rows["model_version"] == str(pinned_version)]
+    if match.empty:
+        known = ", ".join(dict.fromkeys(rows["model_version"].astype(str)))
+        raise ValueError(
+            f"var ml_model_version={pinned_version!r} is not in ml_models; "
+            f"registered versions: {known}"
+        )
+    return match.iloc[0].to_dict()
 
 
 def data_fingerprint(

@@ -28,6 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from lead_scoring.ml.registry import latest_first
+
 __all__ = ["RETRAIN_MODES", "RetrainDecision", "parse_retrain_mode", "retrain_decision"]
 
 RETRAIN_MODES = ("auto", "true", "false")
@@ -60,7 +62,7 @@ def _usable(registry: pd.DataFrame, scoring_at: pd.Timestamp | None) -> pd.DataF
     usable), latest trained first."""
     if registry is None or registry.empty:
         return pd.DataFrame()
-    rows = registry.sort_values("trained_at", ascending=False, kind="stable")
+    rows = latest_first(registry)
     if scoring_at is None or "scoring_at" not in rows.columns:
         return rows
     trained_for = pd.to_datetime(rows["scoring_at"])

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from lead_scoring.ml.registry import deserialize_bundle
+from lead_scoring.ml.registry import active_model, deserialize_bundle
 from lead_scoring.ml.sampling import lead_sample_predicate
 from lead_scoring.ml.scoring import score
 from lead_scoring.monitoring.drift import DRIFT_COLUMNS, age_weighted_drift_table
@@ -66,6 +66,14 @@ def _columns(relation, wanted) -> str:
     return ", ".join(f'"{c}"' for c in dict.fromkeys(wanted) if c in present)
 
 
+def scoring_model(registry: pd.DataFrame, scores: pd.DataFrame) -> dict:
+    """The ml_models row that scored ``scores`` (the latest row of its version), or the active
+    one when no registered version matches (no scores)."""
+    scored_version = scores["model_version"].iloc[0] if len(scores) else None
+    known = scored_version is not None and (registry["model_version"] == scored_version).any()
+    return active_model(registry, scored_version if known else None)
+
+
 def drift_rows(mart, scores: pd.DataFrame, registry: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     """What the ``ml_drift`` dbt model writes (module doc). ``mart``: the DuckDB relation of
     fct_lead_features; ``scores``: ml_scores; ``registry``: ml_models; ``config``: the dbt
@@ -80,10 +88,7 @@ def drift_rows(mart, scores: pd.DataFrame, registry: pd.DataFrame, config: Mappi
     weight_cap = float(config.get("weight_cap") or 20)
     max_rows = int(float(config.get("max_reference_rows") or 200_000))
 
-    registry = registry.sort_values("trained_at", ascending=False)
-    scored_version = scores["model_version"].iloc[0] if len(scores) else None
-    chosen = registry[registry["model_version"] == scored_version]
-    row = (chosen if len(chosen) else registry).iloc[0].to_dict()
+    row = scoring_model(registry, scores)
     if row["model_name"] != "xgboost" or not len(scores):
         print("ml_drift: no trained model behind the scores (rule-based fallback): no drift rows")
         return typed_drift(pd.DataFrame())

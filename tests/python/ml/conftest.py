@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from lead_scoring.ml import TrainingResult, train_and_evaluate
-from lead_scoring.ml.synthetic import make_synthetic_snapshots
+
+from .synthetic import make_synthetic_snapshots
 
 FAST_CONFIG = {"nthread": 1, "num_boost_round": 400, "early_stopping_rounds": 30}
 TRAINED_AT = "2025-07-01 06:00:00"

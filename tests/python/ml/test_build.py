@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 
 from lead_scoring.ml.build import (
+    ML_MODELS_COLUMNS,
     ML_SCORES_COLUMNS,
-    TABLES,
-    chosen_model,
     open_lead_scores,
     parse_ml_config,
     registry_rows,
 )
 from lead_scoring.ml.registry import REGISTRY_COLUMNS
+from lead_scoring.ml.tables import EVALUATION_TABLES, evaluation_table
 
 from .conftest import FAST_CONFIG
 
@@ -56,7 +56,7 @@ def test_boolean_settings_rendered_as_text_are_parsed():
 def test_a_first_build_trains_one_typed_row(first):
     assert len(first) == 1
     assert list(first.columns[: len(REGISTRY_COLUMNS)]) == REGISTRY_COLUMNS
-    assert set(TABLES) <= set(first.columns)
+    assert list(first.columns) == ML_MODELS_COLUMNS
     row = first.iloc[0]
     assert row["model_name"] == "xgboost"
     assert row["validation_method"] == "rolling_origin_cv"
@@ -71,10 +71,23 @@ def test_an_unchanged_model_appends_nothing(mart, rules, first):
 
 
 def test_too_little_history_writes_the_rule_fallback(mart, rules):
-    row = registry_rows(mart, rules, {**FAST_CONFIG, "min_positive_labels": 10**6}).iloc[0]
+    fallback = registry_rows(mart, rules, {**FAST_CONFIG, "min_positive_labels": 10**6})
+    row = fallback.iloc[0]
     assert row["model_name"] == "rule_points"
     assert row["model_version"].startswith("rules-")
     assert "min_positive_labels" in row["metadata_json"]
+    for name, table in EVALUATION_TABLES.items():  # empty, with the declared columns and dtypes
+        unpacked = evaluation_table(fallback, name)
+        assert unpacked.empty
+        assert dict(unpacked.dtypes.astype(str)) == dict(table.dtypes), name
+
+
+def test_the_evaluation_tables_of_the_run_are_unpacked_from_its_row(first):
+    for name, table in EVALUATION_TABLES.items():
+        unpacked = evaluation_table(first, name)
+        assert list(unpacked.columns) == table.columns, name
+        assert len(unpacked) > 0, name
+        assert (unpacked["model_version"] == first["model_version"].iloc[0]).all(), name
 
 
 def test_scores_cover_the_open_leads_with_contract_types(mart, rules, first, snapshots):
@@ -105,10 +118,9 @@ def test_scores_carry_the_rule_points_of_every_lead_on_both_paths(mart, rules, f
     assert expected.nunique() > 3  # the check compares something
 
 
-def test_an_unknown_pinned_version_lists_the_registered_ones(first):
-    assert chosen_model(first, None)["model_version"] == first["model_version"].iloc[0]
+def test_an_unknown_pinned_version_lists_the_registered_ones(mart, rules, first):
     with pytest.raises(ValueError, match="registered versions: " + first["model_version"].iloc[0]):
-        chosen_model(first, "nope")
+        open_lead_scores(mart, first, rules, pinned="nope")
 
 
 DRIFT_CONFIG = {"psi_moderate": "0.1", "psi_major": "0.25", "fdr": "0.05",
@@ -155,9 +167,45 @@ def test_above_the_cap_whole_leads_are_sampled_and_the_test_window_too(mart):
     other = window["label_converted_at"].isna()
     weight = window.loc[other, "sample_weight"].unique()
     assert weight == pytest.approx([max(other_weight[0] / TEST_SAMPLE_FACTOR, 1.0)], rel=1e-6)
-    assert window.loc[~other, "lead_id"].nunique() == in_window.loc[
-        in_window["label_converted_at"].notna(), "lead_id"
-    ].nunique()
+    assert (
+        window.loc[~other, "lead_id"].nunique()
+        == in_window.loc[in_window["label_converted_at"].notna(), "lead_id"].nunique()
+    )
     recent = ~converting & sample["snapshot_at"].between(start, end)
     assert set(sample.loc[recent, "lead_id"]) <= set(window.loc[other, "lead_id"])
     assert window["sample_weight"].sum() == pytest.approx(len(in_window), rel=0.2)
+
+
+def test_health_checks_are_read_once_ml_model_health_exists():
+    from lead_scoring.ml.build import health_checks
+
+    con = duckdb.connect()
+    assert health_checks(con, "main") is None  # a first build: no ml_model_health yet
+    con.execute(
+        "create table ml_model_health as select 'v1' as model_version, "
+        "timestamp '2025-01-01' as scored_at, timestamp '2025-01-02' as checked_at, "
+        "true as requires_retraining, 'drift' as reasons, 1 as other_column"
+    )
+    health = health_checks(con, "main")
+    assert list(health.columns) == [
+        "model_version", "scored_at", "checked_at", "requires_retraining", "reasons"
+    ]  # fmt: skip
+    assert health["requires_retraining"].tolist() == [True]
+    con.close()
+
+
+def test_drift_reads_the_model_that_scored_else_the_active_one():
+    from lead_scoring.monitoring.build import scoring_model
+
+    registry = pd.DataFrame(
+        {
+            "model_version": ["old", "new", "old"],
+            "trained_at": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
+            "note": ["old first", "new", "old re-activated"],
+        }
+    )
+    scored_by = pd.DataFrame({"model_version": ["new", "new"]})
+    assert scoring_model(registry, scored_by)["note"] == "new"
+    unknown = pd.DataFrame({"model_version": ["gone"]})
+    assert scoring_model(registry, unknown)["note"] == "old re-activated"
+    assert scoring_model(registry, scored_by.iloc[0:0])["note"] == "old re-activated"

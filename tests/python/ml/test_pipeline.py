@@ -8,9 +8,9 @@ from lead_scoring.ml import InsufficientHistoryError, resolve_config, train_and_
 from lead_scoring.ml.config import DEFAULT_BAND_THRESHOLDS
 from lead_scoring.ml.registry import deserialize_bundle
 from lead_scoring.ml.scoring import resolve_band_thresholds, score_open_leads
-from lead_scoring.ml.synthetic import make_synthetic_snapshots
 
 from .conftest import FAST_CONFIG, TRAINED_AT
+from .synthetic import make_synthetic_snapshots
 
 BANDS = {"A": 0.5, "B": 0.25, "C": 0.1}
 
@@ -52,8 +52,9 @@ def test_tables_are_complete(trained):
     assert len(blends) == 2 and blends["value"].sum() == (trained.validation["blend_weight"] < 1)
     headline = trained.bundle.metrics
     assert headline["auc"] == pytest.approx(
-        m.loc[(m.model_name == "xgboost") & (m.split == "test") & (m.metric == "auc"), "value"]
-        .iloc[0]
+        m.loc[
+            (m.model_name == "xgboost") & (m.split == "test") & (m.metric == "auc"), "value"
+        ].iloc[0]
     )
     assert "cv_auc" in headline
 
@@ -97,8 +98,9 @@ def test_test_fold_never_sees_its_own_labels(snapshots, rules):
     for key in ("test_candidate", "test_rounds", "test_calibration", "n_folds"):
         assert again.validation[key] == base.validation[key]
     bins = [
-        r.calibration_bins.query("model_name == 'xgboost'")[["bin", "count", "mean_predicted"]]
-        .reset_index(drop=True)
+        r.calibration_bins.query("model_name == 'xgboost'")[
+            ["bin", "count", "mean_predicted"]
+        ].reset_index(drop=True)
         for r in (base, again)
     ]
     pd.testing.assert_frame_equal(bins[0], bins[1])  # the same probabilities for the same rows
@@ -144,12 +146,15 @@ def test_an_unvalidated_model_learns_from_the_snapshots_whose_horizon_is_still_o
 
 def test_the_validated_path_ignores_the_censored_label_switch(snapshots, rules, trained):
     off = train_and_evaluate(
-        snapshots, {**FAST_CONFIG, "impute_censored_labels": False}, rules=rules,
+        snapshots,
+        {**FAST_CONFIG, "impute_censored_labels": False},
+        rules=rules,
         trained_at=TRAINED_AT,
     )
     assert off.validation["method"] == "rolling_origin_cv"
-    pd.testing.assert_frame_equal(off.metrics.drop(columns="model_version"),
-                                  trained.metrics.drop(columns="model_version"))
+    pd.testing.assert_frame_equal(
+        off.metrics.drop(columns="model_version"), trained.metrics.drop(columns="model_version")
+    )
 
 
 def test_too_few_converted_leads_raise(snapshots):

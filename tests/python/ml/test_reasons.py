@@ -20,7 +20,8 @@ from lead_scoring.ml.reasons import (
     reasons_split,
 )
 from lead_scoring.ml.scoring import SCORE_COLUMNS, band_base_rate
-from lead_scoring.ml.synthetic import make_synthetic_snapshots
+
+from .synthetic import make_synthetic_snapshots
 
 MART_YAML = Path(__file__).parents[3] / "models" / "marts" / "features" / "_features__models.yml"
 
@@ -131,9 +132,13 @@ def test_reasons_read_as_a_rep_reads_them_one_per_idea():
     )
     # the raw form keeps every feature and the raw values
     raw = reasons_split(contribs, values, cols, plain_labels(cols), k=3, readable=False)
-    assert raw["reasons_for"].iloc[0].startswith(
-        "Pricing, demo or contact page views in the last 14 days: 11; "
-        "High-intent actions (pricing, demo, chat) in the last 14 days: 12"
+    assert (
+        raw["reasons_for"]
+        .iloc[0]
+        .startswith(
+            "Pricing, demo or contact page views in the last 14 days: 11; "
+            "High-intent actions (pricing, demo, chat) in the last 14 days: 12"
+        )
     )
 
 
@@ -196,14 +201,20 @@ def test_fallback_has_the_same_reason_columns(rules):
     assert np.allclose(out["base_rate"], 0.10)
     leads = small[small["is_scoring_snapshot"]].reset_index(drop=True)
     c_level = (leads["seniority_level"] == "c_level").to_numpy()
-    assert out["reasons_for"][c_level].str.contains(
-        r"^C-level title \(Seniority: c level\)", regex=True
-    ).all()
+    assert (
+        out["reasons_for"][c_level]
+        .str.contains(r"^C-level title \(Seniority: c level\)", regex=True)
+        .all()
+    )
     no_email = (leads["email_opens_30d"] == 0).to_numpy()
     assert no_email.any()
-    assert out["reasons_against"][no_email].str.startswith(
-        "No email opened in the last 30 days (Marketing emails opened in the last 30 days: 0)"
-    ).all()
+    assert (
+        out["reasons_against"][no_email]
+        .str.startswith(
+            "No email opened in the last 30 days (Marketing emails opened in the last 30 days: 0)"
+        )
+        .all()
+    )
     assert out["reasons_against"][~no_email].isna().all()
     assert not out["reasons_for"].dropna().str.contains("No email opened").any()
     fitted = rule_based_scores(small, rules, history=small)

@@ -6,9 +6,10 @@ import json
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from lead_scoring.ml import deserialize_bundle, score, score_open_leads, train_and_evaluate
-from lead_scoring.ml.registry import REGISTRY_COLUMNS
+from lead_scoring.ml.registry import REGISTRY_COLUMNS, active_model, latest_first
 
 from .conftest import FAST_CONFIG, TRAINED_AT
 
@@ -65,3 +66,44 @@ def test_deserialize_accepts_base64_blobs(trained, snapshots):
     assert set(bundle.timing_models) == set(trained.bundle.timing_models) == {7, 90}
     assert bundle.validation == trained.bundle.validation
     assert bundle.scoring_at == trained.bundle.scoring_at
+
+
+# ---------------------------------------------------------------- the active model
+
+REGISTRY = pd.DataFrame(
+    {
+        "model_version": ["b", "a", "c", "a"],
+        "trained_at": pd.to_datetime(["2025-03-01", "2025-03-01", "2025-01-01", "2025-02-01"]),
+        "note": ["b latest", "a latest (tie)", "c", "a older"],
+    }
+)
+
+
+def test_the_active_model_is_the_latest_row_ties_by_the_smallest_version():
+    # the rule of ml_active_model.sql: trained_at desc, model_version asc
+    assert active_model(REGISTRY)["note"] == "a latest (tie)"
+    assert list(latest_first(REGISTRY)["note"]) == ["a latest (tie)", "b latest", "a older", "c"]
+
+
+def test_a_pinned_version_picks_its_latest_row():
+    assert active_model(REGISTRY, "c")["note"] == "c"
+    assert active_model(REGISTRY, "a")["note"] == "a latest (tie)"
+    for unpinned in (None, "", "None", "null"):
+        assert active_model(REGISTRY, unpinned)["note"] == "a latest (tie)"
+
+
+def test_an_unknown_pinned_version_lists_the_registered_ones():
+    with pytest.raises(ValueError, match="registered versions: a, b, c"):
+        active_model(REGISTRY, "zzz")
+
+
+def test_an_empty_registry_has_no_active_model():
+    with pytest.raises(LookupError, match="empty"):
+        active_model(REGISTRY.iloc[0:0])
+
+
+def test_rows_without_trained_at_come_last():
+    registry = pd.concat(
+        [REGISTRY, pd.DataFrame({"model_version": ["0"], "trained_at": [pd.NaT], "note": ["x"]})]
+    )
+    assert latest_first(registry)["note"].iloc[-1] == "x"

@@ -13,9 +13,9 @@ from lead_scoring.ml import (
     train_and_evaluate,
 )
 from lead_scoring.ml.scoring import SCORE_COLUMNS, lead_score, percentile_of, score_band
-from lead_scoring.ml.synthetic import make_synthetic_snapshots
 
 from .conftest import FAST_CONFIG
+from .synthetic import make_synthetic_snapshots
 
 
 def test_lead_score_and_bands():

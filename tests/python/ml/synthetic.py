@@ -1,4 +1,4 @@
-"""A synthetic ``fct_lead_features`` frame with a known, non-linear signal (tests, benchmarks).
+"""Test fixture: a synthetic ``fct_lead_features`` frame with a known, non-linear signal.
 
 The true log-odds contain an XOR interaction (pricing-page views vs e-mail opens), a peaked effect
 of the days since the last visit and additive firmographic effects, so a tree ensemble must beat
@@ -8,6 +8,10 @@ recent visit; within 30-90 days with 0.6 times it; else never; null when after t
 labels of any horizon can be derived. Labels of snapshots younger than ``horizon_days`` at the end
 of the window are not yet known (NA); ``n_scoring`` extra rows are scoring snapshots at the end
 date.
+
+Its company-size bands (:data:`SIZE_BANDS`, five) are the fixture's own, not the seven bands of
+the warehouse (``stg_crm__leads.company_size``): the tests' rule seed (``conftest.rules``) names
+these five.
 """
 
 from __future__ import annotations
@@ -108,7 +112,5 @@ def make_synthetic_snapshots(
     df["label_converted_in_horizon"] = pd.array(np.where(known, y, 0), dtype="Int64")
     df.loc[~known, "label_converted_in_horizon"] = pd.NA
     df["label_converted_at"] = converted_at.where(~is_scoring)
-    df["label_days_to_conversion"] = np.where(
-        df["label_converted_at"].notna(), days_to, np.nan
-    )
+    df["label_days_to_conversion"] = np.where(df["label_converted_at"].notna(), days_to, np.nan)
     return df

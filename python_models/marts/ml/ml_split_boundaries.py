@@ -1,0 +1,13 @@
+"""The rolling-origin folds of the active model: each validation window (the newest used one is
+the test fold) with the purge cutoff of its training rows and its counts, and the production fit.
+
+Thin: ``lead_scoring.ml.tables.evaluation_table`` (tested with pytest) unpacks this table from the
+active ml_models row, written by the run that trained it (see ml_models); the columns and dtypes are
+declared once, in ``lead_scoring.ml.tables.EVALUATION_TABLES``. Empty for the rule-based fallback.
+"""
+
+from lead_scoring.ml.tables import evaluation_table
+
+
+def model(dbt, session):
+    return evaluation_table(dbt.ref("ml_models").df(), "ml_split_boundaries")
