@@ -33,29 +33,21 @@ MEASURE_CHILD = (
 BIN = Path(sys.executable).parent
 
 
+STAGE_TAGS = ("staging", "attribution", "features", "ml", "scoring", "monitoring")
+
+
 def stage_of(node: dict) -> str:
-    """Group a dbt node into a pipeline stage by its folder."""
+    """Group a dbt node into a pipeline stage by its job tag (dbt_project.yml tags every model
+    folder: staging, attribution, features, ml, scoring, monitoring); scoring counts as ml."""
     unique_id = node["unique_id"]
-    path = node.get("path", "")
     if unique_id.startswith(("test.", "unit_test.")):
         return "tests"
     if unique_id.startswith("seed."):
         return "seeds"
-    for prefix, stage in (
-        ("staging", "staging"),
-        ("intermediate/attribution", "attribution"),
-        ("intermediate/features", "features"),
-        ("intermediate", "staging"),  # sessionizing and touches belong to the staging target
-        ("marts/attribution", "attribution"),
-        ("attribution", "attribution"),
-        ("marts/features", "features"),
-        ("ml", "ml"),
-        ("marts/scoring", "ml"),
-        ("marts/monitoring", "monitoring"),
-        ("monitoring", "monitoring"),
-    ):
-        if path.startswith(prefix):
-            return stage
+    tags = node.get("tags") or node.get("config", {}).get("tags") or []
+    for tag in STAGE_TAGS:
+        if tag in tags:
+            return "ml" if tag == "scoring" else tag
     return "other"
 
 

@@ -12,7 +12,9 @@ import argparse
 import logging
 import os
 import resource
+import sys
 import time
+from pathlib import Path
 
 from lead_scoring.ml import (
     deserialize_bundle,
@@ -21,7 +23,9 @@ from lead_scoring.ml import (
     serialize_bundle,
     train_and_evaluate,
 )
-from lead_scoring.ml.synthetic import make_synthetic_snapshots
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python" / "ml"))
+from synthetic import make_synthetic_snapshots  # noqa: E402  (the tests' synthetic feature mart)
 
 
 def _peak_gb() -> float:

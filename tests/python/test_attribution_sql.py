@@ -63,7 +63,7 @@ BUILD_SELECTION = [
     "resource_type:model,+dim_leads",  # the attribution marts' lead_id relationships test
     "path:models/intermediate/attribution",
     "path:models/marts/attribution",
-    "path:python_models/attribution",
+    "path:python_models/intermediate/attribution",
     "path:tests/dbt/attribution",
 ]
 
@@ -357,7 +357,7 @@ class _Dbt:
 def _load_python_model(name: str):
     import importlib.util
 
-    path = PROJECT_DIR / "python_models" / "attribution" / f"{name}.py"
+    path = PROJECT_DIR / "python_models" / "intermediate" / "attribution" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

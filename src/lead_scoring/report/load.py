@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from lead_scoring.ml.registry import latest_first
 from lead_scoring.warehouse import open_warehouse
 
 # table -> columns the report cannot do without (the build's output interface)
@@ -104,10 +105,9 @@ def _read(
 ) -> Warehouse:
     wh = Warehouse(duckdb_path)
     registry_columns = [c for c in columns["ml_models"] if not c.endswith(("_blob", "_table_json"))]
-    wh.tables["ml_models"] = con.sql(
-        f"select {', '.join(quote(c) for c in registry_columns)} from main.ml_models "
-        "order by trained_at desc nulls last"
-    ).df()
+    wh.tables["ml_models"] = latest_first(
+        con.sql(f"select {', '.join(quote(c) for c in registry_columns)} from main.ml_models").df()
+    ).reset_index(drop=True)
     for table in REQUIRED_TABLES:
         if table not in ("ml_models", "scored_leads"):
             wh.tables[table] = _whole(con, table)

@@ -31,7 +31,7 @@ WHEN_COLUMNS = ("scored_at", "scoring_date", "computed_at", "checked_at")
 
 
 def active_model(wh: Warehouse) -> pd.Series:
-    """The registry row with the latest trained_at (the loader sorts ml_models that way)."""
+    """The active registry row: the loader sorts ml_models with ``ml.registry.latest_first``."""
     registry = wh.get("ml_models")
     if registry is None or registry.empty:
         raise ReportError(f"main.ml_models in {wh.path} is empty: run dbt build first")
