@@ -7,38 +7,45 @@ touchpoints as (
 
 ),
 
+event_types as (
+
+    select * from {{ ref('event_types') }}
+
+),
+
 final as (
 
     select
         ---------- ids
-        event_id,
-        lead_id,
-        session_id,
+        touchpoints.event_id,
+        touchpoints.lead_id,
+        touchpoints.session_id,
 
         ---------- strings
-        event_type,
-        channel,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        referrer_domain,
-        page_path,
-        page_type,
-        asset_name,
+        touchpoints.event_type,
+        touchpoints.channel,
+        touchpoints.utm_source,
+        touchpoints.utm_medium,
+        touchpoints.utm_campaign,
+        touchpoints.referrer_domain,
+        touchpoints.page_path,
+        touchpoints.page_type,
+        touchpoints.asset_name,
 
         ---------- numerics
-        duration_seconds,
+        touchpoints.duration_seconds,
 
         ---------- booleans
-        is_high_intent_page,
-        is_channel_derived,
-        event_type in ('page_view', 'content_download', 'form_submit', 'demo_request', 'chat_started')
-            as is_web_event,
+        touchpoints.is_high_intent_page,
+        touchpoints.is_channel_derived,
+        coalesce(event_types.is_web_event, false) as is_web_event,
 
         ---------- timestamps
-        occurred_at
+        touchpoints.occurred_at
 
     from touchpoints
+    left join event_types
+        on touchpoints.event_type = event_types.event_type
 
 )
 
