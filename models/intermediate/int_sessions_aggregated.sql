@@ -10,36 +10,37 @@ touchpoints as (
 
 ),
 
-event_types as (
+form_submission_types as (
 
-    select * from {{ ref('event_types') }}
+    -- form submits and demo requests
+    select event_type from {{ ref('event_types') }}
+    where is_form_submission
 
 ),
 
 sessions as (
 
     select
-        touchpoints.session_id,
-        touchpoints.lead_id,
-        min_by(touchpoints.channel, touchpoints.occurred_at) as channel,
-        min_by(touchpoints.utm_campaign, touchpoints.occurred_at) as utm_campaign,
-        min_by(touchpoints.page_type, touchpoints.occurred_at) as landing_page_type,
-        bool_or(touchpoints.is_session_derived) as is_session_derived,
+        session_id,
+        lead_id,
+        min_by(channel, occurred_at) as channel,
+        min_by(utm_campaign, occurred_at) as utm_campaign,
+        min_by(page_type, occurred_at) as landing_page_type,
+        bool_or(is_session_derived) as is_session_derived,
         count(*) as event_count,
-        count(*) filter (where touchpoints.event_type = 'page_view') as page_view_count,
-        count(distinct touchpoints.page_path) as distinct_page_count,
-        count(*) filter (where touchpoints.is_high_intent_page) as high_intent_page_view_count,
-        count(*) filter (where touchpoints.event_type = 'content_download') as content_download_count,
-        -- form submits and demo requests (seed event_types: is_form_submission)
-        count(*) filter (where event_types.is_form_submission) as form_submit_count,
-        coalesce(sum(touchpoints.duration_seconds), 0) as duration_seconds,
-        min(touchpoints.occurred_at) as started_at,
-        max(touchpoints.occurred_at) as ended_at
+        count(*) filter (where event_type = 'page_view') as page_view_count,
+        count(distinct page_path) as distinct_page_count,
+        count(*) filter (where is_high_intent_page) as high_intent_page_view_count,
+        count(*) filter (where event_type = 'content_download') as content_download_count,
+        count(*) filter (
+            where event_type in (select form_submission_types.event_type from form_submission_types)
+        ) as form_submit_count,
+        coalesce(sum(duration_seconds), 0) as duration_seconds,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at
 
     from touchpoints
-    left join event_types
-        on touchpoints.event_type = event_types.event_type
-    group by touchpoints.session_id, touchpoints.lead_id
+    group by session_id, lead_id
 
 )
 

@@ -7,9 +7,10 @@ touchpoints as (
 
 ),
 
-event_types as (
+web_event_types as (
 
-    select * from {{ ref('event_types') }}
+    select event_type from {{ ref('event_types') }}
+    where is_web_event
 
 ),
 
@@ -17,35 +18,33 @@ final as (
 
     select
         ---------- ids
-        touchpoints.event_id,
-        touchpoints.lead_id,
-        touchpoints.session_id,
+        event_id,
+        lead_id,
+        session_id,
 
         ---------- strings
-        touchpoints.event_type,
-        touchpoints.channel,
-        touchpoints.utm_source,
-        touchpoints.utm_medium,
-        touchpoints.utm_campaign,
-        touchpoints.referrer_domain,
-        touchpoints.page_path,
-        touchpoints.page_type,
-        touchpoints.asset_name,
+        event_type,
+        channel,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        referrer_domain,
+        page_path,
+        page_type,
+        asset_name,
 
         ---------- numerics
-        touchpoints.duration_seconds,
+        duration_seconds,
 
         ---------- booleans
-        touchpoints.is_high_intent_page,
-        touchpoints.is_channel_derived,
-        coalesce(event_types.is_web_event, false) as is_web_event,
+        is_high_intent_page,
+        is_channel_derived,
+        event_type in (select web_event_types.event_type from web_event_types) as is_web_event,
 
         ---------- timestamps
-        touchpoints.occurred_at
+        occurred_at
 
     from touchpoints
-    left join event_types
-        on touchpoints.event_type = event_types.event_type
 
 )
 

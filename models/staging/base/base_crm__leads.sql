@@ -79,8 +79,9 @@ cleaned as (
         nullif(regexp_replace(lower(trim(lead_source)), '[\s\-]+', '_', 'g'), '') as lead_source,
         nullif(regexp_replace(lower(trim(tech_stack)), '\s*;\s*', ';', 'g'), '') as tech_stack,
         -- the email is reduced to its domain's kind; the address never leaves this model
-        lower(trim(split_part(email, '@', 2))) in (select email_domain from personal_email_domains)
-            as is_personal_email,
+        lower(trim(split_part(email, '@', 2))) in (
+            select personal_email_domains.email_domain from personal_email_domains
+        ) as is_personal_email,
         md5(lower(trim(split_part(email, '@', 2)))) as email_domain_hash,
 
         ---------- timestamps
