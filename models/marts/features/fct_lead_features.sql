@@ -140,10 +140,8 @@ features as (
         end as days_since_first_activity,
         {{ seconds_between('last_activity_at', 'snapshot_at') }} / 86400.0 as days_since_last_activity,
         sessions_90d / (least(greatest(lead_age_days, 7.0), 90.0) / 7.0) as sessions_per_week_90d,
-        case when sessions_total > 0 then cast(page_views_total as double) / sessions_total end as pages_per_session,
-        case
-            when sessions_total > 0 then cast(time_on_site_seconds_total as double) / sessions_total
-        end as seconds_per_session,
+        {{ ratio_when_positive('page_views_total', 'sessions_total') }} as pages_per_session,
+        {{ ratio_when_positive('time_on_site_seconds_total', 'sessions_total') }} as seconds_per_session,
         last_activity_at,
 
         ---------- timing: recency of high-intent activity, hours (null: never by snapshot_at)
@@ -170,26 +168,15 @@ features as (
                 then {{ seconds_between('last_engaged_event_at', 'snapshot_at') }} / 86400.0
             else {{ seconds_between('max_burst_ended_at', 'snapshot_at') }} / 86400.0
         end as days_since_max_burst,
-        case
-            when max_burst_engaged_events_3d > 0
-                then cast(engaged_events_3d as double) / max_burst_engaged_events_3d
-        end as engaged_events_3d_vs_max_burst,
+        {{ ratio_when_positive('engaged_events_3d', 'max_burst_engaged_events_3d') }} as engaged_events_3d_vs_max_burst,
 
         ---------- temporal pattern: lead's approximate local time, engaged events (not email opens)
-        case
-            when engaged_events_total > 0 then cast(weekend_events_total as double) / engaged_events_total
-        end as weekend_event_share,
-        case
-            when engaged_events_total > 0 then cast(business_hours_events_total as double) / engaged_events_total
-        end as business_hours_event_share,
+        {{ ratio_when_positive('weekend_events_total', 'engaged_events_total') }} as weekend_event_share,
+        {{ ratio_when_positive('business_hours_events_total', 'engaged_events_total') }} as business_hours_event_share,
 
         ---------- intent
-        case
-            when page_views_total > 0 then cast(high_intent_page_views_total as double) / page_views_total
-        end as high_intent_page_share,
-        case
-            when page_views_30d > 0 then cast(high_intent_page_views_30d as double) / page_views_30d
-        end as high_intent_page_share_30d,
+        {{ ratio_when_positive('high_intent_page_views_total', 'page_views_total') }} as high_intent_page_share,
+        {{ ratio_when_positive('high_intent_page_views_30d', 'page_views_30d') }} as high_intent_page_share_30d,
 
         ---------- sequence: a flag is true from the first time its condition held
         coalesce(first_download_after_pricing_at <= snapshot_at, false) as has_viewed_pricing_before_download,
