@@ -1,7 +1,8 @@
 -- One row per marketing touch of an identified lead: the single definition of
 -- a "touch" that attribution paths and journey features share.
--- A touch is the start of a web session (its entry channel), an email click,
--- an ad click, or a webinar or event attended. Email opens are not touches:
+-- A touch is the start of a web session (its entry channel) or an event of a
+-- type with is_marketing_touch in seed event_types (an email click, an ad
+-- click, a webinar or event attended). Email opens are not touches:
 -- they are passive and inflated by privacy proxies that pre-fetch every email.
 -- A touch of the same channel within var session_timeout_minutes of the
 -- previous touch is the same interaction seen twice (an ad click and the
@@ -12,6 +13,13 @@ with
 touchpoints as (
 
     select * from {{ ref('int_touchpoints_sessionized') }}
+
+),
+
+marketing_touch_types as (
+
+    select event_type from {{ ref('event_types') }}
+    where is_marketing_touch
 
 ),
 
@@ -36,7 +44,7 @@ candidate_touches as (
     from touchpoints
     where
         is_session_start
-        or event_type in ('email_click', 'ad_click', 'webinar_attended', 'event_attended')
+        or event_type in (select marketing_touch_types.event_type from marketing_touch_types)
 
 ),
 

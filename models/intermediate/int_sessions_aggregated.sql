@@ -10,6 +10,14 @@ touchpoints as (
 
 ),
 
+form_submission_types as (
+
+    -- form submits and demo requests
+    select event_type from {{ ref('event_types') }}
+    where is_form_submission
+
+),
+
 sessions as (
 
     select
@@ -24,7 +32,9 @@ sessions as (
         count(distinct page_path) as distinct_page_count,
         count(*) filter (where is_high_intent_page) as high_intent_page_view_count,
         count(*) filter (where event_type = 'content_download') as content_download_count,
-        count(*) filter (where event_type in ('demo_request', 'form_submit')) as form_submit_count,
+        count(*) filter (
+            where event_type in (select form_submission_types.event_type from form_submission_types)
+        ) as form_submit_count,
         coalesce(sum(duration_seconds), 0) as duration_seconds,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at

@@ -7,6 +7,13 @@ touchpoints as (
 
 ),
 
+web_event_types as (
+
+    select event_type from {{ ref('event_types') }}
+    where is_web_event
+
+),
+
 final as (
 
     select
@@ -32,8 +39,7 @@ final as (
         ---------- booleans
         is_high_intent_page,
         is_channel_derived,
-        event_type in ('page_view', 'content_download', 'form_submit', 'demo_request', 'chat_started')
-            as is_web_event,
+        event_type in (select web_event_types.event_type from web_event_types) as is_web_event,
 
         ---------- timestamps
         occurred_at

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lead_scoring import vocabulary
 from lead_scoring.attribution import (
     markov_attribution,
     shapley_attribution,
@@ -35,17 +36,7 @@ from lead_scoring.attribution import (
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = str(Path(sys.executable).parent / "dbt")
 END = pd.Timestamp("2025-06-30 18:00:00")
-CHANNELS = [
-    "organic_search",
-    "paid_search",
-    "paid_social",
-    "organic_social",
-    "email",
-    "direct",
-    "referral",
-    "display",
-    "events",
-]
+CHANNELS = [channel for channel in vocabulary.channels() if channel != "other"]
 CAMPAIGNS = {
     "paid_search": ["ps_brand", "ps_generic"],
     "paid_social": ["li_abm", "fb_retarget"],

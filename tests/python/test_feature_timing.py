@@ -3,7 +3,8 @@
 One build of ``+fct_lead_features`` (its dbt tests included, so the recount and consistency tests
 run at 14:37 too) on a small generated funnel, scored at ``2025-06-30 14:37:00``. Then every
 windowed count, every recency and every burst feature of every snapshot is recounted here from the
-staged events with definitions written out independently of the SQL macros:
+staged events with definitions written out independently of the SQL macros (which event types
+are engaged or high-intent is read from the vocabulary, ``lead_scoring.vocabulary``):
 
 * a window of N days is exactly (snapshot_at - N days, snapshot_at], for the grid snapshots
   (midnights) and the scoring snapshot alike; an active day counts once, at its first event;
@@ -26,6 +27,7 @@ import pandas as pd
 import pytest
 from conftest import run_dbt
 
+from lead_scoring import vocabulary
 from lead_scoring.generate import GeneratorConfig, generate_dataset
 
 pytestmark = pytest.mark.e2e
@@ -36,15 +38,22 @@ SCORING_AT = pd.Timestamp("2025-06-30 14:37:00")
 INTERVAL_DAYS = 7  # var snapshot_interval_days (project default)
 KEYS = ["lead_id", "snapshot_at"]
 
+
+def _sql_list(names: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{name}'" for name in names) + ")"
+
+
+# which event types are engaged or high-intent: the vocabulary (seeds/event_types.csv)
+ENGAGED = f"event_type in {_sql_list(vocabulary.event_type_names('is_engaged'))}"
 HIGH_INTENT = (
     "(event_type = 'page_view' and is_high_intent_page)"
-    " or event_type in ('demo_request', 'chat_started')"
+    f" or event_type in {_sql_list(vocabulary.event_type_names('is_high_intent'))}"
     " or (event_type = 'form_submit' and page_type in ('contact', 'pricing', 'demo'))"
 )
 # what each windowed signal counts, written out apart from the macros (value, condition)
 SIGNALS = {
     "events": ("1", "true"),
-    "engaged_events": ("1", "event_type <> 'email_open'"),
+    "engaged_events": ("1", ENGAGED),
     "page_views": ("1", "event_type = 'page_view'"),
     "sessions": ("1", "is_session_start"),
     "time_on_site_seconds": ("coalesce(duration_seconds, 0)", "is_web_event"),
@@ -73,7 +82,7 @@ RECENCIES = {
     "case_study_view": "event_type = 'page_view' and page_type = 'case_study'",
     "webinar": "event_type = 'webinar_attended'",
     "chat": "event_type = 'chat_started'",
-    "engaged_event": "event_type <> 'email_open'",
+    "engaged_event": ENGAGED,
     "high_intent_event": HIGH_INTENT,
 }
 WINDOW = re.compile(r"(?P<signal>.+)_(?P<window>\d+d|prev_7d|total)$")
@@ -263,14 +272,14 @@ def test_recency_is_exact(build, features) -> None:
 
 def test_bursts_match_a_brute_force(build, features) -> None:
     engaged = build.query(
-        """
+        f"""
         select lead_id, occurred_at,
             -- the UTC day (midnight, next midnight] as a day number
             date_diff(
                 'day', date '1970-01-01', cast(occurred_at - interval 1 microsecond as date)
             ) as day
         from int_touchpoints_sessionized
-        where event_type <> 'email_open'
+        where {ENGAGED}
         """
     )
     by_lead = {lead: frame for lead, frame in engaged.groupby("lead_id")}

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from lead_scoring import vocabulary
 from lead_scoring.cli import main as cli_main
 from lead_scoring.generate import GeneratorConfig, generate_dataset
 
@@ -26,17 +27,13 @@ END = "2025-06-30"
 END_EXCLUSIVE = pd.Timestamp("2025-07-01")
 N_LEADS = 2000
 
-CANONICAL_CHANNELS = {
-    "organic_search", "paid_search", "paid_social", "organic_social", "email", "direct",
-    "referral", "display", "events", "other",
-}  # fmt: skip
+# the staging vocabularies (the dbt seeds, read through lead_scoring.vocabulary)
+CANONICAL_CHANNELS = set(vocabulary.channels())
+EVENT_TYPES = set(vocabulary.raw_event_types())
+WEB_EVENT_TYPES = set(vocabulary.event_type_names("is_web_event"))
+COMPANY_SIZES = set(vocabulary.company_size_bands())
+# the channels the generator writes ad spend for
 PAID_CHANNELS = {"paid_search", "paid_social", "display", "events"}
-EVENT_TYPES = {
-    "page_view", "content_download", "email_open", "email_click", "form_submit",
-    "webinar_attended", "demo_request", "ad_click", "chat_started", "event_attended",
-}  # fmt: skip
-WEB_EVENT_TYPES = {"page_view", "content_download", "form_submit", "demo_request", "chat_started"}
-COMPANY_SIZES = {"1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5001+"}
 
 EXPECTED_SCHEMAS = {
     "leads": [
@@ -105,15 +102,13 @@ def _page_path(url) -> str | None:
 def _derive_channel(medium, source, referrer, event_type) -> str:
     """seeds/channel_rules.csv, then the event-type and no-tag fallbacks of staging."""
     fields = {"utm_medium": medium, "utm_source": source, "referrer_domain": referrer}
-    rules = sorted(_seed("channel_rules"), key=lambda r: int(r["rule_priority"]))
-    for rule in rules:
-        value = fields[rule["source_field"]]
-        if value is not None and re.search(rule["pattern"], value):
-            return rule["channel"]
-    if event_type in ("email_open", "email_click"):
-        return "email"
-    if event_type in ("webinar_attended", "event_attended"):
-        return "events"
+    for rule in vocabulary.channel_rules():
+        value = fields[rule.source_field]
+        if value is not None and re.search(rule.pattern, value):
+            return rule.channel
+    known = vocabulary.event_types().get(event_type)
+    if known is not None and known.is_raw_contract and known.fallback_channel:
+        return known.fallback_channel
     if medium is None and source is None and referrer is None:
         return "direct"
     return "other"

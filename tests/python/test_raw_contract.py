@@ -11,8 +11,10 @@ from conftest import run_dbt, write_tiny_raw
 
 pytestmark = pytest.mark.e2e
 
-# run only the contract check (the on-run-start hook) and one cheap node
-CHECK = ["run", "--select", "base_ads__ad_spend"]
+# run only the contract check (the on-run-start hook) and one cheap node: the ad-spend base model
+# with the seed it reads (channels)
+NODES = ["--select", "+base_ads__ad_spend", "--resource-type", "seed", "--resource-type", "model"]
+CHECK = ["build", *NODES]
 
 
 def _rewrite(path: Path, select_sql: str) -> None:

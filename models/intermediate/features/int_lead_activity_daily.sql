@@ -73,43 +73,13 @@ first_asset_downloads as (
 
     -- the day each distinct asset was first downloaded: their running total is
     -- the number of distinct assets downloaded to date
-    select
-        {%- for signal in signals if definitions[signal][0] == 'first_asset_downloads' %}
-            {{ definitions[signal][1] }} as {{ signal }},
-        {%- endfor %}
-        lead_id,
-        activity_date
-
-    from (
-        select
-            lead_id,
-            asset_name,
-            {{ activity_date('min(occurred_at)') }} as activity_date
-        from content_downloads
-        group by lead_id, asset_name
-    ) as assets
-    group by lead_id, activity_date
+    {{ lead_first_occurrences_by_day('first_asset_downloads', 'content_downloads', 'asset_name') }}
 
 ),
 
 first_case_study_views as (
 
-    select
-        {%- for signal in signals if definitions[signal][0] == 'first_case_study_views' %}
-            {{ definitions[signal][1] }} as {{ signal }},
-        {%- endfor %}
-        lead_id,
-        activity_date
-
-    from (
-        select
-            lead_id,
-            page_path,
-            {{ activity_date('min(occurred_at)') }} as activity_date
-        from case_study_views
-        group by lead_id, page_path
-    ) as case_studies
-    group by lead_id, activity_date
+    {{ lead_first_occurrences_by_day('first_case_study_views', 'case_study_views', 'page_path') }}
 
 ),
 
@@ -131,22 +101,7 @@ daily_touches as (
 
 first_channel_touches as (
 
-    select
-        {%- for signal in signals if definitions[signal][0] == 'first_channel_touches' %}
-            {{ definitions[signal][1] }} as {{ signal }},
-        {%- endfor %}
-        lead_id,
-        activity_date
-
-    from (
-        select
-            lead_id,
-            channel,
-            {{ activity_date('min(occurred_at)') }} as activity_date
-        from touches
-        group by lead_id, channel
-    ) as channels
-    group by lead_id, activity_date
+    {{ lead_first_occurrences_by_day('first_channel_touches', 'touches', 'channel') }}
 
 ),
 
@@ -182,18 +137,12 @@ daily as (
         on
             daily_events.lead_id = first_asset_downloads.lead_id
             and daily_events.activity_date = first_asset_downloads.activity_date
-    left join first_case_study_views
-        on
-            daily_events.lead_id = first_case_study_views.lead_id
-            and daily_events.activity_date = first_case_study_views.activity_date
-    left join daily_touches
-        on
-            daily_events.lead_id = daily_touches.lead_id
-            and daily_events.activity_date = daily_touches.activity_date
-    left join first_channel_touches
-        on
-            daily_events.lead_id = first_channel_touches.lead_id
-            and daily_events.activity_date = first_channel_touches.activity_date
+    {%- for joined in ['first_case_study_views', 'daily_touches', 'first_channel_touches'] %}
+        left join {{ joined }}
+            on
+                daily_events.lead_id = {{ joined }}.lead_id
+                and daily_events.activity_date = {{ joined }}.activity_date
+    {%- endfor %}
 
 ),
 

@@ -1,6 +1,7 @@
 -- One row per event of a known lead (int_touchpoints_sessionized) with what the
 -- activity signals read (macros lead_event_conditions and
--- lead_activity_signal_definitions): the event's kind columns, its UTC activity
+-- lead_activity_signal_definitions): the event's kind columns (its type's flags
+-- is_engaged and is_high_intent from seed event_types), its UTC activity
 -- day (macro activity_date) and whether it fell on a weekend or in working hours
 -- in the lead's approximate local time. Ephemeral: int_lead_activity_daily and
 -- int_lead_activity_partial_days read the same rows without a stored copy.
@@ -18,6 +19,12 @@ touchpoints as (
 leads as (
 
     select * from {{ ref('stg_crm__leads') }}
+
+),
+
+event_types as (
+
+    select * from {{ ref('event_types') }}
 
 ),
 
@@ -49,6 +56,8 @@ events as (
         touchpoints.is_high_intent_page,
         touchpoints.is_session_start,
         touchpoints.is_web_event,
+        event_types.is_engaged as is_engaged_event_type,
+        event_types.is_high_intent as is_high_intent_event_type,
         touchpoints.duration_seconds,
         touchpoints.occurred_at,
         {{ activity_date('touchpoints.occurred_at') }} as activity_date,
@@ -58,6 +67,8 @@ events as (
     from touchpoints
     inner join lead_utc_offsets
         on touchpoints.lead_id = lead_utc_offsets.lead_id
+    left join event_types
+        on touchpoints.event_type = event_types.event_type
 
 ),
 
@@ -71,6 +82,8 @@ events_flagged as (
         is_high_intent_page,
         is_session_start,
         is_web_event,
+        is_engaged_event_type,
+        is_high_intent_event_type,
         duration_seconds,
         occurred_at,
         activity_date,

@@ -5,8 +5,6 @@
 -- computed once per lead instead of once per snapshot.
 
 {%- set rapid_progression_days = var('rapid_progression_days') | int %}
-{%- set paid_channels = ['paid_search', 'paid_social', 'display'] %}
-{%- set organic_channels = ['organic_search', 'organic_social'] %}
 
 with
 
@@ -31,6 +29,12 @@ sessions as (
 touches as (
 
     select * from {{ ref('int_marketing_touches') }}
+
+),
+
+channels as (
+
+    select * from {{ ref('channels') }}
 
 ),
 
@@ -153,14 +157,16 @@ rapid_progressions as (
 touch_firsts as (
 
     select
-        lead_id,
-        min(occurred_at) as first_touch_at,
-        min_by(channel, touch_number) as first_touch_channel,
-        min(occurred_at) filter (where channel in {{ sql_values(paid_channels) }}) as first_paid_touch_at,
-        min(occurred_at) filter (where channel in {{ sql_values(organic_channels) }}) as first_organic_touch_at
+        touches.lead_id,
+        min(touches.occurred_at) as first_touch_at,
+        min_by(touches.channel, touches.touch_number) as first_touch_channel,
+        min(touches.occurred_at) filter (where channels.channel_group = 'paid') as first_paid_touch_at,
+        min(touches.occurred_at) filter (where channels.channel_group = 'organic') as first_organic_touch_at
 
     from touches
-    group by lead_id
+    left join channels
+        on touches.channel = channels.channel
+    group by touches.lead_id
 
 ),
 

@@ -3,64 +3,21 @@
 -- (label_*), judged after it. Training uses the snapshots whose label is known;
 -- scoring uses the snapshot with is_scoring_snapshot. See doc `fct_lead_features`.
 --
--- Windowed counts never join snapshots to events: a window of N days, exactly
--- (snapshot_at - N days, snapshot_at], is the total as of its end minus the
--- total as of its start, both running totals of int_lead_activity_daily. The
--- end is the running total of the snapshot's day, activity_date(snapshot_at):
--- for a grid snapshot at midnight the days up to it hold exactly the events at
--- or before it, and the scoring snapshot's day holds nothing after it (nothing
--- later is staged). The start T = snapshot_at - N days is the running total of
--- the last full UTC day ending at or before T plus the events of T's own day
--- up to T (int_lead_activity_partial_days: none when T is a midnight, so only
--- the scoring snapshot rows get that correction). The active day holding each
--- running total is matched with an as-of join in int_lead_snapshots_matched
--- and joined here by equality. Recency, baseline and burst features come from
--- the snapshot's own as-of row (see doc timing_features). Sequence and journey
--- flags compare once-per-lead "first time it became true" timestamps
--- (int_lead_milestones) with snapshot_at.
+-- The windowed counts, recencies and bursts come from the as-of window joins
+-- of int_lead_feature_windows (see doc timing_features); this model adds the
+-- lead's attributes (stg_crm__leads) and derives the rates, trends and
+-- interactions. Sequence and journey flags compare once-per-lead "first time
+-- it became true" timestamps (int_lead_milestones) with snapshot_at.
 
 {%- set signals = lead_activity_signals() %}
 {%- set recencies = lead_activity_recencies() %}
-{%- set start_days = window_start_days() %}
-{#- the signals whose running total is looked up N days before snapshot_at (0: at it) -#}
-{%- set looked_up = {0: []} %}
-{%- for days in start_days %}
-    {%- do looked_up.update({days: []}) %}
-{%- endfor %}
-{%- for signal, windows in signals.items() %}
-    {%- for window in windows %}
-        {%- for days in window_bounds(window) if days is not none and signal not in looked_up[days] %}
-            {%- do looked_up[days].append(signal) %}
-        {%- endfor %}
-    {%- endfor %}
-{%- endfor %}
-{#- the window-start joins, narrowest payload (fewest signals looked up there) first -#}
-{%- set payloads = [] %}
-{%- for days in start_days %}
-    {%- do payloads.append((looked_up[days] | length, days)) %}
-{%- endfor %}
-{%- set joins_by_payload = payloads | sort | map(attribute=1) | list %}
-{#- (signal, N) of every window start N a signal needs: the partial-day columns -#}
-{%- set partial_columns = [] %}
-{%- for signal, windows in signals.items() %}
-    {%- for days in window_start_days(windows) %}
-        {%- do partial_columns.append((signal, days)) %}
-    {%- endfor %}
-{%- endfor %}
-{%- set crm_tools = ['salesforce', 'hubspot', 'marketo'] %}
-{%- set data_stack_tools = ['snowflake', 'bigquery', 'redshift', 'databricks', 'dbt', 'segment'] %}
+{%- set tools = tech_stack_tools() %}
 
 with
 
-snapshots as (
+windows as (
 
-    select * from {{ ref('int_lead_snapshots_matched') }}
-
-),
-
-partial_days as (
-
-    select * from {{ ref('int_lead_activity_partial_days') }}
+    select * from {{ ref('int_lead_feature_windows') }}
 
 ),
 
@@ -73,101 +30,6 @@ milestones as (
 leads as (
 
     select * from {{ ref('stg_crm__leads') }}
-
-),
-
--- int_lead_activity_daily is imported once per reader with the columns that
--- reader needs: one import CTE read by every join would first be materialized
--- whole.
-{%- for days in looked_up %}
-
-    -- the running totals looked up {{ days }} days before snapshot_at
-    daily_totals_{{ days }}d as (
-
-        select
-            {%- if days == 0 %}
-                {%- for name in recencies %}
-                    last_{{ name }}_to_date_at,
-                {%- endfor %}
-                max_burst_engaged_events_3d_to_date,
-                max_burst_ended_at,
-                last_occurred_at,
-            {%- endif %}
-            {%- for signal in looked_up[days] %}
-                {{ signal }}_to_date,
-            {%- endfor %}
-            lead_id,
-            activity_date
-
-        from {{ ref('int_lead_activity_daily') }}
-
-    ),
-{%- endfor %}
-
-partial_windows as (
-
-    -- the partial day before each window start of the scoring snapshot, one row per snapshot
-    select
-        {%- for signal, days in partial_columns %}
-            max({{ signal }}) filter (where window_days = {{ days }}) as {{ signal }}_partial_{{ days }}d,
-        {%- endfor %}
-        lead_id,
-        snapshot_at
-
-    from partial_days
-    group by lead_id, snapshot_at
-
-),
-
-windows as (
-
-    select
-        matched.lead_id,
-        matched.snapshot_at,
-        matched.is_scoring_snapshot,
-        matched.created_at,
-        matched.label_is_known,
-        matched.label_converted_in_horizon,
-        matched.label_converted_at,
-        matched.label_days_to_conversion,
-        {%- for signal, windows in signals.items() %}
-            {%- for window in windows %}
-                {#- total as of the end (0: snapshot_at) minus total as of the start (none: creation) -#}
-                {%- set end_days, begin_days = window_bounds(window) %}
-                coalesce(as_of_{{ end_days }}d.{{ signal }}_to_date, 0)
-                {%- if end_days %} + coalesce(partial_windows.{{ signal }}_partial_{{ end_days }}d, 0){% endif %}
-                {%- if begin_days %}
-                    - coalesce(as_of_{{ begin_days }}d.{{ signal }}_to_date, 0)
-                    - coalesce(partial_windows.{{ signal }}_partial_{{ begin_days }}d, 0)
-                {%- endif %}
-                    as {{ signal }}_{{ window }},
-            {%- endfor %}
-        {%- endfor %}
-        {%- for name in recencies %}
-            as_of_0d.last_{{ name }}_to_date_at as last_{{ name }}_at,
-        {%- endfor %}
-        coalesce(as_of_0d.max_burst_engaged_events_3d_to_date, 0) as max_day_burst_engaged_events_3d,
-        as_of_0d.max_burst_ended_at,
-        as_of_0d.last_occurred_at as last_activity_at,
-        matched.last_touch_at,
-        matched.last_touch_channel
-
-    -- narrowest payload first: the columns a join adds are carried through the joins after it
-    from snapshots as matched
-    left join partial_windows
-        on
-            matched.lead_id = partial_windows.lead_id
-            and matched.snapshot_at = partial_windows.snapshot_at
-    {%- for days in joins_by_payload %}
-        left join daily_totals_{{ days }}d as as_of_{{ days }}d
-            on
-                matched.lead_id = as_of_{{ days }}d.lead_id
-                and matched.matched_{{ days }}d_activity_date = as_of_{{ days }}d.activity_date
-    {%- endfor %}
-    left join daily_totals_0d as as_of_0d
-        on
-            matched.lead_id = as_of_0d.lead_id
-            and matched.matched_0d_activity_date = as_of_0d.activity_date
 
 ),
 
@@ -242,12 +104,12 @@ features as (
         country_code,
         lead_source,
         is_personal_email,
-        {%- for tool in crm_tools %}
+        {%- for tool in tools.crm %}
             coalesce(tech_stack_delimited like '%;{{ tool }};%', false) as has_{{ tool }},
         {%- endfor %}
         (
             0
-            {%- for tool in data_stack_tools %}
+            {%- for tool in tools.data_stack %}
                 + case when tech_stack_delimited like '%;{{ tool }};%' then 1 else 0 end
             {%- endfor %}
         ) as data_stack_tool_count,
@@ -278,10 +140,8 @@ features as (
         end as days_since_first_activity,
         {{ seconds_between('last_activity_at', 'snapshot_at') }} / 86400.0 as days_since_last_activity,
         sessions_90d / (least(greatest(lead_age_days, 7.0), 90.0) / 7.0) as sessions_per_week_90d,
-        case when sessions_total > 0 then cast(page_views_total as double) / sessions_total end as pages_per_session,
-        case
-            when sessions_total > 0 then cast(time_on_site_seconds_total as double) / sessions_total
-        end as seconds_per_session,
+        {{ ratio_when_positive('page_views_total', 'sessions_total') }} as pages_per_session,
+        {{ ratio_when_positive('time_on_site_seconds_total', 'sessions_total') }} as seconds_per_session,
         last_activity_at,
 
         ---------- timing: recency of high-intent activity, hours (null: never by snapshot_at)
@@ -308,26 +168,15 @@ features as (
                 then {{ seconds_between('last_engaged_event_at', 'snapshot_at') }} / 86400.0
             else {{ seconds_between('max_burst_ended_at', 'snapshot_at') }} / 86400.0
         end as days_since_max_burst,
-        case
-            when max_burst_engaged_events_3d > 0
-                then cast(engaged_events_3d as double) / max_burst_engaged_events_3d
-        end as engaged_events_3d_vs_max_burst,
+        {{ ratio_when_positive('engaged_events_3d', 'max_burst_engaged_events_3d') }} as engaged_events_3d_vs_max_burst,
 
         ---------- temporal pattern: lead's approximate local time, engaged events (not email opens)
-        case
-            when engaged_events_total > 0 then cast(weekend_events_total as double) / engaged_events_total
-        end as weekend_event_share,
-        case
-            when engaged_events_total > 0 then cast(business_hours_events_total as double) / engaged_events_total
-        end as business_hours_event_share,
+        {{ ratio_when_positive('weekend_events_total', 'engaged_events_total') }} as weekend_event_share,
+        {{ ratio_when_positive('business_hours_events_total', 'engaged_events_total') }} as business_hours_event_share,
 
         ---------- intent
-        case
-            when page_views_total > 0 then cast(high_intent_page_views_total as double) / page_views_total
-        end as high_intent_page_share,
-        case
-            when page_views_30d > 0 then cast(high_intent_page_views_30d as double) / page_views_30d
-        end as high_intent_page_share_30d,
+        {{ ratio_when_positive('high_intent_page_views_total', 'page_views_total') }} as high_intent_page_share,
+        {{ ratio_when_positive('high_intent_page_views_30d', 'page_views_30d') }} as high_intent_page_share_30d,
 
         ---------- sequence: a flag is true from the first time its condition held
         coalesce(first_download_after_pricing_at <= snapshot_at, false) as has_viewed_pricing_before_download,

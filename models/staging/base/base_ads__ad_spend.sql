@@ -9,6 +9,12 @@ source as (
 
 ),
 
+channels as (
+
+    select * from {{ ref('channels') }}
+
+),
+
 cleaned as (
 
     select
@@ -31,25 +37,23 @@ cleaned as (
 validated as (
 
     select
+        coalesce(channels.channel, 'other') as channel,
+        cleaned.utm_campaign,
+        cleaned.spend,
+        cleaned.spend_date,
+        channels.channel is null as is_channel_repaired,
         case
-            when channel_raw in {{ sql_values(canonical_channels()) }} then channel_raw
-            else 'other'
-        end as channel,
-        utm_campaign,
-        spend,
-        spend_date,
-        channel_raw is null
-        or channel_raw not in {{ sql_values(canonical_channels()) }} as is_channel_repaired,
-        case
-            when spend_date is null and is_spend_date_malformed then 'malformed_spend_date'
-            when spend_date is null then 'missing_spend_date'
-            when spend_date > cast({{ scoring_at() }} as date) then 'spent_after_scoring_date'
-            when spend is null and is_spend_malformed then 'malformed_spend'
-            when spend is null then 'missing_spend'
-            when spend < 0 then 'negative_spend'
+            when cleaned.spend_date is null and cleaned.is_spend_date_malformed then 'malformed_spend_date'
+            when cleaned.spend_date is null then 'missing_spend_date'
+            when cleaned.spend_date > cast({{ scoring_at() }} as date) then 'spent_after_scoring_date'
+            when cleaned.spend is null and cleaned.is_spend_malformed then 'malformed_spend'
+            when cleaned.spend is null then 'missing_spend'
+            when cleaned.spend < 0 then 'negative_spend'
         end as dq_issue
 
     from cleaned
+    left join channels
+        on cleaned.channel_raw = channels.channel
 
 )
 

@@ -49,6 +49,22 @@ country_regions as (
 
 ),
 
+company_size_bands as (
+
+    select
+        company_size_band,
+        cast(company_size_ordinal as integer) as company_size_ordinal
+
+    from {{ ref('company_size_bands') }}
+
+),
+
+personal_email_domains as (
+
+    select * from {{ ref('personal_email_domains') }}
+
+),
+
 cleaned as (
 
     select
@@ -64,8 +80,7 @@ cleaned as (
         nullif(regexp_replace(lower(trim(tech_stack)), '\s*;\s*', ';', 'g'), '') as tech_stack,
         -- the email is reduced to its domain's kind; the address never leaves this model
         lower(trim(split_part(email, '@', 2))) in (
-            'gmail.com', 'googlemail.com', 'yahoo.com', 'hotmail.com', 'outlook.com',
-            'live.com', 'icloud.com', 'aol.com', 'proton.me', 'protonmail.com', 'gmx.com', 'mail.com'
+            select personal_email_domains.email_domain from personal_email_domains
         ) as is_personal_email,
         md5(lower(trim(split_part(email, '@', 2)))) as email_domain_hash,
 
@@ -109,11 +124,7 @@ title_functions as (
 
     from distinct_titles
     inner join function_keywords
-        on
-            {{ regex_matches('distinct_titles.job_title', 'function_keywords.keyword_pattern') }}
-            and not coalesce(
-                {{ regex_matches('distinct_titles.job_title', 'function_keywords.unless_pattern') }}, false
-            )
+        on {{ keyword_rule_matches('distinct_titles.job_title', 'function_keywords') }}
     group by distinct_titles.job_title
 
 ),
@@ -128,11 +139,7 @@ title_flags as (
 
     from distinct_titles
     inner join title_flag_keywords
-        on
-            {{ regex_matches('distinct_titles.job_title', 'title_flag_keywords.keyword_pattern') }}
-            and not coalesce(
-                {{ regex_matches('distinct_titles.job_title', 'title_flag_keywords.unless_pattern') }}, false
-            )
+        on {{ keyword_rule_matches('distinct_titles.job_title', 'title_flag_keywords') }}
     group by distinct_titles.job_title
 
 ),
@@ -154,19 +161,12 @@ enriched as (
         coalesce(title_flags.is_self_employed, false) as is_self_employed,
         coalesce(title_flags.is_student or title_flags.is_job_seeker or title_flags.is_retired, false)
             as has_non_buyer_title,
-        case
-            when cleaned.company_size_raw in {{ sql_values(company_size_bands()) }}
-                then cleaned.company_size_raw
-        end as company_size,
-        case cleaned.company_size_raw
-            {%- for band in company_size_bands() %}
-                when '{{ band }}' then {{ loop.index }}
-            {%- endfor %}
-        end as company_size_ordinal,
+        company_size_bands.company_size_band as company_size,
+        company_size_bands.company_size_ordinal,
         country_regions.country_code,
         coalesce(country_regions.region, 'unknown') as region,
         cleaned.company_size_raw is not null
-        and cleaned.company_size_raw not in {{ sql_values(company_size_bands()) }} as is_company_size_repaired,
+        and company_size_bands.company_size_band is null as is_company_size_repaired,
         cleaned.country_raw is not null and country_regions.country_code is null as is_country_repaired
 
     from cleaned
@@ -176,6 +176,8 @@ enriched as (
         on cleaned.job_title = title_functions.job_title
     left join title_flags
         on cleaned.job_title = title_flags.job_title
+    left join company_size_bands
+        on cleaned.company_size_raw = company_size_bands.company_size_band
     left join country_regions
         on cleaned.country_raw = country_regions.country_code
 

@@ -1,10 +1,13 @@
 -- Every raw touchpoint, cast and normalised: canonical event type, channel
 -- (derived from UTM tags and referrer when missing), page path and page type;
 -- with the first data-quality rule it breaks (dq_issue; null = kept) and
--- flags for values repaired in place.
+-- flags for values repaired in place. One row per raw row: the ledger that
+-- stg_web__touchpoints keeps (dq_issue null) and fct_data_quality_issues counts.
 -- Text normalisation and rule matching run once per distinct raw value (a few
--- thousand), not once per event (millions), and are joined back. The dedupe
--- window only sorts the rows whose event_id is delivered more than once.
+-- thousand), not once per event (millions), in base_web__touchpoint_tags (event
+-- type and channel) and base_web__touchpoint_pages (page path and type), and
+-- are joined back here. The dedupe window only sorts the rows whose event_id is
+-- delivered more than once.
 
 with
 
@@ -20,15 +23,15 @@ lead_ids as (
 
 ),
 
-channel_rules as (
+tags as (
 
-    select * from {{ ref('channel_rules') }}
+    select * from {{ ref('base_web__touchpoint_tags') }}
 
 ),
 
-page_types as (
+pages as (
 
-    select * from {{ ref('page_types') }}
+    select * from {{ ref('base_web__touchpoint_pages') }}
 
 ),
 
@@ -38,163 +41,6 @@ redelivered_event_ids as (
     from source
     group by nullif(trim(cast(event_id as varchar)), '')
     having count(*) > 1
-
-),
-
-raw_tags as (
-
-    select distinct
-        event_type,
-        channel,
-        utm_source,
-        utm_medium,
-        referrer_domain
-    from source
-
-),
-
-normalized_tags as (
-
-    select
-        event_type as raw_event_type,
-        channel as raw_channel,
-        utm_source as raw_utm_source,
-        utm_medium as raw_utm_medium,
-        referrer_domain as raw_referrer_domain,
-        nullif(regexp_replace(lower(trim(event_type)), '[\s\-]+', '_', 'g'), '') as event_type_raw,
-        nullif(regexp_replace(lower(trim(channel)), '[\s\-]+', '_', 'g'), '') as channel_raw,
-        nullif(lower(trim(utm_source)), '') as utm_source,
-        nullif(lower(trim(utm_medium)), '') as utm_medium,
-        nullif(
-            regexp_replace(
-                regexp_replace(lower(trim(referrer_domain)), '^[a-z]+://', ''),
-                '^www\.|[/:?#].*$', '', 'g'
-            ),
-            ''
-        ) as referrer_domain
-    from raw_tags
-
-),
-
-rule_matches as (
-
-    -- a non-canonical channel value (e.g. 'cpc') is read as a medium when utm_medium is empty
-    select
-        normalized_tags.raw_event_type,
-        normalized_tags.raw_channel,
-        normalized_tags.raw_utm_source,
-        normalized_tags.raw_utm_medium,
-        normalized_tags.raw_referrer_domain,
-        min_by(channel_rules.channel, channel_rules.rule_priority) as derived_channel
-    from normalized_tags
-    inner join channel_rules
-        on case channel_rules.source_field
-            when 'utm_medium' then {{ regex_matches(
-                'coalesce(normalized_tags.utm_medium, normalized_tags.channel_raw)', 'channel_rules.pattern'
-            ) }}
-            when 'utm_source' then {{ regex_matches('normalized_tags.utm_source', 'channel_rules.pattern') }}
-            when 'referrer_domain' then {{ regex_matches('normalized_tags.referrer_domain', 'channel_rules.pattern') }}
-        end
-    where
-        normalized_tags.channel_raw is null
-        or normalized_tags.channel_raw not in {{ sql_values(canonical_channels()) }}
-    group by
-        normalized_tags.raw_event_type,
-        normalized_tags.raw_channel,
-        normalized_tags.raw_utm_source,
-        normalized_tags.raw_utm_medium,
-        normalized_tags.raw_referrer_domain
-
-),
-
-tags as (
-
-    select
-        normalized_tags.raw_event_type,
-        normalized_tags.raw_channel,
-        normalized_tags.raw_utm_source,
-        normalized_tags.raw_utm_medium,
-        normalized_tags.raw_referrer_domain,
-        normalized_tags.utm_source,
-        normalized_tags.utm_medium,
-        normalized_tags.referrer_domain,
-        coalesce(normalized_tags.event_type_raw in {{ sql_values(event_types()) }}, false)
-            as is_event_type_known,
-        coalesce(normalized_tags.channel_raw in {{ sql_values(canonical_channels()) }}, false)
-            as is_channel_given,
-        case
-            when normalized_tags.event_type_raw in {{ sql_values(event_types()) }}
-                then normalized_tags.event_type_raw
-            else 'other'
-        end as event_type,
-        case
-            when normalized_tags.channel_raw in {{ sql_values(canonical_channels()) }}
-                then normalized_tags.channel_raw
-            when rule_matches.derived_channel is not null then rule_matches.derived_channel
-            -- no usable tag: the event type still tells where the touch came from
-            when normalized_tags.event_type_raw in ('email_open', 'email_click') then 'email'
-            when normalized_tags.event_type_raw in ('webinar_attended', 'event_attended') then 'events'
-            when
-                normalized_tags.utm_medium is null
-                and normalized_tags.utm_source is null
-                and normalized_tags.referrer_domain is null
-                then 'direct'
-            else 'other'
-        end as channel
-    from normalized_tags
-    left join rule_matches
-        on
-            normalized_tags.raw_event_type is not distinct from rule_matches.raw_event_type
-            and normalized_tags.raw_channel is not distinct from rule_matches.raw_channel
-            and normalized_tags.raw_utm_source is not distinct from rule_matches.raw_utm_source
-            and normalized_tags.raw_utm_medium is not distinct from rule_matches.raw_utm_medium
-            and normalized_tags.raw_referrer_domain is not distinct from rule_matches.raw_referrer_domain
-
-),
-
-raw_pages as (
-
-    select distinct page_url
-    from source
-    where nullif(trim(page_url), '') is not null
-
-),
-
-normalized_pages as (
-
-    -- path only: no scheme and host, no query or fragment, no trailing slash
-    select
-        page_url as raw_page_url,
-        coalesce(
-            nullif(
-                regexp_replace(
-                    regexp_replace(
-                        regexp_replace(lower(trim(page_url)), '^[a-z]+://[^/]*', ''),
-                        '[?#].*$', ''
-                    ),
-                    '/+$', ''
-                ),
-                ''
-            ),
-            '/'
-        ) as page_path
-    from raw_pages
-
-),
-
-pages as (
-
-    select
-        normalized_pages.raw_page_url,
-        normalized_pages.page_path,
-        coalesce(min_by(page_types.page_type, page_types.match_priority), 'other') as page_type,
-        coalesce(min_by(page_types.is_high_intent, page_types.match_priority), false) as is_high_intent_page
-    from normalized_pages
-    left join page_types
-        on {{ regex_matches('normalized_pages.page_path', 'page_types.path_pattern') }}
-    group by
-        normalized_pages.raw_page_url,
-        normalized_pages.page_path
 
 ),
 
@@ -248,12 +94,7 @@ enriched as (
 
     from source
     left join tags
-        on
-            source.event_type is not distinct from tags.raw_event_type
-            and source.channel is not distinct from tags.raw_channel
-            and source.utm_source is not distinct from tags.raw_utm_source
-            and source.utm_medium is not distinct from tags.raw_utm_medium
-            and source.referrer_domain is not distinct from tags.raw_referrer_domain
+        on {{ touchpoint_raw_tags_match('source', 'tags', left_prefix='') }}
     left join pages
         on source.page_url = pages.raw_page_url
     left join lead_ids as exact_lead

@@ -4,8 +4,9 @@
 -- snapshot: grid snapshots (midnights) and the scoring snapshot (any time of
 -- day) alike; prev_7d is (snapshot_at - 14 days, snapshot_at - 7 days]. An
 -- active day counts once, at its first event. Recency is the hours from the
--- last event of the kind at or before snapshot_at. Returns the snapshots that
--- differ, with the first column that does.
+-- last event of the kind at or before snapshot_at. Which event types are
+-- engaged or high-intent is read from seed event_types. Returns the snapshots
+-- that differ, with the first column that does.
 
 {%- set windows = {'1d': 1, '3d': 3, '7d': 7, '14d': 14, '30d': 30, '90d': 90} %}
 {#- column -> (condition on events, window) -#}
@@ -17,8 +18,8 @@
     'events_30d': ('true', '30d'),
     'events_90d': ('true', '90d'),
     'events_total': ('true', 'total'),
-    'engaged_events_1d': ("events.event_type <> 'email_open'", '1d'),
-    'engaged_events_3d': ("events.event_type <> 'email_open'", '3d'),
+    'engaged_events_1d': ('events.is_engaged_event_type', '1d'),
+    'engaged_events_3d': ('events.is_engaged_event_type', '3d'),
     'page_views_30d': ("events.event_type = 'page_view'", '30d'),
     'sessions_7d': ('events.is_session_start', '7d'),
     'email_opens_90d': ("events.event_type = 'email_open'", '90d'),
@@ -29,7 +30,7 @@
     'content_downloads_14d': ("events.event_type = 'content_download'", '14d'),
     'high_intent_events_14d': (
         "(events.event_type = 'page_view' and events.is_high_intent_page)"
-        ~ " or events.event_type in ('demo_request', 'chat_started')"
+        ~ " or events.is_high_intent_event_type"
         ~ " or (events.event_type = 'form_submit' and events.page_type in ('contact', 'pricing', 'demo'))",
         '14d'
     ),
@@ -58,10 +59,16 @@ features as (
 
 events as (
 
-    select events.*
+    select
+        events.*,
+        event_types.is_engaged as is_engaged_event_type,
+        event_types.is_high_intent as is_high_intent_event_type
+
     from {{ ref('int_touchpoints_sessionized') }} as events
     inner join sample_leads
         on events.lead_id = sample_leads.lead_id
+    left join {{ ref('event_types') }} as event_types
+        on events.event_type = event_types.event_type
 
 ),
 
@@ -122,7 +129,7 @@ recounted_events as (
         ) as distinct_assets_downloaded_total,
         max(events.occurred_at) as last_activity_at,
         max(case when events.event_type = 'demo_request' then events.occurred_at end) as last_demo_request_at,
-        max(case when events.event_type <> 'email_open' then events.occurred_at end) as last_engaged_event_at,
+        max(case when events.is_engaged_event_type then events.occurred_at end) as last_engaged_event_at,
         max(
             case when events.event_type = 'page_view' and events.page_type = 'pricing' then events.occurred_at end
         ) as last_pricing_view_at

@@ -8,28 +8,11 @@
 
 with
 
-active as (
-
-    select * from {{ ref('ml_active_model') }}
-    where model_name = 'xgboost' and validation_method = 'rolling_origin_cv'
-
-),
-
 margins as (
 
-    select * from {{ ref('ml_model_metrics') }}
-    where
-        split = 'test'
-        and model_name = 'xgboost'
-        and metric = 'auc_margin_vs_logistic_regression_ci_high'
+    {{ active_model_test_metrics({'auc_margin_ci_high': 'auc_margin_vs_logistic_regression_ci_high'}) }}
 
 )
 
-select
-    active.model_version,
-    margins.value as auc_margin_ci_high
-
-from active
-left join margins
-    on active.model_version = margins.model_version
-where margins.value is null or margins.value < 0
+select * from margins
+where auc_margin_ci_high is null or auc_margin_ci_high < 0

@@ -8,32 +8,13 @@
 
 with
 
-active as (
-
-    select * from {{ ref('ml_active_model') }}
-    where model_name = 'xgboost' and validation_method = 'rolling_origin_cv'
-
-),
-
-metrics as (
-
-    select * from {{ ref('ml_model_metrics') }}
-    where split = 'test' and model_name = 'xgboost'
-
-),
-
 margins as (
 
-    select
-        active.model_version,
-        max(metrics.value) filter (where metrics.metric = 'auc_margin_vs_logistic_regression') as auc_margin,
-        max(metrics.value) filter (where metrics.metric = 'auc_margin_vs_logistic_regression_ci_low') as ci_low,
-        max(metrics.value) filter (where metrics.metric = 'auc_margin_vs_logistic_regression_ci_high') as ci_high
-
-    from active
-    left join metrics
-        on active.model_version = metrics.model_version
-    group by active.model_version
+    {{ active_model_test_metrics({
+        'auc_margin': 'auc_margin_vs_logistic_regression',
+        'ci_low': 'auc_margin_vs_logistic_regression_ci_low',
+        'ci_high': 'auc_margin_vs_logistic_regression_ci_high',
+    }) }}
 
 )
 

@@ -13,32 +13,13 @@
 
 with
 
-active as (
-
-    select * from {{ ref('ml_active_model') }}
-    where model_name = 'xgboost' and validation_method = 'rolling_origin_cv'
-
-),
-
-metrics as (
-
-    select * from {{ ref('ml_model_metrics') }}
-    where split = 'test' and model_name = 'xgboost'
-
-),
-
 compared as (
 
-    select
-        active.model_version,
-        max(metrics.value) filter (where metrics.metric = 'auc_margin_vs_rule_points') as margin,
-        max(metrics.value) filter (where metrics.metric = 'auc_margin_vs_rule_points_ci_low') as margin_ci_low,
-        max(metrics.value) filter (where metrics.metric = 'auc_margin_vs_rule_points_ci_high') as margin_ci_high
-
-    from active
-    left join metrics
-        on active.model_version = metrics.model_version
-    group by active.model_version
+    {{ active_model_test_metrics({
+        'margin': 'auc_margin_vs_rule_points',
+        'margin_ci_low': 'auc_margin_vs_rule_points_ci_low',
+        'margin_ci_high': 'auc_margin_vs_rule_points_ci_high',
+    }) }}
 
 )
 

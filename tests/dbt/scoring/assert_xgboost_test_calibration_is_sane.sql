@@ -8,25 +8,11 @@
 
 with
 
-active as (
-
-    select * from {{ ref('ml_active_model') }}
-    where model_name = 'xgboost' and validation_method = 'rolling_origin_cv'
-
-),
-
 ratios as (
 
-    select * from {{ ref('ml_model_metrics') }}
-    where split = 'test' and model_name = 'xgboost' and metric = 'observed_to_expected'
+    {{ active_model_test_metrics({'observed_to_expected': 'observed_to_expected'}) }}
 
 )
 
-select
-    active.model_version,
-    ratios.value as observed_to_expected
-
-from active
-left join ratios
-    on active.model_version = ratios.model_version
-where ratios.value is null or ratios.value not between 0.5 and 2.0
+select * from ratios
+where observed_to_expected is null or observed_to_expected not between 0.5 and 2.0
