@@ -295,3 +295,19 @@ def test_same_config_gives_the_same_bytes(tmp_path):
     generate.generate_dataset(other, tmp_path / "c", progress=False)
     touch = "touchpoints.parquet"
     assert (tmp_path / "a" / touch).read_bytes() != (tmp_path / "c" / touch).read_bytes()
+
+
+def test_the_generator_speaks_the_seeds_vocabulary():
+    """The generator's own webmail domains are ones staging flags as personal, its channels with
+    ad spend are channels of the seed, and a seed that no longer matches a
+    parameter array drawn per value stops the import with the parameter's name."""
+    from lead_scoring import vocabulary
+    from lead_scoring.generate import catalogues
+
+    assert set(catalogues.PERSONAL_DOMAINS) <= vocabulary.personal_email_domains()
+    assert set(catalogues.PAID_CHANNELS) <= set(vocabulary.channels())  # channels with ad spend
+    with pytest.raises(ValueError, match="SIZE_WEIGHTS has 7 entries for the 8 company-size"):
+        catalogues._check_parallel(
+            "company-size bands", (*catalogues.COMPANY_SIZES, "10000+"),
+            SIZE_WEIGHTS=(catalogues.SIZE_WEIGHTS, 0),
+        )  # fmt: skip

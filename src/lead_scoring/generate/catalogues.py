@@ -4,7 +4,11 @@ Company sizes, industries, countries, tools, job titles, lead sources, channels,
 event types, UTM sources/mediums, referrers, site content and campaign families, with the
 weights and fit effects the simulation draws from. The string values are chosen so that the
 dbt seeds (channel_rules, job_title_keywords, page_types, country_regions) classify them;
-tests/python/test_generate.py checks it. The small ``{name: index}`` maps (``CH``, ``PT``,
+tests/python/test_generate.py checks it. The contract's vocabularies (event types, which of them
+are web events, channels, company-size bands) are not repeated here: they are read from the
+seeds through ``lead_scoring.vocabulary``, their one home. The parameters drawn per value
+(``SIZE_WEIGHTS``...) follow those lists by position; ``_check_parallel`` stops at import if a
+seed's length no longer matches them. The small ``{name: index}`` maps (``CH``, ``PT``,
 ``ET``...) give the integer codes the vectorised simulation works with.
 """
 
@@ -12,12 +16,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from lead_scoring import vocabulary
+
+
+def _check_parallel(name: str, values: tuple, **parameters) -> None:
+    """Every parameter array drawn per value of a vocabulary has one entry per value (``extra``
+    entries allowed for an 'unknown' slot are passed with their count)."""
+    for param, (array, extra) in parameters.items():
+        if len(array) != len(values) + extra:
+            raise ValueError(
+                f"generator parameter {param} has {len(array)} entries for the {len(values)} "
+                f"{name} of the seed (+{extra}): update lead_scoring/generate/catalogues.py"
+            )
+
 HOUR_WEIGHTS = np.array(
     [0.25, 0.18, 0.12, 0.10, 0.10, 0.15, 0.30, 0.55, 0.85, 1.00, 1.00, 0.95,
      0.95, 1.05, 1.15, 1.20, 1.15, 1.00, 0.90, 0.75, 0.60, 0.50, 0.40, 0.32]
 )  # fmt: skip
 
-COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5001+")
+COMPANY_SIZES = vocabulary.company_size_bands()
 SIZE_WEIGHTS = (0.14, 0.22, 0.24, 0.14, 0.09, 0.10, 0.07)
 SIZE_FIT = np.array([-1.3, -0.4, 0.3, 0.6, 0.7, 0.6, 0.3, -0.3])  # last: unknown size
 SIZE_LEAD_WEIGHT = np.array([1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0])  # big accounts have more leads
@@ -166,8 +183,7 @@ LEAD_SOURCES = ("Organic Search", "Paid Search", "Paid Social", "Content Downloa
 LEAD_SOURCE_BASE = np.array([0.26, 0.13, 0.09, 0.16, 0.08, 0.07, 0.0, 0.0, 0.06])
 SRC_EVENT, SRC_OUTBOUND = 6, 7
 
-CHANNELS = ("organic_search", "paid_search", "paid_social", "organic_social", "email", "direct",
-            "referral", "display", "events", "other")  # fmt: skip
+CHANNELS = tuple(vocabulary.channels())
 CH = {name: i for i, name in enumerate(CHANNELS)}
 PAID_CHANNELS = ("paid_search", "paid_social", "display", "events")
 
@@ -207,15 +223,9 @@ PROFILE_CHANNELS = {  # order of CHANNELS
 PROFILE_EXTRA_PAGES = np.array([1.5, 2.6, 3.5, 1.3, 1.8, 2.5])  # mean pages after the first
 PROFILE_DOWNLOAD = np.array([0.25, 0.35, 0.40, 0.05, 0.30, 0.10])
 
-EVENT_TYPES = (
-    "page_view", "content_download", "email_open", "email_click", "form_submit",
-    "webinar_attended", "demo_request", "ad_click", "chat_started", "event_attended",
-)  # fmt: skip
+EVENT_TYPES = vocabulary.raw_event_types()
 ET = {name: i for i, name in enumerate(EVENT_TYPES)}
-WEB_EVENT_TYPES = np.array(
-    [ET["page_view"], ET["content_download"], ET["form_submit"], ET["demo_request"],
-     ET["chat_started"]]
-)  # fmt: skip
+WEB_EVENT_TYPES = np.array([ET[name] for name in vocabulary.event_type_names("is_web_event")])
 
 SESSION_KINDS = ("create", "base", "buy", "pre", "onboard")
 K_CREATE, K_BASE, K_BUY, K_PRE, K_ONBOARD = range(5)
@@ -329,3 +339,14 @@ FAMILIES = (
     ("em_onboarding", "email", 0, 0, 0, dict(docs=0.7, product=0.3)),
 )
 FAM = {f[0]: i for i, f in enumerate(FAMILIES)}
+
+_check_parallel(
+    "company-size bands",
+    COMPANY_SIZES,
+    SIZE_WEIGHTS=(SIZE_WEIGHTS, 0),
+    SIZE_FIT=(SIZE_FIT, 1),
+    SIZE_LEAD_WEIGHT=(SIZE_LEAD_WEIGHT, 0),
+    SIZE_AMOUNT=(SIZE_AMOUNT, 1),
+    TECH_SIZE_FACTOR=(TECH_SIZE_FACTOR, 0),
+    SENIORITY_BY_SIZE=(SENIORITY_BY_SIZE, 1),
+)
