@@ -7,7 +7,7 @@ import pytest
 
 from lead_scoring.ml import TrainingResult, train_and_evaluate
 
-from .synthetic import make_synthetic_snapshots
+from .synthetic import LARGE_BANDS, make_synthetic_snapshots
 
 FAST_CONFIG = {"nthread": 1, "num_boost_round": 400, "early_stopping_rounds": 30}
 TRAINED_AT = "2025-07-01 06:00:00"
@@ -28,7 +28,7 @@ def rules() -> pd.DataFrame:
             ("pricing_views", "pricing_page_views_30d", ">=", "3", 15, "Viewed pricing 3+ times"),
             ("email_engaged", "email_opens_30d", ">=", "4", 5, "Engaged with email"),
             ("recent_visit", "days_since_last_visit", "<=", "14", 5, "Visited in the last 2 weeks"),
-            ("large_company", "company_size_band", "in", "201-1000;1000+", 5, "Large company"),
+            ("large_company", "company_size_band", "in", ";".join(LARGE_BANDS), 5, "Large company"),
         ],
         columns=["rule_name", "feature", "operator", "threshold", "points", "description"],
     )

@@ -9,9 +9,9 @@ labels of any horizon can be derived. Labels of snapshots younger than ``horizon
 of the window are not yet known (NA); ``n_scoring`` extra rows are scoring snapshots at the end
 date.
 
-Its company-size bands (:data:`SIZE_BANDS`, five) are the fixture's own, not the seven bands of
-the warehouse (``stg_crm__leads.company_size``): the tests' rule seed (``conftest.rules``) names
-these five.
+Its company-size bands are the warehouse's (``seeds/company_size_bands.csv``, read through
+``lead_scoring.vocabulary``); :data:`LARGE_BANDS`, 201+ employees, carry the firmographic effect
+and the tests' rule seed (``conftest.rules``) names them.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SENIORITY_LEVELS", "make_synthetic_snapshots", "true_logit"]
+from lead_scoring.vocabulary import company_size_bands
+
+__all__ = ["LARGE_BANDS", "SENIORITY_LEVELS", "make_synthetic_snapshots", "true_logit"]
 
 SENIORITY_LEVELS = ("c_level", "vp", "director", "manager", "individual_contributor")
-SIZE_BANDS = ("1-10", "11-50", "51-200", "201-1000", "1000+")
+SIZE_BANDS = company_size_bands()
+LARGE_BANDS = SIZE_BANDS[3:]  # 201+ employees
 SOURCES = ("organic", "paid_search", "webinar", "referral", "event")
 
 
@@ -32,7 +35,7 @@ def true_logit(df: pd.DataFrame, base: float = -4.3) -> np.ndarray:
     email = df["email_opens_30d"].to_numpy(dtype=np.float64)
     days = df["days_since_last_visit"].to_numpy(dtype=np.float64, na_value=np.nan)
     senior = df["seniority_level"].isin(["c_level", "vp"]).to_numpy()
-    large = df["company_size_band"].isin(["201-1000", "1000+"]).to_numpy()
+    large = df["company_size_band"].isin(LARGE_BANDS).to_numpy()
     xor = (pricing >= 3) ^ (email >= 4)
     peak = np.where(np.isnan(days), 0.0, np.exp(-(((days - 7.0) / 4.0) ** 2)))
     return base + 2.4 * xor + 1.6 * peak + 0.9 * senior + 0.6 * large

@@ -15,7 +15,7 @@ from lead_scoring.ml import (
 from lead_scoring.ml.scoring import SCORE_COLUMNS, lead_score, percentile_of, score_band
 
 from .conftest import FAST_CONFIG
-from .synthetic import make_synthetic_snapshots
+from .synthetic import LARGE_BANDS, make_synthetic_snapshots
 
 
 def test_lead_score_and_bands():
@@ -89,7 +89,7 @@ def test_insufficient_history_and_rule_fallback(rules):
     pts += np.where(leads["pricing_page_views_30d"] >= 3, 15, 0)
     pts += np.where(leads["email_opens_30d"] >= 4, 5, 0)
     pts += np.where(leads["days_since_last_visit"] <= 14, 5, 0)
-    pts += np.where(leads["company_size_band"].isin(["201-1000", "1000+"]), 5, 0)
+    pts += np.where(leads["company_size_band"].isin(LARGE_BANDS), 5, 0)
     np.testing.assert_allclose(out["conversion_probability"], pts / 100)
     assert (out["lead_score"] == pts.astype(int)).all()
     assert out["score_confidence"].between(0, 0.5).all()
