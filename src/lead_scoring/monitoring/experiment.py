@@ -1,7 +1,7 @@
 """The statistics of the A/B test of the model against the rule points (``ml_experiment_results``).
 
 The SQL model computes them; these plain functions are the reference the tests check it
-against, and the planning aid of README "Running an A/B test against the rules".
+against, and the planning aid of docs/operating.md "Running an A/B test against the rules".
 
 * :func:`wilson_interval` -- the Wilson score interval of one proportion (Wilson 1927): unlike
   the Wald interval p +/- z sqrt(p(1-p)/n), it stays inside [0, 1] and keeps its coverage at the
