@@ -30,39 +30,19 @@ ad_spend as (
 
 row_outcomes as (
 
+    {%- for source_file in ['leads', 'touchpoints', 'conversions', 'ad_spend'] %}
+
     select
-        'leads' as source_file,
+        '{{ source_file }}' as source_file,
         coalesce(dq_issue, 'kept') as rule,
         count(*) as row_count
-    from leads
+    from {{ source_file }}
     group by coalesce(dq_issue, 'kept')
+    {%- if not loop.last %}
 
     union all
-
-    select
-        'touchpoints' as source_file,
-        coalesce(dq_issue, 'kept') as rule,
-        count(*) as row_count
-    from touchpoints
-    group by coalesce(dq_issue, 'kept')
-
-    union all
-
-    select
-        'conversions' as source_file,
-        coalesce(dq_issue, 'kept') as rule,
-        count(*) as row_count
-    from conversions
-    group by coalesce(dq_issue, 'kept')
-
-    union all
-
-    select
-        'ad_spend' as source_file,
-        coalesce(dq_issue, 'kept') as rule,
-        count(*) as row_count
-    from ad_spend
-    group by coalesce(dq_issue, 'kept')
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
