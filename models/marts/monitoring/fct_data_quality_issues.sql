@@ -30,19 +30,15 @@ ad_spend as (
 
 row_outcomes as (
 
-    {%- for source_file in ['leads', 'touchpoints', 'conversions', 'ad_spend'] %}
-
-    select
-        '{{ source_file }}' as source_file,
-        coalesce(dq_issue, 'kept') as rule,
-        count(*) as row_count
-    from {{ source_file }}
-    group by coalesce(dq_issue, 'kept')
-    {%- if not loop.last %}
-
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for source_file in ['leads', 'touchpoints', 'conversions', 'ad_spend'] -%}
+        select
+            '{{ source_file }}' as source_file,
+            coalesce(dq_issue, 'kept') as rule,
+            count(*) as row_count
+        from {{ source_file }}
+        group by coalesce(dq_issue, 'kept')
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
