@@ -34,6 +34,20 @@ from lead_scoring.publish import MANIFEST
 DEFAULT_PUBLISHED_DIR = Path("published")
 
 
+def _print_login(superset: Superset, url: str, password: str) -> None:
+    """The dashboard's URL, the login, where the password and the server log are."""
+    print()
+    print(f"  Dashboard: {url}")
+    print(f"  Login:     {ADMIN_USER} / {password}")
+    source = (
+        f"env {PASSWORD_ENV}"
+        if os.environ.get(PASSWORD_ENV)
+        else superset.home.resolve() / PASSWORD_FILE
+    )
+    print(f"  (password from {source}; server log: {superset.home.resolve() / 'server.log'})")
+    print("  Stop with Ctrl-C.", flush=True)
+
+
 def serve(
     published_dir: Path,
     superset: Superset,
@@ -62,16 +76,7 @@ def serve(
     try:
         wait_for_server(f"http://127.0.0.1:{port}", process)
         slug = slug or load_assets(superset.assets_dir).dashboard.get("slug")
-        print()
-        print(f"  Dashboard: {dashboard_url(port, slug)}")
-        print(f"  Login:     {ADMIN_USER} / {password}")
-        source = (
-            f"env {PASSWORD_ENV}"
-            if os.environ.get(PASSWORD_ENV)
-            else superset.home.resolve() / PASSWORD_FILE
-        )
-        print(f"  (password from {source}; server log: {superset.home.resolve() / 'server.log'})")
-        print("  Stop with Ctrl-C.", flush=True)
+        _print_login(superset, dashboard_url(port, slug), password)
         process.wait()
         return process.returncode or 0
     except KeyboardInterrupt:

@@ -39,10 +39,13 @@ class Superset:
     home: Path
     assets_dir: Path = DEFAULT_ASSETS_DIR
 
+    def executable(self, name: str) -> Path:
+        """A program of the venv: absolute, not resolved (python is a symlink out of the venv)."""
+        return self.venv.absolute() / "bin" / name
+
     @property
     def python(self) -> Path:
-        # absolute, not resolved: the venv's python is a symlink out of the venv
-        return self.venv.absolute() / "bin" / "python"
+        return self.executable("python")
 
     def env(self, password: str | None = None) -> dict[str, str]:
         """The environment of a Superset command (with the admin password when given)."""
@@ -74,7 +77,7 @@ def admin_password(home: Path) -> str:
 
 def check_venv(superset: Superset) -> None:
     """DashboardError unless the venv has Superset (`make dashboard-setup` makes it)."""
-    if not (superset.venv / "bin" / "superset").exists():
+    if not superset.executable("superset").exists():
         raise DashboardError(
             f"no Superset in {superset.venv}: run `make dashboard-setup` first "
             "(creates it from requirements-dashboard.txt)"
@@ -123,7 +126,7 @@ def start_server(superset: Superset, port: int, log_path: Path) -> subprocess.Po
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("ab")
     command = [
-        str(superset.venv.absolute() / "bin" / "gunicorn"),
+        str(superset.executable("gunicorn")),
         "--bind", f"127.0.0.1:{port}",
         "--workers", "1",
         "--threads", "8",
