@@ -45,7 +45,7 @@ lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
 	$(BIN)/ruff check src tests python_models scripts dashboard
 	$(BIN)/sqlfluff lint models tests/dbt --processes 2
 
-unit: $(STAMP)  ## pytest: the unit tests (tests/unit: no dbt, a few minutes)
+unit: $(STAMP)  ## pytest: the unit tests (tests/unit: no dbt, about a minute)
 	$(BIN)/pytest -q tests/unit
 
 e2e: $(STAMP)  ## pytest: the end-to-end tests (tests/e2e: dbt builds of the sample and of generated data)
