@@ -18,11 +18,11 @@ DASH_VENV := .venv-dashboard
 DASH_STAMP := $(DASH_VENV)/.installed
 PUBLISH_DIR := $(or $(LEAD_SCORING_PUBLISH_DIR),published)
 
-.PHONY: help setup run build test lint unit docs demo metrics bench bench-forward sample lock clean \
+.PHONY: help setup run build test lint unit e2e docs demo metrics bench bench-forward sample lock clean \
 	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,16 +45,19 @@ lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
 	$(BIN)/ruff check src tests python_models scripts dashboard
 	$(BIN)/sqlfluff lint models tests/dbt --processes 2
 
-unit: $(STAMP)  ## pytest: unit tests and the end-to-end dbt build on generated data
-	$(BIN)/pytest -q
+unit: $(STAMP)  ## pytest: the unit tests (tests/unit: no dbt, about a minute)
+	$(BIN)/pytest -q tests/unit
+
+e2e: $(STAMP)  ## pytest: the end-to-end tests (tests/e2e: dbt builds of the sample and of generated data)
+	$(BIN)/pytest -q tests/e2e
 
 docs: $(STAMP)  ## dbt docs generate (into target/) and the 100% docs-coverage check
 	$(DBT) docs generate --target lint
 	$(BIN)/python scripts/check_docs_coverage.py target
 
-# unit runs the dashboard browser test too (tests/python/dashboard, on the same sample build)
+# e2e runs the dashboard browser test too (tests/e2e/dashboard, on the same sample build)
 test: export LEAD_SCORING_REQUIRE_DASHBOARD := 1
-test: lint dashboard-setup dashboard-browser unit docs  ## the full check run by CI (incl. dashboard-test)
+test: lint dashboard-setup dashboard-browser unit e2e docs  ## the full check run by CI (incl. dashboard-test)
 
 METRICS_ATTRIBUTION_MODEL ?= markov
 MF := $(BIN)/mf query --quiet --decimals 3
@@ -120,7 +123,7 @@ dashboard-browser:  # Debian's chromium + chromium-driver for the browser test (
 
 dashboard-test: export LEAD_SCORING_REQUIRE_DASHBOARD := 1
 dashboard-test: $(STAMP) dashboard-setup dashboard-browser  ## open the dashboard in headless Chromium, check every chart has data and no error; screenshots in reports/dashboard/
-	$(BIN)/pytest -q -m dashboard tests/python/dashboard
+	$(BIN)/pytest -q -m dashboard tests/e2e/dashboard
 
 clean:  ## remove build outputs (keeps .venv and the warehouse, which holds state no rebuild brings back)
 	rm -rf target logs published reports

@@ -24,7 +24,7 @@ from lead_scoring.ml import (
     train_and_evaluate,
 )
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python" / "ml"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "unit" / "ml"))
 from synthetic import make_synthetic_snapshots  # noqa: E402  (the tests' synthetic feature mart)
 
 

@@ -3,7 +3,7 @@
 This is how users meet the model: ``scored_leads`` of a build with ``scoring_date: D`` promises
 ``conversion_probability`` = P(first conversion in (D, D + H]). Once D + H has passed, the raw
 conversions say what happened. Plain functions (no dbt inside), used by
-``scripts/bench_forward.py`` and tested in ``tests/python/test_forward.py``:
+``scripts/bench_forward.py`` and tested in ``tests/unit/test_forward.py``:
 
 * :func:`read_raw_conversions` -- the valid conversion rows of a raw folder (DuckDB);
 * :func:`forward_outcomes` -- 0/1 per scored lead: first conversion in (D, D + H];

@@ -4,7 +4,7 @@ Company sizes, industries, countries, tools, job titles, lead sources, channels,
 event types, UTM sources/mediums, referrers, site content and campaign families, with the
 weights and fit effects the simulation draws from. The string values are chosen so that the
 dbt seeds (channel_rules, job_title_keywords, page_types, country_regions) classify them;
-tests/python/test_generate.py checks it. The contract's vocabularies (event types, which of them
+tests/unit/test_generate.py checks it. The contract's vocabularies (event types, which of them
 are web events, channels, company-size bands) are not repeated here: they are read from the
 seeds through ``lead_scoring.vocabulary``, their one home. The parameters drawn per value
 (``SIZE_WEIGHTS``...) follow those lists by position; ``_check_parallel`` stops at import if a
