@@ -39,7 +39,8 @@ def relations(con, catalog: str) -> dict[str, dict[str, str]]:
     ).fetchall()
     out: dict[str, dict[str, str]] = {}
     for table, column, dtype in rows:
-        out.setdefault(table, {})[column] = dtype
+        if "__dbt_tmp" not in table:  # the staging table of an incremental Python model
+            out.setdefault(table, {})[column] = dtype
     return out
 
 

@@ -22,6 +22,7 @@ from lead_scoring.dashboard import (
     build_bundle,
     bundle_problems,
     database_uri,
+    dataset_reads,
     expand_params,
     layout_chart_names,
     layout_rows,
@@ -319,3 +320,10 @@ def test_the_dbt_exposure_of_the_dashboard_lists_every_table_it_reads():
         dataset = assets.datasets.get(chart["dataset"], {})
         read |= tables_read_by(dataset["sql"]) if dataset.get("sql") else {chart["dataset"]}
     assert read <= refs, sorted(read - refs)
+
+
+def test_a_dataset_reads_the_tables_of_its_sql_or_else_its_own_table():
+    sql = 'select * from main.dim_leads join main."ml_drift" using (lead_id)'
+    assert dataset_reads("virtual", sql) == {"dim_leads", "ml_drift"}
+    assert dataset_reads("scored_leads", None) == {"scored_leads"}
+    assert dataset_reads("scored_leads", "") == {"scored_leads"}
