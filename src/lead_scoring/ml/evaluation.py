@@ -30,6 +30,7 @@ __all__ = [
     "candidate_rows",
     "cv_metrics",
     "headline",
+    "headline_metrics",
     "metric_rows",
     "model_metrics",
     "with_version",
@@ -78,6 +79,13 @@ def headline(metrics: pd.DataFrame, split: str) -> dict[str, float]:
     """The production procedure's metrics of ``split``, by metric name."""
     own = metrics[(metrics["model_name"] == PRODUCTION_MODEL) & (metrics["split"] == split)]
     return own.set_index("metric")["value"].to_dict()
+
+
+def headline_metrics(metrics: pd.DataFrame) -> dict[str, float]:
+    """The registry's metrics: the production procedure's test metrics and its cross-validated
+    ones prefixed ``cv_``."""
+    cv_headline = headline(metrics, "cv")
+    return {**headline(metrics, "test"), **{f"cv_{k}": v for k, v in cv_headline.items()}}
 
 
 def candidate_rows(

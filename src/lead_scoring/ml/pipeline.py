@@ -64,14 +64,14 @@ from lead_scoring.ml.dataset import (
     times_ns,
 )
 from lead_scoring.ml.errors import InsufficientHistoryError
-from lead_scoring.ml.evaluation import PRODUCTION_MODEL, headline, metric_rows, with_version
+from lead_scoring.ml.evaluation import PRODUCTION_MODEL, headline_metrics, metric_rows, with_version
 from lead_scoring.ml.models import sample_rows
 from lead_scoring.ml.production import (
-    ReferenceRows,
     calibrate_in_sample,
     explain_production,
     fit_production,
     in_sample_metrics,
+    test_fold_reference,
     training_labels,
 )
 from lead_scoring.ml.registry import (
@@ -81,10 +81,15 @@ from lead_scoring.ml.registry import (
     serialize_bundle,
 )
 from lead_scoring.ml.scoring import resolve_band_thresholds, score_open_leads
-from lead_scoring.ml.selection import Procedure, plan_history, select_procedure
+from lead_scoring.ml.selection import (
+    Procedure,
+    cross_validate,
+    default_procedure,
+    plan_history,
+)
 from lead_scoring.ml.splits import registry_boundaries, split_frame
-from lead_scoring.ml.test_fold import TestFold, TestRows, fold_tables
-from lead_scoring.ml.timing import TIMING_HORIZONS, TimingModel, train_timing_model
+from lead_scoring.ml.test_fold import TestRows, fold_tables
+from lead_scoring.ml.timing import train_timing_models
 from lead_scoring.ml.tuning import candidate_grid
 from lead_scoring.ml.validation import LabeledHistory
 
@@ -192,7 +197,10 @@ def train_and_evaluate(
         "folds_dropped": {f.name: f.dropped_reason for f in plan.dropped},
     }
     X, T, spec = features.X, features.T, features.spec
-    choice = select_procedure(history, X, T, spec, plan, candidates, rules, test_frame, stage)
+    if plan.is_validated:
+        choice = cross_validate(history, X, T, spec, plan, candidates, rules, test_frame, stage)
+    else:
+        choice = default_procedure(history, plan, candidates)
     validation.update(choice.validation)
 
     procedure = choice.procedure
@@ -202,7 +210,7 @@ def train_and_evaluate(
     if choice.calibration is None:
         cal, reference = calibrate_in_sample(history, X, T, labels, model)
     else:
-        cal, reference = choice.calibration, _test_reference(choice.test)
+        cal, reference = choice.calibration, test_fold_reference(choice.test)
     validation.update(
         rounds=int(procedure.rounds),
         half_life_days=procedure.candidate.half_life_days,
@@ -213,7 +221,9 @@ def train_and_evaluate(
     metric_frames = [*choice.metrics, in_sample_metrics(model, cal.calibrator, cfg)]
     stage("production model")
 
-    timing_models = _timing_models(history, T, procedure)
+    timing_models = train_timing_models(
+        history, T, procedure.params, procedure.candidate.half_life_days, procedure.reference
+    )
     metric_frames += [
         metric_rows(f"xgboost_{h}d", "timing", m.metrics) for h, m in timing_models.items()
     ]
@@ -243,7 +253,7 @@ def train_and_evaluate(
         reference=explanations.reference,
         segment_support=explanations.support,
         calibration=cal.table.to_dict(orient="records"),
-        metrics=_headline_metrics(metrics),
+        metrics=headline_metrics(metrics),
         base_rate=reference.base_rate,
         band_thresholds=resolve_band_thresholds(cfg, reference.base_rate),
         validation=_json_safe(validation),
@@ -337,45 +347,6 @@ def _features(history: LabeledHistory) -> _Features:
         cfg.seed,
     )
     return _Features(spec, X, T, leakage)
-
-
-def _test_reference(test: TestFold) -> ReferenceRows:
-    """The test fold as the reference rows of a validated model, its weighted positive rate as
-    the base rate."""
-    weight = test.weight if test.weight is not None else np.ones(len(test.y))
-    base_rate = float(np.average(test.y, weights=test.weight)) if len(test.y) else None
-    return ReferenceRows(test.T, test.X, weight, base_rate)
-
-
-def _timing_models(
-    history: LabeledHistory, T: pd.DataFrame, procedure: Procedure
-) -> dict[int, TimingModel]:
-    """A model per extra horizon of :data:`~.timing.TIMING_HORIZONS` with enough labels (none
-    without conversion times)."""
-    models: dict[int, TimingModel] = {}
-    if "label_converted_at" not in history.df.columns:
-        return models
-    for h in TIMING_HORIZONS:
-        if h == history.cfg.horizon_days:
-            continue
-        model = train_timing_model(
-            history,
-            T,
-            h,
-            procedure.params,
-            procedure.candidate.half_life_days,
-            procedure.reference,
-        )
-        if model is not None:
-            models[h] = model
-    return models
-
-
-def _headline_metrics(metrics: pd.DataFrame) -> dict[str, float]:
-    """The registry's metrics: the production procedure's test metrics and its cross-validated
-    ones prefixed ``cv_``."""
-    cv_headline = headline(metrics, "cv")
-    return {**headline(metrics, "test"), **{f"cv_{k}": v for k, v in cv_headline.items()}}
 
 
 def _log_model(

@@ -36,6 +36,7 @@ from lead_scoring.ml.scoring import (
     segment_support_counts,
 )
 from lead_scoring.ml.selection import Procedure
+from lead_scoring.ml.test_fold import TestFold
 from lead_scoring.ml.tuning import recency_weights
 from lead_scoring.ml.validation import LabeledHistory, positive_leads
 
@@ -49,6 +50,7 @@ __all__ = [
     "fit_production",
     "in_sample_metrics",
     "represented_rows",
+    "test_fold_reference",
     "training_labels",
 ]
 
@@ -110,6 +112,14 @@ class ReferenceRows:
     X: pd.DataFrame
     weight: np.ndarray
     base_rate: float | None
+
+
+def test_fold_reference(test: TestFold) -> ReferenceRows:
+    """The test fold as the reference rows of a validated model, its weighted positive rate as
+    the base rate."""
+    weight = test.weight if test.weight is not None else np.ones(len(test.y))
+    base_rate = float(np.average(test.y, weights=test.weight)) if len(test.y) else None
+    return ReferenceRows(test.T, test.X, weight, base_rate)
 
 
 def training_labels(history: LabeledHistory, validated: bool) -> TrainingLabels:

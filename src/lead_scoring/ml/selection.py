@@ -1,12 +1,12 @@
 """Which procedure goes to production: chosen by rolling-origin cross-validation, or the default.
 
 :func:`plan_history` lays the rolling-origin folds over the labeled history (:mod:`.cv`).
-:func:`select_procedure` then either cross-validates every candidate of the grid on every fold
+When it has folds, :func:`cross_validate` runs every candidate of the grid on every fold
 (:class:`~.validation.CrossValidation`), keeps the candidate, round count and blend with the
 lowest pooled log loss, fits the production calibrator on the out-of-fold predictions of every
-fold and evaluates the test fold (:mod:`.test_fold`); or, when no fold can validate, takes the
-most conservative candidate for the default rounds, to be calibrated in sample
-(:func:`~.production.calibrate_in_sample`).
+fold and evaluates the test fold (:mod:`.test_fold`). When no fold can validate,
+:func:`default_procedure` takes the most conservative candidate for the default rounds, to be
+calibrated in sample (:func:`~.production.calibrate_in_sample`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from lead_scoring.ml.validation import CrossValidation, LabeledHistory
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Procedure", "Selection", "plan_history", "select_procedure"]
+__all__ = ["Procedure", "Selection", "cross_validate", "default_procedure", "plan_history"]
 
 
 @dataclass
@@ -77,25 +77,7 @@ def plan_history(history: LabeledHistory) -> FoldPlan:
     )
 
 
-def select_procedure(
-    history: LabeledHistory,
-    X: pd.DataFrame,
-    T: pd.DataFrame,
-    spec: FeatureSpec,
-    plan: FoldPlan,
-    candidates: list[Candidate],
-    rules: pd.DataFrame | list[Mapping] | None,
-    test_frame: TestRows,
-    stage: Callable[[str], None],
-) -> Selection:
-    """Cross-validated when ``plan`` has folds, else the unvalidated default (module doc).
-    ``X``: the prepared matrix, ``T``: the boosters' input; ``stage`` logs each step's time."""
-    if plan.is_validated:
-        return _cross_validate(history, X, T, spec, plan, candidates, rules, test_frame, stage)
-    return _unvalidated(history, plan, candidates)
-
-
-def _cross_validate(
+def cross_validate(
     history: LabeledHistory,
     X: pd.DataFrame,
     T: pd.DataFrame,
@@ -108,7 +90,8 @@ def _cross_validate(
 ) -> Selection:
     """Every candidate on every fold; the candidate, rounds and blend with the lowest pooled
     log loss; the production calibrator on the out-of-fold predictions of every fold, the newest
-    included; the cross-validated metrics and the test fold."""
+    included; the cross-validated metrics and the test fold. ``X``: the prepared matrix, ``T``:
+    the boosters' input; ``stage`` logs the time of each step."""
     cfg = history.cfg
     params = [native_params(cfg.xgb_params, c.params, cfg.seed, cfg.nthread) for c in candidates]
     linear = (X, spec) if cfg.blend_weights else None
@@ -141,7 +124,9 @@ def _cross_validate(
     return Selection(procedure, cal, "oof", test, metrics, validation)
 
 
-def _unvalidated(history: LabeledHistory, plan: FoldPlan, candidates: list[Candidate]) -> Selection:
+def default_procedure(
+    history: LabeledHistory, plan: FoldPlan, candidates: list[Candidate]
+) -> Selection:
     """No fold can validate: the most conservative shape, the default rounds, and labels that
     count half after one horizon (a history too short to validate is one whose conversions are
     recent: the market or the sales team changed, or the funnel just began)."""

@@ -15,6 +15,7 @@ a re-scaling of the main score:
   number of rounds and gets a Platt calibration on its most recent window, in sample (said in
   ``calibration_source``).
 
+:func:`train_timing_models` trains them during a run (:mod:`.pipeline`).
 :func:`monotone_in_horizon` then makes the probabilities of one lead non-decreasing in the horizon
 without touching the main horizon's calibrated probability: shorter horizons are capped by the next
 longer one, longer horizons floored by the next shorter one.
@@ -48,6 +49,7 @@ __all__ = [
     "probability_columns",
     "timing_probabilities",
     "train_timing_model",
+    "train_timing_models",
 ]
 
 TIMING_HORIZONS: tuple[int, ...] = (7, 30, 90)
@@ -123,6 +125,27 @@ def timing_probabilities(
     )
 
 
+def train_timing_models(
+    history: LabeledHistory,
+    X: pd.DataFrame,
+    params: dict[str, Any],
+    half_life_days: float | None,
+    reference: Any = None,
+) -> dict[int, TimingModel]:
+    """A model per horizon of :data:`TIMING_HORIZONS` other than the main one, where
+    :func:`train_timing_model` gives one (none without ``label_converted_at``)."""
+    models: dict[int, TimingModel] = {}
+    if "label_converted_at" not in history.df.columns:
+        return models
+    for h in TIMING_HORIZONS:
+        if h == history.cfg.horizon_days:
+            continue
+        model = train_timing_model(history, X, h, params, half_life_days, reference)
+        if model is not None:
+            models[h] = model
+    return models
+
+
 @dataclass
 class _HorizonData:
     """One extra horizon's labels over the history and its booster's training settings."""
@@ -148,6 +171,12 @@ class _HorizonData:
             max_bin=int(cfg.xgb_params.get("max_bin", 256)),
             weight=weight,
         )
+
+    def model(
+        self, booster: xgb.Booster, calibrator: Any, rounds: int, source: str, **extra: Any
+    ) -> TimingModel:
+        """The :class:`TimingModel` of this horizon (``extra``: window and metrics)."""
+        return TimingModel(self.horizon, booster, calibrator, rounds, source, **extra)
 
 
 def train_timing_model(
@@ -204,12 +233,11 @@ def _latest_fold_model(data: _HorizonData, fold: Fold) -> TimingModel:
     margin = predict_margin(booster, dvalid, cfg.nthread)
     cal = calibrate(margin, y[valid], valid_w, cfg)
     p = cal.calibrator.predict(margin)
-    return TimingModel(
-        horizon_days=data.horizon,
-        booster=booster,
-        calibrator=cal.calibrator,
-        rounds=rounds,
-        calibration_source="latest_fold",
+    return data.model(
+        booster,
+        cal.calibrator,
+        rounds,
+        "latest_fold",
         window_start=fold.valid_start.isoformat(),
         window_end=fold.valid_end.isoformat(),
         metrics={
@@ -240,11 +268,6 @@ def _in_sample_model(data: _HorizonData, n_positive_leads: int) -> TimingModel |
         return None
     margin = predict_margin(booster, X.iloc[recent], cfg.nthread)
     cal = calibrate(margin, y[recent], history.sample_weight[recent], cfg, ("platt",))
-    return TimingModel(
-        horizon_days=data.horizon,
-        booster=booster,
-        calibrator=cal.calibrator,
-        rounds=rounds,
-        calibration_source="in_sample_recent",
-        metrics={"rounds": float(rounds)},
+    return data.model(
+        booster, cal.calibrator, rounds, "in_sample_recent", metrics={"rounds": float(rounds)}
     )
