@@ -35,6 +35,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import StratifiedKFold
 
+from lead_scoring.ml.config import MLConfig
 from lead_scoring.ml.metrics import EPS, brier_score, log_loss
 
 __all__ = [
@@ -43,10 +44,13 @@ __all__ = [
     "Calibrator",
     "IsotonicCalibrator",
     "PlattCalibrator",
+    "calibrate",
     "calibrator_from_json",
+    "clipped_sigmoid",
     "fit_calibrators",
     "fit_isotonic",
     "fit_platt",
+    "sigmoid",
 ]
 
 CALIBRATION_TABLE_COLUMNS = [
@@ -237,3 +241,27 @@ def fit_calibrators(
         }
     )
     return CalibrationResult(chosen=chosen, calibrators=calibrators, table=table)
+
+
+def calibrate(
+    margin: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray | None,
+    cfg: MLConfig,
+    methods: tuple[str, ...] = ("platt", "isotonic"),
+) -> CalibrationResult:
+    """:func:`fit_calibrators` with the run's settings (``calibration_selection``,
+    ``calibration_cv_folds``, ``seed``)."""
+    return fit_calibrators(
+        margin, y, cfg.calibration_selection, cfg.calibration_cv_folds, cfg.seed, weight, methods
+    )
+
+
+def sigmoid(margin: np.ndarray) -> np.ndarray:
+    """The uncalibrated probability of a booster margin (log-odds)."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(margin, dtype=np.float64)))
+
+
+def clipped_sigmoid(margin: np.ndarray) -> np.ndarray:
+    """:func:`sigmoid` clipped to ``[EPS, 1 - EPS]``, like every calibrator's output."""
+    return np.clip(sigmoid(margin), EPS, 1 - EPS)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["FOLD_COLUMNS", "Fold", "FoldPlan", "plan_folds"]
+__all__ = ["FOLD_COLUMNS", "Fold", "FoldPlan", "as_ns", "plan_folds"]
 
 FOLD_COLUMNS = [
     "split",
@@ -70,11 +70,11 @@ class Fold:
         return self.valid_start - pd.Timedelta(days=self.horizon_days)
 
     def train_mask(self, times: np.ndarray) -> np.ndarray:
-        return times <= _ns(self.train_cutoff)
+        return times <= as_ns(self.train_cutoff)
 
     def valid_mask(self, times: np.ndarray) -> np.ndarray:
-        after = times >= _ns(self.valid_start)
-        end = _ns(self.valid_end)
+        after = times >= as_ns(self.valid_start)
+        end = as_ns(self.valid_end)
         return after & ((times <= end) if self.end_inclusive else (times < end))
 
 
@@ -121,7 +121,8 @@ class FoldPlan:
         return pd.DataFrame(rows, columns=FOLD_COLUMNS)
 
 
-def _ns(ts: pd.Timestamp) -> np.datetime64:
+def as_ns(ts: pd.Timestamp) -> np.datetime64:
+    """``ts`` as a nanosecond ``numpy.datetime64`` (the unit of the history's times)."""
     return np.datetime64(pd.Timestamp(ts).as_unit("ns").to_datetime64())
 
 

@@ -88,6 +88,27 @@ class LabeledHistory:
         )
         return kept, self.sample_weight[kept] * factor.astype(np.float64)
 
+    def recent_window(
+        self,
+        min_positive_leads: int = 30,
+        known: np.ndarray | None = None,
+        y: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The mask of the labeled rows (``known``, default the main horizon's) of the most
+        recent 28 days, reaching back week by week until they hold ``min_positive_leads``
+        converted leads (or the whole history)."""
+        known = self.known if known is None else known
+        y = self.y if y is None else y
+        end = np.datetime64(self.times[known].max(), "ns")
+        days = 28
+        while True:
+            window = known & (self.times > end - np.timedelta64(days, "D"))
+            if window.sum() == known.sum():
+                return window
+            if positive_leads(self.lead_codes, y, window) >= min_positive_leads:
+                return window
+            days += 7
+
 
 @dataclass
 class _FoldRun:
