@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from lead_scoring.warehouse import open_warehouse
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 MEASURE_CHILD = (
     "import resource, subprocess, sys; "
@@ -89,7 +91,7 @@ def run_build(data_dir: Path, work_dir: Path) -> dict:
         if result["unique_id"].startswith("model."):
             models.append((result["execution_time"], result["unique_id"].split(".")[-1]))
     con_rows = {}
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_warehouse(warehouse)
     for table in ("stg_crm__leads", "stg_web__touchpoints", "fct_lead_features", "scored_leads"):
         with contextlib.suppress(duckdb.Error):
             con_rows[table] = con.execute(f"select count(*) from {table}").fetchall()[0][0]
