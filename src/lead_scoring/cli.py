@@ -34,15 +34,23 @@ def _cmd_where(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warehouse(args: argparse.Namespace) -> Path:
+    """The --duckdb file, else env LEAD_SCORING_DUCKDB, else lead_scoring.duckdb (every command
+    but `where`)."""
+    from lead_scoring.publish import default_warehouse
+
+    return Path(args.duckdb) if args.duckdb else default_warehouse()
+
+
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from lead_scoring.publish import PublishError, default_out_dir, default_warehouse, publish
+    from lead_scoring.publish import PublishError, default_out_dir, publish
 
     tables = None
     if args.tables is not None:
         tables = [name.strip() for name in args.tables.split(",") if name.strip()]
     try:
         summary = publish(
-            Path(args.duckdb) if args.duckdb else default_warehouse(),
+            _warehouse(args),
             Path(args.out) if args.out else default_out_dir(),
             tables,
         )
@@ -54,8 +62,6 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 
 def _cmd_sync_crm(args: argparse.Namespace) -> int:
-    import os
-
     from lead_scoring.crm import ENDPOINT_ENV, TOKEN_ENV, SyncConfig, SyncError, sync
     from lead_scoring.crm_mapping import MAPPING_ENV, MappingError, load_mapping
 
@@ -80,7 +86,7 @@ def _cmd_sync_crm(args: argparse.Namespace) -> int:
         mapping=mapping,
     )
     try:
-        report = sync(Path(args.duckdb), config)
+        report = sync(_warehouse(args), config)
     except SyncError as exc:
         print(f"lead-scoring sync-crm: error: {exc}", file=sys.stderr)
         return 2
@@ -89,10 +95,10 @@ def _cmd_sync_crm(args: argparse.Namespace) -> int:
 
 
 def _add_env_duckdb(parser: argparse.ArgumentParser) -> None:
+    """The --duckdb option, read by :func:`_warehouse`."""
     parser.add_argument(
         "--duckdb",
-        default=os.environ.get("LEAD_SCORING_DUCKDB", "lead_scoring.duckdb"),
-        help="warehouse file (default: env LEAD_SCORING_DUCKDB or lead_scoring.duckdb)",
+        help="warehouse file (default: $LEAD_SCORING_DUCKDB, else lead_scoring.duckdb)",
     )
 
 
@@ -102,9 +108,9 @@ def _cmd_state(args: argparse.Namespace) -> int:
 
     try:
         if args.command == "backup-state":
-            summary, done = backup_state(Path(args.duckdb), Path(args.out)), "backed up"
+            summary, done = backup_state(_warehouse(args), Path(args.out)), "backed up"
         else:
-            summary, done = restore_state(Path(args.duckdb), Path(args.backup)), "restored"
+            summary, done = restore_state(_warehouse(args), Path(args.backup)), "restored"
     except StateError as exc:
         print(f"lead-scoring {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -113,12 +119,9 @@ def _cmd_state(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    import os
-
     from lead_scoring.report import build_report
 
-    duckdb_path = args.duckdb or os.environ.get("LEAD_SCORING_DUCKDB") or "lead_scoring.duckdb"
-    print(f"report: {build_report(Path(duckdb_path), Path(args.out))}")
+    print(f"report: {build_report(_warehouse(args), Path(args.out))}")
     return 0
 
 
@@ -143,10 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "publish",
         help="publish the BI tables as Parquet + a read-only DuckDB copy, replaced atomically",
     )
-    pub.add_argument(
-        "--duckdb",
-        help="warehouse file (default: $LEAD_SCORING_DUCKDB, else lead_scoring.duckdb)",
-    )
+    _add_env_duckdb(pub)
     pub.add_argument(
         "--out",
         help="publish folder (default: $LEAD_SCORING_PUBLISH_DIR, else published)",
@@ -231,11 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser(
         "report", help="write the static HTML model card (index.html) from the warehouse"
     )
-    report.add_argument(
-        "--duckdb",
-        default=None,
-        help="warehouse file (default: $LEAD_SCORING_DUCKDB, else lead_scoring.duckdb)",
-    )
+    _add_env_duckdb(report)
     report.add_argument("--out", default="reports", help="output folder (default: reports)")
     report.set_defaults(func=_cmd_report)
 

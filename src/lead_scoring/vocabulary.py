@@ -32,14 +32,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-SEED_FILES = (
-    "event_types",
-    "channels",
-    "channel_rules",
-    "company_size_bands",
-    "personal_email_domains",
-)
-
 
 class VocabularyNotFoundError(FileNotFoundError):
     """No ``seeds/`` folder of the dbt project where :func:`seeds_dir` looks."""

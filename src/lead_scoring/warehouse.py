@@ -1,11 +1,15 @@
-"""Moving warehouse relations into pandas, fast and lean.
+"""Opening the warehouse file, and moving warehouse relations into pandas, fast and lean.
 
-DuckDB's ``relation.df()`` materializes the whole result and converts it column by column; on the
-feature mart of 100k leads (2.4M labeled snapshots x 115 columns) that took 16 s with a peak of
-7.6 GB. Through Arrow (``to_arrow_table`` + ``to_pandas(split_blocks, self_destruct)``) the same
-frame took 4 s with a peak of 4.2 GB (measured here, duckdb 2.0, pyarrow). Integers and booleans
-become pandas' nullable ``Int*`` / ``boolean`` dtypes, so a NULL stays missing instead of turning
-an integer column into floats or a boolean column into objects.
+:func:`open_warehouse` is how the package opens the file (read-only by default; a missing file or
+a held write lock becomes one line naming the file).
+
+:func:`relation_to_pandas`: DuckDB's ``relation.df()`` materializes the whole result and converts
+it column by column; on the feature mart of 100k leads (2.4M labeled snapshots x 115 columns)
+that took 16 s with a peak of 7.6 GB. Through Arrow (``to_arrow_table`` +
+``to_pandas(split_blocks, self_destruct)``) the same frame took 4 s with a peak of 4.2 GB
+(measured here, duckdb 2.0, pyarrow). Integers and booleans become pandas' nullable ``Int*`` /
+``boolean`` dtypes, so a NULL stays missing instead of turning an integer column into floats or
+a boolean column into objects.
 """
 
 from __future__ import annotations

@@ -38,7 +38,6 @@ Determinism: the output is a function of the whole ``GeneratorConfig``. Chunk ``
 ``default_rng(SeedSequence(seed, spawn_key=(1, k)))``; the shared world (companies, campaigns)
 and the ad spend have their own streams. Changing ``chunk_size`` therefore changes the data
 (it is part of the config); the same config always gives the same rows in the same order.
-(it is part of the config); the same config always gives the same rows in the same order.
 
 Modules, by job:
 
