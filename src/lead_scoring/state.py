@@ -64,23 +64,18 @@ def _existing(con) -> set[tuple[str, str]]:
     )
 
 
-def _connect(path: Path, read_only: bool):
-    return open_warehouse(path, read_only=read_only, create=not read_only, error=StateError)
-
-
 def backup_state(duckdb_path: Path | str, out_dir: Path | str) -> StateSummary:
     """Copy the state tables present in the warehouse to ``<out_dir>/<UTC time>/`` (Parquet and
     a manifest); the folder appears only when complete."""
     path = Path(duckdb_path)
-    if not path.exists():
-        raise StateError(f"no warehouse at {path}: nothing to back up")
+    # opened before the folder is made: a missing or locked warehouse leaves no partial folder
+    con = open_warehouse(path, error=StateError, hint="nothing to back up")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = Path(out_dir) / stamp
     partial = Path(out_dir) / f".{stamp}.partial"
-    partial.mkdir(parents=True)
     rows: dict[str, int] = {}
-    con = _connect(path, read_only=True)
     try:
+        partial.mkdir(parents=True)
         present = _existing(con)
         for schema, table in STATE_TABLES:
             if (schema, table) not in present:
@@ -109,7 +104,7 @@ def restore_state(duckdb_path: Path | str, backup_dir: Path | str) -> StateSumma
     if not manifest_path.is_file():
         raise StateError(f"{folder} is not a state backup (no {MANIFEST})")
     tables = json.loads(manifest_path.read_text())["tables"]
-    con = _connect(Path(duckdb_path), read_only=False)
+    con = open_warehouse(Path(duckdb_path), read_only=False, create=True, error=StateError)
     try:
         present = _existing(con)
         for name in tables:
