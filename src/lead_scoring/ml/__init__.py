@@ -13,11 +13,12 @@ rules. Modules:
 * :mod:`.explain` -- exact SHAP contributions, global importance, top factors per row.
 * :mod:`.registry` -- the model bundle, its version hash and its (de)serialisation.
 * :mod:`.scoring` -- probability, lead score, bands, fit/engagement, confidence, fallback.
-* :mod:`.pipeline` -- :func:`train_and_evaluate` (the training run, step by step) and
-  :func:`score_open_leads`; its steps live in :mod:`.selection` (cross-validate or the default
-  procedure), :mod:`.test_fold` (honest test metrics and tables), :mod:`.evaluation` (metric
-  rows, cross-validated metrics), :mod:`.production` (the production fit, its calibration and
-  explanations), :mod:`.timing` (the extra horizons) and :mod:`.splits` (split boundaries).
+* :mod:`.pipeline` -- :func:`train_and_evaluate` (the training run, step by step); its steps
+  live in :mod:`.selection` (cross-validate or the default procedure), :mod:`.holdout` (honest
+  test metrics and tables), :mod:`.evaluation` (metric rows, cross-validated metrics),
+  :mod:`.production` (the production fit, its calibration and explanations), :mod:`.timing`
+  (the extra horizons) and :mod:`.splits` (split boundaries).
+* :mod:`.tables` -- the evaluation tables of a run, packed into ``ml_models`` and unpacked.
 """
 
 from lead_scoring.ml.config import MLConfig, resolve_config

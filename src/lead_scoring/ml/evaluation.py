@@ -5,7 +5,7 @@ Every metric of a run is a row of ``ml_model_metrics`` (model_name, split, metri
 :func:`metric_rows` a mapping of named values. :func:`candidate_rows` reports the tuning race
 (split ``cv``, one model name per candidate and blend tried) and :func:`cv_metrics` the chosen
 procedure's out-of-fold metrics (``cv_fold_<k>`` and pooled ``cv``); the test fold's rows come
-from :mod:`.test_fold`.
+from :mod:`.holdout`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,11 @@ import pandas as pd
 from lead_scoring.ml.calibration import calibrate, clipped_sigmoid
 from lead_scoring.ml.config import MLConfig
 from lead_scoring.ml.cv import as_ns
-from lead_scoring.ml.metrics import metrics_long
-from lead_scoring.ml.tables import EVALUATION_TABLES
+from lead_scoring.ml.metrics import METRIC_COLUMNS, metrics_long
 from lead_scoring.ml.tuning import pooled_curve
 from lead_scoring.ml.validation import CrossValidation
 
 __all__ = [
-    "METRIC_FRAME_COLUMNS",
     "PRODUCTION_MODEL",
     "candidate_rows",
     "cv_metrics",
@@ -38,8 +36,6 @@ __all__ = [
 
 PRODUCTION_MODEL = "xgboost"
 """The model name of the production procedure in every table."""
-METRIC_FRAME_COLUMNS = EVALUATION_TABLES["ml_model_metrics"].columns[1:]
-"""The metric rows' columns: ``ml_model_metrics`` without ``model_version``."""
 
 
 def with_version(frame: pd.DataFrame, version: str, **extra: Any) -> pd.DataFrame:
@@ -65,13 +61,13 @@ def model_metrics(
 
 
 def metric_rows(model_name: str, split: str, values: Mapping[str, float]) -> pd.DataFrame:
-    """One metric row per item of ``values``."""
+    """One metric row per item of ``values`` (:data:`~.metrics.METRIC_COLUMNS`)."""
     return pd.DataFrame(
         [
             {"model_name": model_name, "split": split, "metric": k, "value": float(v)}
             for k, v in values.items()
         ],
-        columns=METRIC_FRAME_COLUMNS,
+        columns=METRIC_COLUMNS,
     )
 
 

@@ -9,7 +9,7 @@ Validation and production are kept apart (:func:`train_and_evaluate`, a list of 
    fold purged by the horizon, the newest window being the **test** fold. Every candidate of a
    grid sized to the data (:mod:`.tuning`) is trained on every fold; the candidate and the round
    count with the lowest pooled validation log loss win (:mod:`.evaluation` reports the race).
-3. **Honest test metrics** (:mod:`.test_fold`): the test fold is scored by the model trained on
+3. **Honest test metrics** (:mod:`.holdout`): the test fold is scored by the model trained on
    the labels known before it, with the candidate chosen on the *earlier* folds and a calibrator
    fitted on their out-of-fold predictions; the baselines (logistic regression, rule points,
    extra models) are trained on the same rows and scored on the same test rows, with a
@@ -64,7 +64,7 @@ from lead_scoring.ml.dataset import (
     times_ns,
 )
 from lead_scoring.ml.errors import InsufficientHistoryError
-from lead_scoring.ml.evaluation import PRODUCTION_MODEL, headline_metrics, metric_rows, with_version
+from lead_scoring.ml.evaluation import headline_metrics, metric_rows, with_version
 from lead_scoring.ml.holdout import TestRows, fold_tables
 from lead_scoring.ml.models import sample_rows
 from lead_scoring.ml.production import (
@@ -81,7 +81,7 @@ from lead_scoring.ml.registry import (
     data_fingerprint,
     serialize_bundle,
 )
-from lead_scoring.ml.scoring import resolve_band_thresholds, score_open_leads
+from lead_scoring.ml.scoring import resolve_band_thresholds
 from lead_scoring.ml.selection import (
     Procedure,
     cross_validate,
@@ -95,7 +95,7 @@ from lead_scoring.ml.validation import LabeledHistory
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PRODUCTION_MODEL", "TrainingResult", "score_open_leads", "train_and_evaluate"]
+__all__ = ["TrainingResult", "train_and_evaluate"]
 
 
 @dataclass
@@ -367,8 +367,10 @@ def _log_model(
 
 
 def _json_safe(value: Any) -> Any:
-    """``value`` with numpy scalars as Python ones, tuples as lists and non-finite floats as
-    None (JSON-ready)."""
+    """``value`` with numpy scalars as Python ones, tuples as lists and non-finite Python floats
+    as None (JSON-ready). Deliberately not :func:`~.registry._clean`, which also turns numpy NaN
+    into None and Timestamps into ISO strings: this one feeds ``model_version``
+    (:func:`~.registry.compute_model_version`), and any change to it changes the version hashes."""
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -4,7 +4,7 @@
 When it has folds, :func:`cross_validate` runs every candidate of the grid on every fold
 (:class:`~.validation.CrossValidation`), keeps the candidate, round count and blend with the
 lowest pooled log loss, fits the production calibrator on the out-of-fold predictions of every
-fold and evaluates the test fold (:mod:`.test_fold`). When no fold can validate,
+fold and evaluates the test fold (:mod:`.holdout`). When no fold can validate,
 :func:`default_procedure` takes the most conservative candidate for the default rounds, to be
 calibrated in sample (:func:`~.production.calibrate_in_sample`).
 """

@@ -10,13 +10,13 @@ from lead_scoring.ml import resolve_config
 from lead_scoring.ml.calibration import calibrate, clipped_sigmoid, sigmoid
 from lead_scoring.ml.cv import as_ns
 from lead_scoring.ml.evaluation import (
-    METRIC_FRAME_COLUMNS,
     PRODUCTION_MODEL,
     headline,
     headline_metrics,
     metric_rows,
     with_version,
 )
+from lead_scoring.ml.metrics import METRIC_COLUMNS
 from lead_scoring.ml.production import represented_rows, training_labels
 from lead_scoring.ml.selection import plan_history
 from lead_scoring.ml.splits import SPLIT_COLUMNS, registry_boundaries, split_frame
@@ -36,8 +36,8 @@ def history() -> LabeledHistory:
 
 def test_metric_rows_have_the_declared_columns():
     rows = metric_rows("xgboost", "test", {"auc": 0.75, "n": 3})
-    assert list(rows.columns) == METRIC_FRAME_COLUMNS
-    assert EVALUATION_TABLES["ml_model_metrics"].columns == ["model_version", *METRIC_FRAME_COLUMNS]
+    assert list(rows.columns) == METRIC_COLUMNS
+    assert EVALUATION_TABLES["ml_model_metrics"].columns == ["model_version", *METRIC_COLUMNS]
     assert rows["value"].tolist() == [0.75, 3.0]
 
 
