@@ -1,6 +1,6 @@
 {% macro raw_contract() %}
     {#-
-        The raw data contract of DESIGN.md: file name -> ordered list of
+        The raw data contract of docs/design.md: file name -> ordered list of
         (column, logical type). Types are checked, then cast in staging.
     -#}
     {% do return({

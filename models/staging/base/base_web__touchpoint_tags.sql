@@ -41,12 +41,7 @@ raw_contract_event_types as (
 
 raw_tags as (
 
-    select distinct
-        event_type,
-        channel,
-        utm_source,
-        utm_medium,
-        referrer_domain
+    select distinct {{ touchpoint_raw_tags() | join(', ') }}
     from source
 
 ),
