@@ -30,13 +30,12 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_where(args: argparse.Namespace) -> int:
     from lead_scoring.where import describe_results
 
-    print(describe_results(Path(args.duckdb)))
+    print(describe_results(_warehouse(args)))
     return 0
 
 
 def _warehouse(args: argparse.Namespace) -> Path:
-    """The --duckdb file, else env LEAD_SCORING_DUCKDB, else lead_scoring.duckdb (every command
-    but `where`)."""
+    """The --duckdb file, else env LEAD_SCORING_DUCKDB, else lead_scoring.duckdb."""
     from lead_scoring.publish import default_warehouse
 
     return Path(args.duckdb) if args.duckdb else default_warehouse()
@@ -139,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=_cmd_generate)
 
     where = sub.add_parser("where", help="say where the results of a build are")
-    where.add_argument("--duckdb", default="lead_scoring.duckdb", help="warehouse file")
+    _add_env_duckdb(where)
     where.set_defaults(func=_cmd_where)
 
     pub = sub.add_parser(

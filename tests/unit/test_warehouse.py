@@ -27,3 +27,20 @@ def test_relation_to_pandas_keeps_values_and_nulls() -> None:
     expected = rel.df()
     for column in expected.columns:
         pd.testing.assert_series_equal(got[column], expected[column], check_dtype=False)
+
+
+def test_where_reads_the_warehouse_named_by_the_environment(tmp_path, monkeypatch, capsys):
+    """`lead-scoring where` defaults to $LEAD_SCORING_DUCKDB like every other command."""
+    import duckdb
+
+    from lead_scoring.cli import main
+
+    path = tmp_path / "elsewhere.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table scored_leads as select 'L1' as lead_id")
+    monkeypatch.setenv("LEAD_SCORING_DUCKDB", str(path))
+    monkeypatch.chdir(tmp_path)
+    assert main(["where"]) == 0
+    out = capsys.readouterr().out
+    assert f"Warehouse: {path}" in out
+    assert "scored_leads" in out
