@@ -234,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="reports", help="output folder (default: reports)")
     report.set_defaults(func=_cmd_report)
 
+    from lead_scoring.serve.cli import add_serve_parser
+
+    add_serve_parser(sub, _add_env_duckdb, _warehouse)
     return parser
 
 

@@ -320,14 +320,33 @@ def open_lead_scores(
         # the rule fallback maps points to probabilities on the history: the whole mart
         features = relation_to_pandas(mart)
         labeled = features[features["label_converted_in_horizon"].notna()]
+        return scores_of_features(features, chosen, None, rules, k, labeled)
+    # only the scoring snapshots leave DuckDB (one row per open lead, not the whole grid)
+    features = relation_to_pandas(mart.filter("is_scoring_snapshot"))
+    return scores_of_features(features, chosen, deserialize_bundle(chosen), rules, k)
+
+
+def scores_of_features(
+    features: pd.DataFrame,
+    chosen: dict,
+    bundle,
+    rules: pd.DataFrame,
+    reasons_per_side: int,
+    labeled: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:data:`ML_SCORES_COLUMNS` of the scoring snapshots in ``features`` (rows of the feature
+    mart), typed: the one scoring step of ``ml_scores`` and of the real-time API
+    (:mod:`lead_scoring.serve`). ``chosen`` is the ml_models row, ``bundle`` its deserialized
+    model (None for the rule fallback, whose points are mapped on ``labeled``, the labeled
+    history of the mart)."""
+    k = reasons_per_side
+    if chosen["model_name"] == "rule_points":
         config = json.loads(chosen["params_json"] or "{}")  # the ml config of the fallback run
         scores = rule_based_scores(features, rules, config, history=labeled, reasons_per_side=k)
         # the registry row is the source of truth (the mapping hash can differ in the last bits)
         scores["model_version"] = chosen["model_version"]
     else:
-        # only the scoring snapshots leave DuckDB (one row per open lead, not the whole grid)
-        features = relation_to_pandas(mart.filter("is_scoring_snapshot"))
-        scores = score_open_leads(deserialize_bundle(chosen), features, reasons_per_side=k)
+        scores = score_open_leads(bundle, features, reasons_per_side=k)
     scores = scores[SCORE_COLUMNS].merge(
         lead_rule_points(features, rules), on="lead_id", how="left", validate="one_to_one"
     )[ML_SCORES_COLUMNS]
