@@ -19,7 +19,7 @@ DASH_STAMP := $(DASH_VENV)/.installed
 PUBLISH_DIR := $(or $(LEAD_SCORING_PUBLISH_DIR),published)
 
 .PHONY: help setup run build test lint unit e2e docs demo metrics bench bench-forward sample lock clean \
-	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser
+	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser serve
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -58,6 +58,12 @@ docs: $(STAMP)  ## dbt docs generate (into target/) and the 100% docs-coverage c
 # e2e runs the dashboard browser test too (tests/e2e/dashboard, on the same sample build)
 test: export LEAD_SCORING_REQUIRE_DASHBOARD := 1
 test: lint dashboard-setup dashboard-browser unit e2e docs  ## the full check run by CI (incl. dashboard-test)
+
+SERVE_PORT ?= 8000
+
+serve: $(STAMP)  ## the real-time scoring API on the built warehouse (builds the sample first if needed); prints its URL
+	@test -f "$(LEAD_SCORING_DUCKDB)" || $(MAKE) --no-print-directory build
+	$(BIN)/lead-scoring serve --duckdb "$(LEAD_SCORING_DUCKDB)" --port $(SERVE_PORT)
 
 METRICS_ATTRIBUTION_MODEL ?= markov
 MF := $(BIN)/mf query --quiet --decimals 3
