@@ -29,7 +29,11 @@ from lead_scoring.serve.program import FeatureProgram
 from lead_scoring.serve.state import RAW_TABLES, lead_key_sql
 from lead_scoring.warehouse import relation_to_pandas
 
-__all__ = ["Engine", "Worker"]
+__all__ = ["Engine", "EngineClosedError", "Worker"]
+
+
+class EngineClosedError(RuntimeError):
+    """The engine was closed (a refresh replaced it): ask the new one."""
 
 
 def _literal(value: str) -> str:
@@ -139,6 +143,8 @@ class Engine:
     ) -> None:
         self.received = received
         self.score = score
+        self.lock = threading.Lock()
+        self.closed = False
         self.max_batch = max_batch
         self.requests: queue.Queue[_Request | None] = queue.Queue()
         self.workers = [Worker(state_path, program) for _ in range(max(1, workers))]
@@ -153,7 +159,10 @@ class Engine:
         """The scoring snapshots of the leads at ``scoring_at`` (scored when the engine has a
         ``score`` step), one row per open lead; blocks until computed."""
         request = _Request(tuple(lead_keys), scoring_at)
-        self.requests.put(request)
+        with self.lock:
+            if self.closed:
+                raise EngineClosedError("the scoring engine was replaced")
+            self.requests.put(request)
         return request.future.result()
 
     def _take(self) -> list[_Request] | None:
@@ -196,7 +205,19 @@ class Engine:
                     r.future.set_result(frame[folded.isin(r.lead_keys)].reset_index(drop=True))
 
     def close(self) -> None:
-        for _ in self.workers:
-            self.requests.put(None)
+        """Serve what is queued, then stop the workers; later requests get EngineClosedError."""
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            for _ in self.workers:
+                self.requests.put(None)
         for t in self.threads:
-            t.join(timeout=10)
+            t.join(timeout=30)
+        while True:  # a worker that did not stop in time leaves requests: fail them, never hang
+            try:
+                request = self.requests.get_nowait()
+            except queue.Empty:
+                break
+            if request is not None and not request.future.done():
+                request.future.set_exception(EngineClosedError("the scoring engine was replaced"))

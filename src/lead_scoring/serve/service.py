@@ -24,7 +24,6 @@ import logging
 import math
 import os
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ import pandas as pd
 from lead_scoring.ml.build import scores_of_features
 from lead_scoring.ml.registry import active_model, deserialize_bundle
 from lead_scoring.ml.scoring import REASONS_PER_SIDE
-from lead_scoring.serve.engine import Engine
+from lead_scoring.serve.engine import Engine, EngineClosedError
 from lead_scoring.serve.events import ReceivedEvents, validate_events
 from lead_scoring.serve.program import FeatureProgram, compile_program
 from lead_scoring.serve.ranking import ArmRanking
@@ -99,8 +98,6 @@ def _json_value(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, pd.Timestamp | time.struct_time):
-        return str(value)
     if hasattr(value, "isoformat"):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
     return value
@@ -182,6 +179,7 @@ class ScoringService:
         self.crm_path = Path(config.serve_dir) / CRM_CHANGES_FILE
         self.crm_lock = threading.Lock()
         self.online: dict[str, dict[str, Any]] = {}
+        self.online_lock = threading.Lock()
         self.program = compile_program(
             Path(config.project_dir), Path(config.serve_dir) / "compiled", config.vars
         )
@@ -264,18 +262,24 @@ class ScoringService:
 
     def score_online(self, lead_id: str, at: pd.Timestamp) -> dict[str, Any]:
         """The lead's scored_leads row computed now, at scoring time ``at``."""
-        loaded = self.loaded
-        lead = self._lead(lead_id)
-        scores = loaded.engine.features([lead.strip().lower()], at)
+        for _ in range(3):
+            loaded = self.loaded
+            lead = self._lead(lead_id)
+            try:
+                scores = loaded.engine.features([lead.strip().lower()], at)
+                break
+            except EngineClosedError:  # a refresh swapped the state meanwhile: use the new one
+                continue
+        else:
+            raise EngineClosedError("the scoring state was replaced three times in a row")
         scores = scores[scores["lead_id"].astype(str) == lead]
         if scores.empty:
             raise LeadNotFoundError(
                 f"lead {lead_id!r} is not open at {at} (converted, or not yet created)"
             )
-        return self._row(lead, scores.iloc[0].to_dict())
+        return self._row(loaded, lead, scores.iloc[0].to_dict())
 
-    def _row(self, lead: str, s: dict[str, Any]) -> dict[str, Any]:
-        loaded = self.loaded
+    def _row(self, loaded: _Loaded, lead: str, s: dict[str, Any]) -> dict[str, Any]:
         batch = loaded.batch[lead]
         arm, priority, band = loaded.ranking.rank(
             lead, s["conversion_probability"], s["rule_points"], s["score_band"]
@@ -339,7 +343,12 @@ class ScoringService:
         new = self.received.append(events)
         before = self.score(lead)
         row = self.score_online(lead, self.clock())
-        self.online[lead] = row
+        with self.online_lock:
+            # concurrent posts for one lead: the later scoring time wins
+            current = self.online.get(lead)
+            newer = current is None or current["scored_at"] <= row["scored_at"]  # same format
+            if newer:
+                self.online[lead] = row
         if row["score_band"] != before["score_band"]:
             self._record_crm_change(row)
         return {

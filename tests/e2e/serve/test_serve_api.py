@@ -92,11 +92,12 @@ def test_online_scores_equal_the_batch_at_its_scoring_time(served):
 
 def test_a_demo_request_moves_the_score_as_a_rebuild_does(served):
     client, build, work = served["client"], served["build"], served["work"]
+    # the model arm's best band-D lead: a demo request should lift it into band C or above
     batch = build.query(
-        "select * from scored_leads where experiment_arm = 'model' "
-        "order by conversion_probability, lead_id"
+        "select * from scored_leads where experiment_arm = 'model' and score_band = 'D' "
+        "order by conversion_probability desc, lead_id"
     )
-    lead = batch.iloc[len(batch) // 2]
+    lead = batch.iloc[0]
     at = pd.Timestamp(batch["scored_at"].max()) + pd.Timedelta(hours=1)
     event = {
         "event_id": "api-test-demo-1",
@@ -120,6 +121,12 @@ def test_a_demo_request_moves_the_score_as_a_rebuild_does(served):
     current = client.get(f"/leads/{lead['lead_id']}/score").json()
     assert current["score_source"] == "online"
     assert current["conversion_probability"] == online["conversion_probability"]
+
+    # the band changed: the row went to the CRM changes file for lead-scoring sync-crm
+    assert online["score_band"] < "D"
+    changes = (served["config"].serve_dir / "crm_changes.jsonl").read_text().splitlines()
+    assert [json.loads(line)["lead_id"] for line in changes] == [lead["lead_id"]]
+    assert json.loads(changes[0])["score_band"] == online["score_band"]
 
     received = served["config"].received_dir
     lines = (received / "touchpoints.jsonl").read_text().splitlines()

@@ -27,7 +27,11 @@ class FakeService:
             raise LeadNotFoundError("lead 'missing' is not an open lead of the last build")
         if lead_id == "boom":
             raise RuntimeError("secret internals")
-        return {"lead_id": lead_id, "at": None if at is None else str(at), "model_version": "v-test"}
+        return {
+            "lead_id": lead_id,
+            "at": None if at is None else str(at),
+            "model_version": "v-test",
+        }
 
     def post_events(self, lead_id, body):
         if body == {"bad": True}:
@@ -59,9 +63,10 @@ def test_routes_errors_and_limits():
     service = FakeService()
     client = TestClient(create_app(service, token=""))
     assert client.get("/leads/L1/score").json()["lead_id"] == "L1"
-    assert client.get("/leads/L1/score", params={"at": "2025-06-30T12:00:00+02:00"}).json()[
-        "at"
-    ] == "2025-06-30 10:00:00"
+    assert (
+        client.get("/leads/L1/score", params={"at": "2025-06-30T12:00:00+02:00"}).json()["at"]
+        == "2025-06-30 10:00:00"
+    )
     assert client.get("/leads/L1/score", params={"at": "noon"}).status_code == 422
     assert client.get("/leads/missing/score").status_code == 404
     boom = client.get("/leads/boom/score")
