@@ -8,7 +8,9 @@
           1. find <raw_data_path>/<name>.parquet, else <name>.csv;
           2. check every contract column is there with a castable type;
           3. check no typed column is mostly unparseable (a wrong file or format);
-          4. expose it as the view raw.<name>, which the dbt sources read.
+          4. expose it as the view raw.<name>, which the dbt sources read;
+             raw.touchpoints also holds the events the real-time scoring API
+             received (register_received_touchpoints).
         Any failure stops the run with a message naming the file, the column
         and the var to fix. Single malformed values are not errors: staging
         repairs or drops them and counts them in fct_data_quality_issues.
@@ -161,8 +163,13 @@
             {% endif %}
         {% endif %}
         {{ log('raw contract ok: ' ~ file_path ~ ' -> raw.' ~ name, info=true) }}
+        {% if name == 'touchpoints' %}
+            {#- the events the real-time scoring API received since: rows of raw.touchpoints too -#}
+            {% do register_received_touchpoints(select_list, reader, file_path) %}
+        {% endif %}
     {% endfor %}
-    {#- the default scoring date, computed once per run (read by scoring_at()) -#}
+    {#- the default scoring date, computed once per run (read by scoring_at()): the received
+        events count, so a rebuild after an event posted at T scores at T when T is the latest -#}
     {% do run_query(
         "create or replace table raw.run_context as select " ~ sql_string(var('raw_data_path'))
         ~ " as raw_data_path, latest_occurred_at from (" ~ latest_occurred_at_sql('raw.touchpoints') ~ ")"

@@ -41,7 +41,8 @@ class DbtRun:
 
 
 def dbt_env(workdir: Path, duckdb_path: Path) -> dict[str, str]:
-    """The environment of a dbt run on this project with its target and logs in workdir."""
+    """The environment of a dbt run on this project with its target, logs and received events
+    (none unless a test writes workdir/received_events/touchpoints.jsonl) in workdir."""
     return {
         **os.environ,
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
@@ -49,6 +50,8 @@ def dbt_env(workdir: Path, duckdb_path: Path) -> dict[str, str]:
         "DBT_LOG_PATH": str(workdir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "LEAD_SCORING_DUCKDB": str(duckdb_path),
+        # hermetic: never the events a local `lead-scoring serve` received in the project dir
+        "LEAD_SCORING_RECEIVED_EVENTS": str(workdir / "received_events"),
     }
 
 

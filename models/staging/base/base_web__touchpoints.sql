@@ -122,15 +122,19 @@ ranked as (
 
     select
         *,
-        -- keep the earliest copy; the other columns break ties, so the kept copy
-        -- does not depend on the scan order
+        -- keep the earliest copy; the other columns break ties, then the copy that
+        -- needed no repair, so the kept copy (and the repairs the ledger counts) does
+        -- not depend on the scan order: e.g. an event the scoring API received that
+        -- the raw export delivers again (macro register_received_touchpoints)
         row_number() over (
             partition by event_id
             order by
                 occurred_at nulls last, lead_id nulls last, page_path nulls last,
                 session_id nulls last, duration_seconds nulls last, event_type, channel,
                 utm_source nulls last, utm_medium nulls last, utm_campaign nulls last,
-                referrer_domain nulls last, asset_name nulls last
+                referrer_domain nulls last, asset_name nulls last,
+                is_occurred_at_malformed, is_lead_id_case_repaired, is_event_type_repaired,
+                is_channel_derived, is_duration_repaired
         ) as event_row_number
     from enriched
     where is_redelivered
