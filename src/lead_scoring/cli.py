@@ -61,7 +61,17 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 
 def _cmd_sync_crm(args: argparse.Namespace) -> int:
-    from lead_scoring.crm import ENDPOINT_ENV, TOKEN_ENV, SyncConfig, SyncError, sync
+    from lead_scoring.crm import (
+        ENDPOINT_ENV,
+        TOKEN_ENV,
+        WATCH_DEADLINE_SECONDS,
+        WATCH_MAX_RETRY_SECONDS,
+        SyncConfig,
+        SyncError,
+        sync,
+        watch,
+    )
+    from lead_scoring.crm_changes import default_changes_path
     from lead_scoring.crm_mapping import MAPPING_ENV, MappingError, load_mapping
 
     try:
@@ -74,23 +84,44 @@ def _cmd_sync_crm(args: argparse.Namespace) -> int:
         token=os.environ.get(TOKEN_ENV) or None,
         batch_size=args.batch_size,
         timeout=args.timeout,
-        max_retry_seconds=args.max_retry_seconds,
+        max_retry_seconds=_first(
+            args.max_retry_seconds, WATCH_MAX_RETRY_SECONDS if args.watch else 300.0
+        ),
         backoff_base=args.backoff_base,
         backoff_cap=args.backoff_cap,
         backoff_min=args.backoff_min,
-        deadline_seconds=args.deadline_seconds,
+        deadline_seconds=_first(
+            args.deadline_seconds, WATCH_DEADLINE_SECONDS if args.watch else 900.0
+        ),
         allow_insecure_http=args.allow_insecure_http,
         max_failures=args.max_failures,
         dry_run=args.dry_run,
         mapping=mapping,
+        api_changes=Path(args.api_changes) if args.api_changes else default_changes_path(),
     )
     try:
+        if args.watch is not None:
+            cycles = watch(_warehouse(args), config, args.watch, out=_print_now)
+            print(f"sync-crm --watch: stopped after {cycles} cycle(s)")
+            return 0
         report = sync(_warehouse(args), config)
     except SyncError as exc:
         print(f"lead-scoring sync-crm: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("sync-crm --watch: interrupted during a cycle (what it had not committed is "
+              "redone by the next run)", file=sys.stderr)
+        return 130
     print(report.summary())
     return report.exit_code
+
+
+def _first(value, default):
+    return default if value is None else value
+
+
+def _print_now(line: str) -> None:
+    print(line, flush=True)  # a watch's lines reach a log or a pipe as they happen
 
 
 def _add_env_duckdb(parser: argparse.ArgumentParser) -> None:
@@ -160,8 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     crm = sub.add_parser(
         "sync-crm",
         help="push the scores that changed since the last delivery to a CRM endpoint",
-        description="Token from env LEAD_SCORING_CRM_TOKEN (never printed). Exit code 3 when "
-        "leads are left pending or failed.",
+        description="Pushes the leads of scored_leads whose score changed, and the scoring "
+        "API's changes (crm_changes.jsonl): per lead the newest scored_at wins. Token from env "
+        "LEAD_SCORING_CRM_TOKEN (never printed). Exit code 3 when leads are left pending or "
+        "failed, or a malformed line of the API's changes was skipped.",
     )
     crm.add_argument("--endpoint", help="URL to POST batches to (or env LEAD_SCORING_CRM_ENDPOINT)")
     _add_env_duckdb(crm)
@@ -171,15 +204,30 @@ def build_parser() -> argparse.ArgumentParser:
         "or a built-in name (default, hubspot, salesforce); default: env "
         "LEAD_SCORING_CRM_FIELD_MAPPING or 'default'",
     )
+    crm.add_argument(
+        "--api-changes",
+        metavar="PATH",
+        help="the scoring API's changes to deliver too, read from where the last run stopped "
+        "(default: $LEAD_SCORING_SERVE_DIR/crm_changes.jsonl, folder 'serve' when unset; an "
+        "absent file is nothing to do)",
+    )
+    crm.add_argument(
+        "--watch",
+        type=float,
+        metavar="SECONDS",
+        help="keep running: every SECONDS, queue the API's and the batch's changes and deliver "
+        "them, until Ctrl-C or SIGTERM; one line per cycle that did something; the warehouse "
+        "is closed between cycles (a dbt build can run) and a cycle that finds it locked waits "
+        "for the next",
+    )
     crm.add_argument("--batch-size", type=int, default=100, help="leads per request")
     crm.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
     crm.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     crm.add_argument(
         "--max-retry-seconds",
         type=float,
-        default=300.0,
-        help="seconds a run may spend retrying (waits and failed attempts); then it stops, "
-        "leaves the rest pending and exits 3",
+        help="seconds a run (a --watch cycle) may spend retrying (waits and failed attempts); "
+        "then it stops, leaves the rest pending and exits 3 (default 300; with --watch 30)",
     )
     crm.add_argument("--backoff-base", type=float, default=1.0, help="first backoff (seconds)")
     crm.add_argument("--backoff-cap", type=float, default=60.0, help="largest backoff (seconds)")
@@ -192,9 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     crm.add_argument(
         "--deadline-seconds",
         type=float,
-        default=900.0,
-        help="wall-clock limit of the whole run; then the rest is left pending (exit 3) and the "
-        "warehouse is released",
+        help="wall-clock limit of the whole run (of a --watch cycle); then the rest is left "
+        "pending (exit 3) and the warehouse is released (default 900; with --watch 60)",
     )
     crm.add_argument(
         "--allow-insecure-http",

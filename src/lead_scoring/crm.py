@@ -35,6 +35,16 @@
    must have applied nothing: that is part of the receiving side's contract); other 4xx mark the
    batch failed. More than 20 rejections in a row stop the run.
 
+4. **The scoring API's changes** (:mod:`lead_scoring.crm_changes`): the lines the API appended
+   to ``$LEAD_SCORING_SERVE_DIR/crm_changes.jsonl`` since the last read are queued in the same
+   transaction as the batch's changes, through the same payload SQL: per lead, the newest
+   ``scored_at`` of its batch row and its API row is what is compared and sent, so the stale
+   batch row of a lead rescored online is not queued over the API's payload before the next
+   build. Malformed lines are skipped, named in the summary and make the run exit 3.
+5. **Watch** (:func:`watch`, ``--watch SECONDS``): one sync per cycle (the API's changes, the
+   batch's changes, delivery), then a sleep during which the warehouse is closed, so a ``dbt
+   build`` can run between cycles; a cycle that finds it locked waits for the next one.
+
 The token comes from the environment (``LEAD_SCORING_CRM_TOKEN``) and goes only into the
 ``Authorization`` header: it is never printed, logged or stored. The warehouse is opened for
 writing only while syncing: run the sync after ``dbt build``, not during it.
@@ -50,6 +60,7 @@ import http.client
 import ipaddress
 import json
 import random
+import signal
 import threading
 import time
 import urllib.error
@@ -57,14 +68,16 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from lead_scoring import crm_changes
 from lead_scoring.crm_mapping import CrmMapping, load_mapping
 from lead_scoring.warehouse import open_warehouse
 
-__all__ = ["SyncConfig", "SyncError", "SyncReport", "sync"]
+__all__ = ["SyncConfig", "SyncError", "SyncReport", "WarehouseBusyError", "sync", "watch"]
 
 TOKEN_ENV = "LEAD_SCORING_CRM_TOKEN"
 ENDPOINT_ENV = "LEAD_SCORING_CRM_ENDPOINT"
@@ -100,6 +113,10 @@ class SyncError(Exception):
     """A problem the user can fix (missing endpoint, warehouse or table)."""
 
 
+class WarehouseBusyError(SyncError):
+    """Another process (a ``dbt build``) holds the warehouse's write lock: try again later."""
+
+
 @dataclass
 class SyncConfig:
     endpoint: str
@@ -122,6 +139,8 @@ class SyncConfig:
     dry_run: bool = False
     # which scored_leads columns are sent under which CRM property names (default: ours)
     mapping: CrmMapping = field(default_factory=load_mapping)
+    # the scoring API's changes (crm_changes.jsonl); None: not read; an absent file: nothing
+    api_changes: Path | None = None
 
 
 @dataclass
@@ -136,23 +155,59 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
     sample: list[dict] = field(default_factory=list)
     dry_run: bool = False
+    api_lines: int = 0  # complete lines of the API's changes read this run
+    api_queued: int = 0  # of ``queued``: leads whose payload came from the API's changes
+    api_skipped: int = 0  # malformed lines of the API's changes skipped (named in api_notes)
+    api_notes: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return 3 if (self.pending or self.failed or self.dead_letter) and not self.dry_run else 0
+        if self.dry_run:
+            return 0
+        return 3 if self.pending or self.failed or self.dead_letter or self.api_skipped else 0
+
+    @property
+    def did_something(self) -> bool:
+        """Whether a ``--watch`` cycle has something to say (a quiet cycle prints nothing)."""
+        return bool(
+            self.queued or self.requests or self.api_lines or self.api_notes or self.errors
+        )
+
+    def _queued_text(self) -> str:
+        api = f" ({self.api_queued} from the API's changes)" if self.api_queued else ""
+        return f"{self.queued} lead(s) queued{api}"
+
+    def line(self) -> str:
+        """One line for a ``--watch`` cycle: the counts, then the first note or error."""
+        text = (
+            f"{self._queued_text()}, {self.delivered} delivered, {self.failed} failed, "
+            f"{self.pending} pending"
+        )
+        if self.api_lines:
+            text += f", {self.api_lines} new API line(s)"
+        if self.dead_letter:
+            text += f", {self.dead_letter} to the dead letter"
+        notes = self.api_notes + [f"error: {e}" for e in self.errors[-1:]]
+        return "; ".join([text, *notes])
 
     def summary(self) -> str:
+        api = [f"  {note}" for note in self.api_notes]
+        if self.api_lines:
+            api.insert(0, f"  {self.api_lines} new line(s) of the API's changes read")
         if self.dry_run:
             lines = [
-                f"sync-crm (dry run): {self.queued} lead(s) changed since the last delivery, "
-                f"{self.pending} row(s) pending in crm_sync.outbox; nothing sent"
+                f"sync-crm (dry run): {self.queued} lead(s) changed since the last delivery"
+                + (f" ({self.api_queued} from the API's changes)" if self.api_queued else "")
+                + f", {self.pending} row(s) pending in crm_sync.outbox; nothing sent"
             ]
+            lines += api
             lines += [f"  e.g. {json.dumps(p, sort_keys=True)}" for p in self.sample]
             return "\n".join(lines)
         lines = [
-            f"sync-crm: {self.queued} lead(s) queued this run, {self.delivered} delivered, "
+            f"sync-crm: {self._queued_text()} this run, {self.delivered} delivered, "
             f"{self.failed} failed, {self.pending} pending, {self.requests} request(s)"
         ]
+        lines += api
         if self.dead_letter:
             lines.append(
                 f"  {self.dead_letter} lead(s) moved to the dead letter this run (the same payload "
@@ -243,7 +298,9 @@ def _is_loopback(host: str) -> bool:
 def _connect(
     duckdb_path: Path, read_only: bool, mapping: CrmMapping
 ) -> duckdb.DuckDBPyConnection:
-    con = open_warehouse(duckdb_path, read_only=read_only, error=SyncError)
+    con = open_warehouse(
+        duckdb_path, read_only=read_only, error=SyncError, locked_error=WarehouseBusyError
+    )
     columns = {
         name
         for (name,) in con.execute(
@@ -265,12 +322,18 @@ def _connect(
     return con
 
 
-def _has_outbox(con) -> bool:
+def _has_table(con, name: str) -> bool:
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'crm_sync'"
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'crm_sync' and table_name = ?",
+            [name],
         ).fetchall()[0][0]
     )
+
+
+def _has_outbox(con) -> bool:
+    return _has_table(con, "outbox")
 
 
 def _count_pending(con) -> int:
@@ -310,20 +373,53 @@ def _timestamp_columns(con) -> frozenset[str]:
     )
 
 
-def _changes_sql(con, mapping: CrmMapping, with_state: bool) -> str:
-    """The leads whose resend fields differ from the state the CRM will hold (every lead when
-    there is no outbox yet): lead_id, payload_hash, payload_json."""
+def _changes_sql(con, mapping: CrmMapping, with_state: bool, table: str) -> str:
+    """The leads of ``table`` (``crm_scores``: per lead, the newest of its batch and API rows)
+    whose resend fields differ from the state the CRM will hold (every lead when there is no
+    outbox yet): lead_id, payload_hash, payload_json."""
     join = EXPECTED_STATE_JOIN if with_state else ""
+    payload = mapping.payload_sql(table=table, timestamps=_timestamp_columns(con))
     return (
-        f"with current_scores as ({mapping.payload_sql(timestamps=_timestamp_columns(con))})\n"
+        f"with current_scores as ({payload})\n"
         f"select current_scores.* from current_scores\n{join}"
     )
 
 
-def _enqueue(con, mapping: CrmMapping) -> int:
-    """Queue the changed leads (replacing an older pending payload of the same lead)."""
+def _read_api_changes(con, config: SyncConfig, report: SyncReport):
+    """Read the API's new lines into the temp view ``crm_scores`` (see :mod:`.crm_changes`)."""
+    has_table = _has_table(con, "api_scores") and _has_table(con, "api_changes_read")
+    if config.api_changes is None:
+        read = crm_changes.ChangesRead(Path())
+        con.execute("create or replace temp table api_lines (line_no bigint, line varchar)")
+    else:
+        required = [name for name in config.mapping.columns if name != "lead_id"]
+        try:
+            read = crm_changes.read_changes(con, config.api_changes, has_table, required)
+        except OSError as exc:  # unreadable (permissions, a folder): one line, no traceback
+            raise SyncError(str(exc)) from None
+    crm_changes.prepare(con, read, has_table)
+    report.api_lines = read.lines
+    report.api_skipped = len(read.skipped)
+    report.api_notes = read.notes()
+    return read
+
+
+def _count_api_changes(con) -> int:
+    """How many of the temp table ``changes`` took their payload from the API's changes."""
+    return int(
+        con.execute(
+            "select count(*) from changes where lead_id in (select lead_id from api_latest)"
+        ).fetchall()[0][0]
+    )
+
+
+def _enqueue(con, mapping: CrmMapping, read, report: SyncReport) -> int:
+    """Queue the changed leads (replacing an older pending payload of the same lead), save the
+    API rows and how far their file was read: one transaction."""
     con.execute("begin transaction")
-    con.execute(f"create or replace temp table changes as {_changes_sql(con, mapping, True)}")
+    changes = _changes_sql(con, mapping, True, "crm_scores")
+    con.execute(f"create or replace temp table changes as {changes}")
+    report.api_queued = _count_api_changes(con)
     # a newer score replaces a pending one that was never sent
     con.execute(
         "delete from crm_sync.outbox as o using changes as c where o.lead_id = c.lead_id "
@@ -336,8 +432,41 @@ def _enqueue(con, mapping: CrmMapping) -> int:
         "select c.lead_id, c.payload_hash, c.payload_json, 'pending', (now() at time zone 'UTC') "
         "from changes as c"
     ).fetchall()[0][0]
+    # last: a crash before this commit leaves the lines unread, so the next run reads them again
+    crm_changes.save(con, read)
     con.execute("commit")
     return int(queued)
+
+
+def _checked(config: SyncConfig) -> SyncConfig:
+    """The config, validated (a SyncError names what to fix), its token stripped."""
+    if not config.endpoint:
+        raise SyncError(f"no endpoint: pass --endpoint URL or set {ENDPOINT_ENV}")
+    url = urllib.parse.urlsplit(config.endpoint)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise SyncError(f"--endpoint must be an http(s) URL with a host, not {config.endpoint!r}")
+    if url.scheme == "http" and not config.allow_insecure_http and not _is_loopback(url.hostname):
+        raise SyncError(
+            f"refusing plain http:// to {url.hostname}: the token and the scores would travel "
+            "unencrypted; use https://, or pass --allow-insecure-http for a trusted network"
+        )
+    if config.batch_size < 1:
+        raise SyncError("--batch-size must be at least 1")
+    for name in ("timeout", "deadline_seconds"):
+        if not getattr(config, name) > 0:
+            raise SyncError(f"--{name.replace('_', '-')} must be a positive number of seconds")
+    if config.max_failures < 1:
+        raise SyncError("--max-failures must be at least 1")
+    if config.token is not None:
+        # a trailing newline (a token read from a file or a secret store) would make http.client
+        # raise "Invalid header value b'Bearer <token>\n'", printing the token
+        token = config.token.strip()
+        if not (token.isascii() and token.isprintable()):
+            raise SyncError(
+                f"{TOKEN_ENV} holds a control or non-ASCII character (the value is not shown)"
+            )
+        config = dataclasses.replace(config, token=token or None)
+    return config
 
 
 def _assign_batches(con, batch_size: int) -> None:
@@ -517,40 +646,20 @@ def sync(
     clock: Callable[[], float] = time.monotonic,
     rng: Callable[[], float] = random.random,
 ) -> SyncReport:
-    """Queue the changed scores and deliver every pending batch (see the module docstring)."""
-    if not config.endpoint:
-        raise SyncError(f"no endpoint: pass --endpoint URL or set {ENDPOINT_ENV}")
-    url = urllib.parse.urlsplit(config.endpoint)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise SyncError(f"--endpoint must be an http(s) URL with a host, not {config.endpoint!r}")
-    if url.scheme == "http" and not config.allow_insecure_http and not _is_loopback(url.hostname):
-        raise SyncError(
-            f"refusing plain http:// to {url.hostname}: the token and the scores would travel "
-            "unencrypted; use https://, or pass --allow-insecure-http for a trusted network"
-        )
-    if config.batch_size < 1:
-        raise SyncError("--batch-size must be at least 1")
-    for name in ("timeout", "deadline_seconds"):
-        if not getattr(config, name) > 0:
-            raise SyncError(f"--{name.replace('_', '-')} must be a positive number of seconds")
-    if config.max_failures < 1:
-        raise SyncError("--max-failures must be at least 1")
-    if config.token is not None:
-        # a trailing newline (a token read from a file or a secret store) would make http.client
-        # raise "Invalid header value b'Bearer <token>\n'", printing the token
-        token = config.token.strip()
-        if not (token.isascii() and token.isprintable()):
-            raise SyncError(
-                f"{TOKEN_ENV} holds a control or non-ASCII character (the value is not shown)"
-            )
-        config = dataclasses.replace(config, token=token or None)
+    """Queue the changed scores (the batch's and the API's) and deliver every pending batch
+    (see the module docstring)."""
+    config = _checked(config)
     path = Path(duckdb_path).resolve()
     report = SyncReport(dry_run=config.dry_run)
     if config.dry_run:
         con = _connect(path, read_only=True, mapping=config.mapping)
         try:
             has_outbox = _has_outbox(con)
-            changes = con.execute(_changes_sql(con, config.mapping, has_outbox)).fetchall()
+            _read_api_changes(con, config, report)
+            changes_sql = _changes_sql(con, config.mapping, has_outbox, "crm_scores")
+            con.execute(f"create or replace temp table changes as {changes_sql}")
+            changes = con.execute("select * from changes order by lead_id").fetchall()
+            report.api_queued = _count_api_changes(con)
             if has_outbox:
                 report.pending = _count_pending(con)
         finally:
@@ -562,7 +671,9 @@ def sync(
     con = _connect(path, read_only=False, mapping=config.mapping)
     try:
         con.execute(OUTBOX_DDL)
-        report.queued = _enqueue(con, config.mapping)
+        con.execute(crm_changes.API_DDL)
+        read = _read_api_changes(con, config, report)
+        report.queued = _enqueue(con, config.mapping, read, report)
         _assign_batches(con, config.batch_size)
         batches = collections.deque(
             con.execute(
@@ -653,3 +764,85 @@ def sync(
     finally:
         con.close()
     return report
+
+
+# --watch: a cycle that cannot deliver leaves the rest pending for the next cycle instead of
+# holding the warehouse (and any dbt build waiting for it) for the one-shot run's 5 to 15 minutes
+WATCH_MAX_RETRY_SECONDS = 30.0
+WATCH_DEADLINE_SECONDS = 60.0
+
+
+def watch(
+    duckdb_path: Path | str,
+    config: SyncConfig,
+    interval: float,
+    *,
+    stop: Callable[[int], bool] = lambda cycle: False,
+    wait: Callable[[float], object] | None = None,
+    out: Callable[[str], None] = print,
+    transport: Transport = http_post,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: Callable[[], float] = random.random,
+    handle_signals: bool = True,
+) -> int:
+    """Run :func:`sync` every ``interval`` seconds until SIGINT or SIGTERM (the cycle under way
+    finishes first; a second Ctrl-C interrupts it) or until ``stop(cycle)`` says so after a
+    cycle. Returns the number of cycles run.
+
+    Each cycle opens the warehouse, reads the API's new changes, queues them with the batch's
+    changes, delivers and closes it: the warehouse is never held while waiting, so a ``dbt
+    build`` can run between cycles. A cycle that finds it locked (a build under way) or meets
+    another problem prints one line and waits for the next cycle (the same problem is not
+    repeated cycle after cycle). A cycle that did something prints one line (:meth:`SyncReport.
+    line`); a quiet one prints nothing. ``wait`` (default: an interruptible sleep) and ``stop``
+    are for tests.
+    """
+    if not interval > 0:
+        raise SyncError("--watch must be a positive number of seconds")
+    if config.dry_run:
+        raise SyncError("--watch sends at every cycle: it cannot be combined with --dry-run")
+    config = _checked(config)
+    stopping = threading.Event()
+    wait = wait or stopping.wait
+    previous: dict = {}
+    if handle_signals and threading.current_thread() is threading.main_thread():
+
+        def on_signal(signum, frame) -> None:
+            if stopping.is_set() and signum == signal.SIGINT:
+                raise KeyboardInterrupt  # a second Ctrl-C: do not wait for the cycle
+            stopping.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    cycles = 0
+    last_problem = None
+    try:
+        while not stopping.is_set():
+            cycles += 1
+            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+            problem = None
+            try:
+                report = sync(duckdb_path, config, transport, sleep, clock, rng)
+            except WarehouseBusyError:
+                problem = (
+                    "the warehouse is locked by another process (a dbt build?): "
+                    "waiting for the next cycle"
+                )
+            except SyncError as exc:
+                problem = f"error: {exc}; trying again next cycle"
+            except duckdb.Error as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                problem = f"error: {first}; trying again next cycle"
+            else:
+                if report.did_something:
+                    out(f"{stamp} sync-crm: {report.line()}")
+            if problem and problem != last_problem:
+                out(f"{stamp} sync-crm: {problem}")
+            last_problem = problem
+            if stop(cycles) or stopping.is_set():
+                break
+            wait(interval)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return cycles

@@ -34,6 +34,7 @@ def open_warehouse(
     create: bool = False,
     error: type[Exception] = WarehouseError,
     hint: str = "run `make run` (dbt build) first",
+    locked_error: type[Exception] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """The one way this package opens the warehouse file: read-only unless asked otherwise.
 
@@ -42,6 +43,8 @@ def open_warehouse(
     A missing file or a lock held by another process (a running ``dbt build``) raises ``error``
     (each command passes its own exception class, so its CLI prints one line) naming the file,
     instead of DuckDB's stack trace. ``hint`` says what to do about a missing file.
+    ``locked_error`` (default: ``error``) is raised instead when another process holds the lock,
+    for a caller that waits and tries again (``sync-crm --watch``).
     """
     path = Path(path)
     if not (create and not read_only) and not path.is_file():
@@ -53,7 +56,7 @@ def open_warehouse(
         first = text.splitlines()[0] if text else type(exc).__name__
         mode = "read-only" if read_only else "for writing"
         if "lock" in first.lower():
-            raise error(
+            raise (locked_error or error)(
                 f"cannot open the warehouse {path} {mode}: another process is writing it "
                 f"(a running `dbt build`?); try again when it has finished. ({first})"
             ) from None

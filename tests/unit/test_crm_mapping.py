@@ -66,6 +66,34 @@ def test_hubspot_body_is_a_batch_upsert_with_the_mapped_property_names(tmp_path)
     assert "lead_id" not in props and "payload_hash" not in props
 
 
+def test_the_api_changes_go_through_the_same_mapping(tmp_path) -> None:
+    """A line of the scoring API's crm_changes.jsonl is mapped like a batch row: property
+    names, rounding, timestamp format (the payload SQL runs over the per-lead newest rows)."""
+    wh = make_warehouse(tmp_path / "w.duckdb", n=5)
+    capture = Capture()
+    mapping = load_mapping("hubspot")
+    _sync(wh, mapping, capture)
+    con = duckdb.connect(str(wh), read_only=True)
+    cursor = con.execute("select * from main.scored_leads where lead_id = 'L00003'")
+    row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+    con.close()
+    row = {k: float(v) if type(v).__name__ == "Decimal" else v for k, v in row.items()}
+    row.update(
+        scored_at="2025-06-30 09:30:00.250000", lead_priority=97, score_band="A",
+        conversion_probability=0.123456789,
+    )
+    changes = tmp_path / "crm_changes.jsonl"
+    changes.write_text(json.dumps(row) + "\n")
+    config = SyncConfig(endpoint="https://crm.example.com/x", mapping=mapping, api_changes=changes)
+    assert sync(wh, config, capture).api_queued == 1
+    (sent,) = capture.bodies[-1]["inputs"]
+    assert (sent["idProperty"], sent["id"]) == ("lead_scoring_id", "L00003")
+    props = sent["properties"]
+    assert (props["lead_scoring_priority"], props["lead_scoring_band"]) == (97, "A")
+    assert props["lead_scoring_probability"] == 0.1235  # round: 4, as for a batch row
+    assert props["lead_scoring_scored_at"] == "2025-06-30T09:30:00Z"
+
+
 def test_salesforce_body_is_an_sobject_collection_keyed_by_the_external_id(tmp_path) -> None:
     wh = make_warehouse(tmp_path / "w.duckdb", n=3)
     capture = Capture()
