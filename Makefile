@@ -23,7 +23,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_SERVE_WAREHOUSE ?= bench_data/build_100000/warehouse.duckdb
 BENCH_SERVE_ARGS ?= --soak-minutes 10
 
-.PHONY: help setup run build test lint unit e2e docs demo metrics bench bench-forward bench-serve sample lock clean \
+.PHONY: help setup run build test lint unit e2e docs demo metrics bench bench-forward sample lock clean \
 	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser
 
 help:  ## list the targets
@@ -101,6 +101,7 @@ $(BENCH_STAMP): requirements-bench.txt
 bench_data/build_100000/warehouse.duckdb: | $(STAMP)
 	$(BIN)/python scripts/bench.py --leads 100000
 
+.PHONY: bench-serve
 bench-serve: $(STAMP) $(BENCH_STAMP) $(BENCH_SERVE_WAREHOUSE)  ## load-test the API on the 100k-lead bench warehouse (built if absent): p50/p95/p99 of GET and POST at 1, 10, 50 clients, then a 10-minute soak (BENCH_SERVE_ARGS)
 	$(BIN)/python scripts/bench_serve.py --duckdb "$(BENCH_SERVE_WAREHOUSE)" --bench-venv $(BENCH_VENV) $(BENCH_SERVE_ARGS)
 
