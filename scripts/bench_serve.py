@@ -198,6 +198,12 @@ def tree_usage(pid: int) -> tuple[float, float]:
     return rss_kb / 1024, ticks / CLOCK_TICKS
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (/proc/stat: all but idle and iowait)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLOCK_TICKS
+
+
 class Sampler(threading.Thread):
     """Samples the server's RSS every `interval` seconds, labelled with the current phase."""
 
@@ -398,6 +404,7 @@ def run_locust(args, name: str, endpoints: list[str], users: int, seconds: int, 
     sampler.phase = name
     rss_before = sampler.sample()
     _, cpu_before = tree_usage(server.pid)
+    busy_before = machine_busy_seconds()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with (work / f"{name}_locust.log").open("w") as out:
@@ -428,6 +435,7 @@ def run_locust(args, name: str, endpoints: list[str], users: int, seconds: int, 
                 )
     wall = time.monotonic() - started
     _, cpu_after = tree_usage(server.pid)
+    busy = machine_busy_seconds() - busy_before
     rss_after = sampler.sample()
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     locust_cpu = (children_after.ru_utime + children_after.ru_stime) - (
@@ -449,6 +457,10 @@ def run_locust(args, name: str, endpoints: list[str], users: int, seconds: int, 
         },
         "server_cpu_percent_of_one_core": round(100 * (cpu_after - cpu_before) / wall, 1),
         "locust_cpu_percent_of_one_core": round(100 * locust_cpu / wall, 1),
+        # the rest of the machine (other sessions, builds): how shared the 2 cores were
+        "other_cpu_percent_of_one_core": round(
+            100 * max(busy - (cpu_after - cpu_before) - locust_cpu, 0.0) / wall, 1
+        ),
         "server_rss_mb": {
             "start": round(rss_before, 1),
             "end": round(rss_after, 1),
@@ -471,7 +483,8 @@ def describe(result: dict) -> str:
     return (
         "; ".join(parts)
         + f"; CPU (% of a core) server {result['server_cpu_percent_of_one_core']}, "
-        f"locust {result['locust_cpu_percent_of_one_core']}; "
+        f"locust {result['locust_cpu_percent_of_one_core']}, "
+        f"other processes {result['other_cpu_percent_of_one_core']}; "
         f"server RSS {rss['start']:,.0f} -> {rss['end']:,.0f} MB"
     )
 
@@ -523,7 +536,7 @@ def rss_trend(samples: list[tuple[float, float]], minutes: float) -> dict:
 def table(results: list[dict]) -> list[str]:
     lines = [
         "| endpoint | clients | requests | errors | requests/s | p50 ms | p95 ms | p99 ms | max ms "
-        "| server CPU (% of a core) | server RSS MB (start → end) |",
+        "| CPU, % of a core: server / locust / others | server RSS MB (start → end) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
@@ -537,7 +550,9 @@ def table(results: list[dict]) -> list[str]:
                 f"| {label} | {result['users']} | {stats['requests']:,} | {stats['errors']} "
                 f"| {stats['requests_per_second'] or 0:.1f} | {ms(stats['p50_ms'])} "
                 f"| {ms(stats['p95_ms'])} | {ms(stats['p99_ms'])} | {ms(stats['max_ms'])} "
-                f"| {result['server_cpu_percent_of_one_core']} "
+                f"| {result['server_cpu_percent_of_one_core']:.0f} / "
+                f"{result['locust_cpu_percent_of_one_core']:.0f} / "
+                f"{result['other_cpu_percent_of_one_core']:.0f} "
                 f"| {rss['start']:,.0f} → {rss['end']:,.0f} |"
             )
     return lines
