@@ -17,6 +17,11 @@ DBT := $(BIN)/dbt
 DASH_VENV := .venv-dashboard
 DASH_STAMP := $(DASH_VENV)/.installed
 PUBLISH_DIR := $(or $(LEAD_SCORING_PUBLISH_DIR),published)
+# The API load benchmark: locust in a venv of its own (it brings gevent), over make bench's 100k warehouse
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_SERVE_WAREHOUSE ?= bench_data/build_100000/warehouse.duckdb
+BENCH_SERVE_ARGS ?= --soak-minutes 10
 
 .PHONY: help setup run build test lint unit e2e docs demo metrics bench bench-forward sample lock clean \
 	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser serve
@@ -89,9 +94,22 @@ metrics: $(STAMP)  ## semantic layer (MetricFlow) example queries on the built w
 	@$(MF) --metrics backtest_leads,realized_conversions,realized_conversion_rate,predicted_conversion_rate \
 		--group-by backtest__score_band --order backtest__score_band
 
-bench: $(STAMP)  ## time every stage at 10k and 100k leads (BENCH_LEADS="10000 100000 1000000"), then bench-forward
+bench: $(STAMP)  ## time every stage at 10k and 100k leads (BENCH_LEADS="10000 100000 1000000"), then bench-forward and bench-serve
 	$(BIN)/python scripts/bench.py $(if $(BENCH_LEADS),--leads $(BENCH_LEADS),)
 	$(BIN)/python scripts/bench_forward.py $(BENCH_FORWARD_ARGS)
+	$(MAKE) --no-print-directory bench-serve
+
+$(BENCH_STAMP): requirements-bench.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	@touch $(BENCH_STAMP)
+
+bench_data/build_100000/warehouse.duckdb: | $(STAMP)
+	$(BIN)/python scripts/bench.py --leads 100000
+
+.PHONY: bench-serve
+bench-serve: $(STAMP) $(BENCH_STAMP) $(BENCH_SERVE_WAREHOUSE)  ## load-test the API on the 100k-lead bench warehouse (built if absent): p50/p95/p99 of GET and POST at 1, 10, 50 clients, then a 10-minute soak (BENCH_SERVE_ARGS)
+	$(BIN)/python scripts/bench_serve.py --duckdb "$(BENCH_SERVE_WAREHOUSE)" --bench-venv $(BENCH_VENV) $(BENCH_SERVE_ARGS)
 
 bench-forward: $(STAMP)  ## score the leads open at D, check them against the next H days, next to a plain peer model (BENCH_FORWARD_ARGS="--cap-sweep")
 	$(BIN)/python scripts/bench_forward.py $(BENCH_FORWARD_ARGS)
