@@ -121,7 +121,7 @@ class Worker:
 @dataclass
 class _Request:
     lead_keys: tuple[str, ...]
-    scoring_at: pd.Timestamp
+    scoring_at: pd.Timestamp | None
     future: Future = field(default_factory=Future)
 
 
@@ -130,7 +130,8 @@ class Engine:
 
     ``received`` is called at run time with the leads' keys and returns their received events
     (a frame of touchpoint contract columns, or None); ``score`` (optional) maps the batch's
-    feature rows to one row per lead (the scoring step, vectorized over the micro-batch too)."""
+    feature rows to one row per lead (the scoring step, vectorized over the micro-batch too);
+    ``clock`` gives the scoring time of requests that ask for "now"."""
 
     def __init__(
         self,
@@ -140,9 +141,11 @@ class Engine:
         workers: int = 2,
         max_batch: int = 64,
         score=None,
+        clock=None,
     ) -> None:
         self.received = received
         self.score = score
+        self.clock = clock or (lambda: pd.Timestamp.now(tz="UTC").tz_localize(None))
         self.lock = threading.Lock()
         self.closed = False
         self.max_batch = max_batch
@@ -155,9 +158,13 @@ class Engine:
         for t in self.threads:
             t.start()
 
-    def features(self, lead_keys: Sequence[str], scoring_at: pd.Timestamp) -> pd.DataFrame:
+    def features(
+        self, lead_keys: Sequence[str], scoring_at: pd.Timestamp | None = None
+    ) -> pd.DataFrame:
         """The scoring snapshots of the leads at ``scoring_at`` (scored when the engine has a
-        ``score`` step), one row per open lead; blocks until computed."""
+        ``score`` step), one row per open lead; blocks until computed. ``scoring_at=None``:
+        the engine's ``clock()`` when the run starts, so that the requests waiting together
+        share one run (the clock never goes back, and their events are already received)."""
         request = _Request(tuple(lead_keys), scoring_at)
         with self.lock:
             if self.closed:
@@ -188,8 +195,13 @@ class Engine:
                 worker.close()
                 return
             by_time: dict[pd.Timestamp, list[_Request]] = {}
+            now = None
             for request in batch:
-                by_time.setdefault(request.scoring_at, []).append(request)
+                at = request.scoring_at
+                if at is None:
+                    now = now if now is not None else self.clock()
+                    at = now
+                by_time.setdefault(at, []).append(request)
             for scoring_at, requests in by_time.items():
                 keys = [k for r in requests for k in r.lead_keys]
                 try:

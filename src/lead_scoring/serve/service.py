@@ -149,10 +149,26 @@ class _Loaded:
         )
         self.program = FeatureProgram.from_json(meta["program"])
         self.scoring_lock = threading.Lock()
+        self.received = received
         self.engine = Engine(
-            state_path, self.program, received.frame, workers=config.workers, score=self.scores
+            state_path,
+            self.program,
+            received.frame,
+            workers=config.workers,
+            score=self.scores,
+            clock=self.clock,
         )
         self.reasons_per_side = reasons_per_side
+
+    def clock(self) -> pd.Timestamp:
+        """The API's "now": the latest of the batch's scoring time and every received
+        occurred_at -- the scoring date a rebuild with those events defaults to."""
+        times = [t for t in (self.batch_scored_at,) if t is not None]
+        if self.received.latest is not None:
+            times.append(pd.Timestamp(self.received.latest))
+        if not times:
+            return pd.Timestamp.now(tz="UTC").tz_localize(None)
+        return max(times)
 
     def scores(self, features: pd.DataFrame) -> pd.DataFrame:
         """The ml_scores rows of feature rows: the scoring step of the batch (one call per
@@ -243,14 +259,8 @@ class ScoringService:
         return str(self.loaded.chosen["model_version"])
 
     def clock(self) -> pd.Timestamp:
-        """The API's "now": the latest of the batch's scoring time and every received
-        occurred_at -- the scoring date a rebuild with those events defaults to."""
-        times = [t for t in (self.loaded.batch_scored_at,) if t is not None]
-        if self.received.latest is not None:
-            times.append(pd.Timestamp(self.received.latest))
-        if not times:
-            return pd.Timestamp.now(tz="UTC").tz_localize(None)
-        return max(times)
+        """The API's "now" (see :meth:`_Loaded.clock`)."""
+        return self.loaded.clock()
 
     def _lead(self, lead_id: str) -> str:
         lead = self.loaded.key_to_lead.get(lead_id.strip().lower())
@@ -260,8 +270,9 @@ class ScoringService:
             )
         return lead
 
-    def score_online(self, lead_id: str, at: pd.Timestamp) -> dict[str, Any]:
-        """The lead's scored_leads row computed now, at scoring time ``at``."""
+    def score_online(self, lead_id: str, at: pd.Timestamp | None = None) -> dict[str, Any]:
+        """The lead's scored_leads row computed now, at scoring time ``at`` (None: the API's
+        clock when its run starts; requests waiting together share that run)."""
         for _ in range(3):
             loaded = self.loaded
             lead = self._lead(lead_id)
@@ -342,7 +353,7 @@ class ScoringService:
         events = validate_events(body, lead, self.loaded.event_types)
         new = self.received.append(events)
         before = self.score(lead)
-        row = self.score_online(lead, self.clock())
+        row = self.score_online(lead)
         with self.online_lock:
             # concurrent posts for one lead: the later scoring time wins
             current = self.online.get(lead)

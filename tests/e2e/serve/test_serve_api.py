@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from crm_fakes import FakeCrm, no_sleep
 from dbt_runner import SAMPLE_HISTORY_VARS, copy_build, run_dbt
 from fastapi.testclient import TestClient
 from project import PROJECT_DIR
 
+from lead_scoring.crm import SyncConfig, sync
 from lead_scoring.serve.app import create_app
 from lead_scoring.serve.service import SCORED_LEADS_COLUMNS, ScoringService, ServiceConfig
 
@@ -127,6 +129,24 @@ def test_a_demo_request_moves_the_score_as_a_rebuild_does(served):
     changes = (served["config"].serve_dir / "crm_changes.jsonl").read_text().splitlines()
     assert [json.loads(line)["lead_id"] for line in changes] == [lead["lead_id"]]
     assert json.loads(changes[0])["score_band"] == online["score_band"]
+
+    # ... and lead-scoring sync-crm delivers it, though scored_leads still holds the older row
+    crm = FakeCrm()
+    try:
+        report = sync(
+            build.duckdb_path,
+            SyncConfig(
+                endpoint=crm.url,
+                api_changes=served["config"].serve_dir / "crm_changes.jsonl",
+                deadline_seconds=120,
+            ),
+            sleep=no_sleep,
+        )
+    finally:
+        crm.server.shutdown()
+    assert report.failed == 0, report.summary()
+    sent = {record["lead_id"]: record for record in crm.records}
+    assert sent[lead["lead_id"]]["score_band"] == online["score_band"]
 
     received = served["config"].received_dir
     lines = (received / "touchpoints.jsonl").read_text().splitlines()

@@ -122,3 +122,26 @@ def test_a_failing_run_fails_its_requests_not_the_engine(state):
         engine.features(["l1"], pd.Timestamp("2025-01-02"))
     assert len(engine.features(["l1"], pd.Timestamp("2025-01-02"))) == 1
     engine.close()
+
+
+def test_requests_for_now_share_one_run_at_the_clock(state):
+    gate = threading.Event()
+    runs = []
+    now = pd.Timestamp("2025-01-02 12:00")
+
+    def received(keys):
+        runs.append(sorted(keys))
+        gate.wait(10)
+        return None
+
+    engine = Engine(state, PROGRAM, received, workers=1, clock=lambda: now)
+    keys = ["l1", "l2", "l3", "l1", "l2"]
+    with ThreadPoolExecutor(len(keys)) as pool:
+        futures = [pool.submit(engine.features, [key]) for key in keys]
+        while engine.requests.qsize() < len(keys) - 1:
+            time.sleep(0.01)
+        gate.set()
+        results = [f.result() for f in futures]
+    assert len(runs) == 2  # the first alone, the four waiting ones together
+    assert all(frame["snapshot_at"].iloc[0] == now for frame in results)
+    engine.close()
