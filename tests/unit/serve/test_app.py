@@ -84,3 +84,11 @@ def test_routes_errors_and_limits():
 def test_no_interactive_docs_and_unknown_paths_are_404(path):
     response = TestClient(create_app(FakeService(), token="")).get(path)
     assert response.status_code == 404 and response.headers["X-Model-Version"] == "v-test"
+
+
+def test_serve_refuses_a_public_address_without_a_token(monkeypatch, capsys):
+    from lead_scoring.cli import main
+
+    monkeypatch.delenv("LEAD_SCORING_API_TOKEN", raising=False)
+    assert main(["serve", "--host", "0.0.0.0", "--duckdb", "nowhere.duckdb"]) == 2
+    assert "LEAD_SCORING_API_TOKEN is not set" in capsys.readouterr().err
