@@ -343,7 +343,11 @@ class ScoringService:
         lead = self._lead(lead_id)
         if lead in self.online:
             return {**self.online[lead], "score_source": "online"}
-        batch = self.loaded.batch[lead]
+        loaded = self.loaded
+        batch = loaded.batch[lead]
+        if str(batch["model_version"]) != self.model_version and loaded.batch_scored_at is not None:
+            # a pinned --model-version other than the build's: the batch row is another model's
+            return {**self.score_online(lead, loaded.batch_scored_at), "score_source": "online"}
         return {**{c: _json_value(batch[c]) for c in SCORED_LEADS_COLUMNS}, "score_source": "batch"}
 
     def post_events(self, lead_id: str, body: Any) -> dict[str, Any]:

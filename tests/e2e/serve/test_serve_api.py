@@ -253,3 +253,37 @@ def test_bad_requests_get_clear_4xx_and_no_trace(served):
     assert TOKEN not in "".join(r.text for r, _, _ in cases)
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["model_version"]
+
+
+def test_a_pinned_model_version_scores_every_answer(served, tmp_path):
+    registry = served["build"].query(
+        "select model_version, model_name from ml_models order by trained_at"
+    )
+    batch = served["build"].query("select lead_id, model_version from scored_leads limit 1")
+    older = registry[registry["model_version"] != batch["model_version"][0]]
+    assert len(older), registry  # two scoring runs a horizon apart: the first model is older
+    config = served["config"]
+    pinned = ScoringService(
+        ServiceConfig(
+            warehouse=config.warehouse,
+            project_dir=PROJECT_DIR,
+            serve_dir=tmp_path / "serve",
+            received_dir=tmp_path / "received_events",
+            pinned_version=str(older["model_version"].iloc[-1]),
+            vars=SAMPLE_HISTORY_VARS,
+            workers=1,
+            refresh_seconds=3600,
+        )
+    )
+    try:
+        client = TestClient(create_app(pinned, token=""))
+        answer = client.get(f"/leads/{batch['lead_id'][0]}/score")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        # not the build's row: the pinned model's score, online
+        assert body["model_version"] == str(older["model_version"].iloc[-1])
+        assert answer.headers["X-Model-Version"] == body["model_version"]
+        assert body["score_source"] == "online"
+        assert client.get("/health").json()["model_version"] == body["model_version"]
+    finally:
+        pinned.close()
