@@ -22,6 +22,7 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lead_scoring.serve.events import EventError
@@ -130,8 +131,6 @@ def create_app(service: ScoringService, token: str | None = None) -> FastAPI:
             return _error(400, f"the body is not JSON: {exc}", service.model_version)
         try:
             # scoring blocks (DuckDB, XGBoost): off the event loop
-            from starlette.concurrency import run_in_threadpool
-
             return await run_in_threadpool(service.post_events, lead_id, body)
         except LeadNotFoundError as exc:
             return _error(404, str(exc), service.model_version)

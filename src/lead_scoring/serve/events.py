@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from lead_scoring.generate.schema import TOUCHPOINTS_SCHEMA
+
 __all__ = [
     "CONTRACT_COLUMNS",
     "EventError",
@@ -31,21 +33,8 @@ __all__ = [
     "validate_events",
 ]
 
-CONTRACT_COLUMNS = (
-    "event_id",
-    "lead_id",
-    "occurred_at",
-    "event_type",
-    "channel",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "referrer_domain",
-    "page_url",
-    "asset_name",
-    "session_id",
-    "duration_seconds",
-)
+# the touchpoint columns of the raw data contract (one Python home: the generator's schema)
+CONTRACT_COLUMNS = tuple(TOUCHPOINTS_SCHEMA.names)
 REQUIRED = ("occurred_at", "event_type")
 MAX_EVENTS_PER_REQUEST = 100
 MAX_TEXT_LENGTH = 2048
@@ -240,6 +229,3 @@ class ReceivedEvents:
         frame["occurred_at"] = pd.to_datetime(frame["occurred_at"])
         frame["duration_seconds"] = frame["duration_seconds"].astype("Int64")
         return frame
-
-    def has(self, lead_key: str) -> bool:
-        return lead_key in self.by_lead

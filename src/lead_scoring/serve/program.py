@@ -25,7 +25,6 @@ __all__ = [
     "FeatureProgram",
     "ProgramError",
     "compile_program",
-    "load_program",
 ]
 
 FEATURE_MODEL = "fct_lead_features"
@@ -172,7 +171,3 @@ def compile_program(
         raise ProgramError(f"dbt compile of the feature models failed:\n{tail}")
     manifest = json.loads((Path(out_dir) / "manifest.json").read_text())
     return program_from_manifest(manifest, vars)
-
-
-def load_program(path: Path) -> FeatureProgram:
-    return FeatureProgram.from_json(Path(path).read_text())

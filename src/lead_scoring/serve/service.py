@@ -115,32 +115,32 @@ class _Loaded:
     ) -> None:
         con = duckdb.connect(str(state_path), read_only=True)
         try:
-            meta = read_meta(con, catalog=con.execute("select current_database()").fetchall()[0][0])
-            self.meta = meta
-            catalog = con.execute("select current_database()").fetchall()[0][0]
-            scored = relation_to_pandas(con.sql(f"select * from {catalog}.batch.scored_leads"))
-            self.registry = relation_to_pandas(con.sql(f"select * from {catalog}.batch.ml_models"))
-            self.rules = relation_to_pandas(
-                con.sql(f"select * from {catalog}.seeds.lead_scoring_rules")
-            )
-            ranking = relation_to_pandas(con.sql(f"select * from {catalog}.batch.ranking"))
+            meta = self.meta = read_meta(con)
+            scored = relation_to_pandas(con.sql("select * from batch.scored_leads"))
+            self.registry = relation_to_pandas(con.sql("select * from batch.ml_models"))
+            self.rules = relation_to_pandas(con.sql("select * from seeds.lead_scoring_rules"))
+            ranking = relation_to_pandas(con.sql("select * from batch.ranking"))
             self.event_types = [
                 r[0]
                 for r in con.execute(
-                    f"select event_type from {catalog}.seeds.event_types where is_raw_contract"
+                    "select event_type from seeds.event_types where is_raw_contract"
                 ).fetchall()
             ]
             self.chosen = active_model(self.registry, meta.get("pinned_version"))
             if self.chosen["model_name"] == "rule_points":
                 self.bundle = None
-                self.labeled = relation_to_pandas(
-                    con.sql(f"select * from {catalog}.batch.labeled_history")
-                )
+                self.labeled = relation_to_pandas(con.sql("select * from batch.labeled_history"))
             else:
                 self.bundle = deserialize_bundle(self.chosen)
                 self.labeled = None
         finally:
             con.close()
+        unknown = [c for c in scored.columns if c not in SCORED_LEADS_COLUMNS]
+        if unknown:
+            raise ServeError(
+                f"scored_leads has column(s) {', '.join(unknown)} that the API does not compute: "
+                "add them to lead_scoring.serve.service (SCORED_LEADS_COLUMNS and _row)"
+            )
         self.batch = {str(row["lead_id"]): row for row in scored.to_dict(orient="records")}
         self.key_to_lead = {k.strip().lower(): k for k in self.batch}
         self.ranking = ArmRanking(ranking)
@@ -192,6 +192,13 @@ class ScoringService:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
         self.received = ReceivedEvents(config.received_dir)
+        if self.received.dropped_partial_bytes:
+            log.warning(
+                "%s ended in a partial line (%d bytes, a write cut by a crash, never "
+                "acknowledged): dropped",
+                self.received.path,
+                self.received.dropped_partial_bytes,
+            )
         self.crm_path = Path(config.serve_dir) / CRM_CHANGES_FILE
         self.crm_lock = threading.Lock()
         self.online: dict[str, dict[str, Any]] = {}
@@ -393,5 +400,6 @@ class ScoringService:
             "open_leads": len(loaded.batch),
             "leads_rescored_online": len(self.online),
             "events_received": len(self.received.event_ids),
+            "partial_line_bytes_dropped_at_start": self.received.dropped_partial_bytes,
             "warehouse": loaded.meta.get("warehouse"),
         }

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from lead_scoring.ml.registry import active_model, latest_first
+from lead_scoring.ml.registry import active_model
 from lead_scoring.serve.program import FeatureProgram
 from lead_scoring.warehouse import open_warehouse, relation_to_pandas
 
@@ -176,9 +176,6 @@ def build_state(
     )
 
 
-def read_meta(con: duckdb.DuckDBPyConnection, catalog: str = "state") -> dict:
-    return json.loads(con.execute(f"select meta_json from {catalog}.batch.meta").fetchall()[0][0])
-
-
-def latest_registry(con: duckdb.DuckDBPyConnection, catalog: str = "state"):
-    return latest_first(relation_to_pandas(con.sql(f"select * from {catalog}.batch.ml_models")))
+def read_meta(con: duckdb.DuckDBPyConnection) -> dict:
+    """The ``batch.meta`` of a state file opened as ``con``'s database."""
+    return json.loads(con.execute("select meta_json from batch.meta").fetchall()[0][0])
