@@ -5,12 +5,72 @@
 -- webinars, events) have no session.
 -- The windows run on narrow rows (ids and times) and are joined back: window
 -- operators carrying every column are several times slower.
+--
+-- Incremental (doc `incremental_ledger`): a run recomputes the leads whose
+-- ledger partition base_web__touchpoints reloaded since this table's latest
+-- source_loaded_at, with every lead sharing a source session_id with them,
+-- whole (unique_key lead_id); a lead left with no valid touchpoint loses its
+-- rows (post-hook).
+
+-- depends_on: {{ ref('base_web__touchpoints') }}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy=incremental_strategy(),
+    unique_key='lead_id',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} where lead_id not in (select stg.lead_id from {{ ref('stg_web__touchpoints') }} as stg)"
+    ]
+) }}
 
 with
 
-touchpoints as (
+{%- if is_incremental() %}
+
+changed_leads as (
+
+    select distinct lead_id
+    from {{ ref('base_web__touchpoints') }}
+    where
+        ledger_partition like 'lead:%'
+        and lead_id is not null
+        and ledger_loaded_at > (
+            select coalesce(max(source_loaded_at), cast('0001-01-01' as timestamp)) from {{ this }}
+        )
+
+),
+
+shared_sessions as (
+
+    -- a source session_id seen on a changed lead and on another one: the
+    -- session's first event is found among both leads' events
+    select distinct session_id
+    from {{ ref('stg_web__touchpoints') }}
+    where
+        session_id is not null
+        and lead_id in (select changed_leads.lead_id from changed_leads)
+
+),
+
+batch_leads as (
+
+    select lead_id from changed_leads
+
+    union
+
+    select lead_id
+    from {{ ref('stg_web__touchpoints') }}
+    where session_id in (select shared_sessions.session_id from shared_sessions)
+
+),
+
+{%- endif %}
+
+touchpoints as {{ inline_cte() }} (
 
     select * from {{ ref('stg_web__touchpoints') }}
+    {{ incremental_batch_filter('lead_id') }}
 
 ),
 
@@ -115,7 +175,8 @@ sessionized as (
         coalesce(web_sessions.is_session_derived, false) as is_session_derived,
         coalesce(touchpoints.event_id = first_events.first_event_id, false) as is_session_start,
         first_events.channel as session_channel,
-        touchpoints.occurred_at
+        touchpoints.occurred_at,
+        touchpoints.ledger_loaded_at as source_loaded_at
     from touchpoints
     left join web_sessions
         on touchpoints.event_id = web_sessions.event_id

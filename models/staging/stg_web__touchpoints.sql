@@ -42,7 +42,10 @@ final as (
         event_type in (select web_event_types.event_type from web_event_types) as is_web_event,
 
         ---------- timestamps
-        occurred_at
+        occurred_at,
+
+        ---------- incremental bookkeeping
+        ledger_loaded_at
 
     from touchpoints
 

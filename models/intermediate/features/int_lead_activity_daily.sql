@@ -9,6 +9,22 @@
 -- aggregated once, never per snapshot. A day is (midnight, next midnight]: see
 -- macro activity_date. Also the day's last marketing touch.
 
+--
+-- Incremental (doc `incremental_ledger`): a run recomputes, whole, the leads
+-- whose sessionized touchpoints were reloaded since this table's latest
+-- source_loaded_at (unique_key lead_id); a lead left with no event loses its
+-- rows (post-hook).
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy=incremental_strategy(),
+    unique_key='lead_id',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} where lead_id not in (select touchpoints.lead_id from {{ ref('int_touchpoints_sessionized') }} as touchpoints)"
+    ]
+) }}
+
 {%- set signals = lead_activity_signals().keys() | list %}
 {%- set definitions = lead_activity_signal_definitions() %}
 {%- set recencies = lead_activity_recencies() %}
@@ -23,9 +39,24 @@
 
 with
 
+{%- if is_incremental() %}
+
+batch_leads as (
+
+    select distinct lead_id
+    from {{ ref('int_touchpoints_sessionized') }}
+    where source_loaded_at > (
+        select coalesce(max(source_loaded_at), cast('0001-01-01' as timestamp)) from {{ this }}
+    )
+
+),
+
+{%- endif %}
+
 events as (
 
     select * from {{ ref('int_lead_activity_events') }}
+    {{ incremental_batch_filter('lead_id') }}
 
 ),
 
@@ -35,6 +66,7 @@ content_downloads as (
 
     select * from {{ ref('int_touchpoints_sessionized') }}
     where event_type = 'content_download' and asset_name is not null
+    {{ incremental_batch_filter('lead_id', 'and') }}
 
 ),
 
@@ -42,12 +74,14 @@ case_study_views as (
 
     select * from {{ ref('int_touchpoints_sessionized') }}
     where event_type = 'page_view' and page_type = 'case_study'
+    {{ incremental_batch_filter('lead_id', 'and') }}
 
 ),
 
-touches as (
+touches as {{ inline_cte() }} (
 
     select * from {{ ref('int_marketing_touches') }}
+    {{ incremental_batch_filter('lead_id') }}
 
 ),
 
@@ -62,7 +96,8 @@ daily_events as (
         {%- for name, recency in recencies.items() %}
             max(occurred_at) filter (where {{ recency.condition }}) as last_{{ name }}_at,
         {%- endfor %}
-        max(occurred_at) as last_occurred_at
+        max(occurred_at) as last_occurred_at,
+        max(source_loaded_at) as source_loaded_at
 
     from events
     group by lead_id, activity_date
@@ -129,6 +164,7 @@ daily as (
             daily_events.last_{{ name }}_at,
         {%- endfor %}
         daily_events.last_occurred_at,
+        daily_events.source_loaded_at,
         daily_touches.last_touch_at,
         daily_touches.last_touch_channel
 
@@ -166,7 +202,8 @@ running_totals as (
         {%- endfor %}
         last_occurred_at,
         last_touch_at,
-        last_touch_channel
+        last_touch_channel,
+        source_loaded_at
 
     from daily
     -- one row per lead and day: the default frame (up to the current day) is the
@@ -245,7 +282,8 @@ final as (
         burst_ends.max_burst_ended_at,
         running_totals.last_occurred_at,
         running_totals.last_touch_at,
-        running_totals.last_touch_channel
+        running_totals.last_touch_channel,
+        running_totals.source_loaded_at
 
     from running_totals
     inner join burst_ends

@@ -60,6 +60,7 @@ events as (
         event_types.is_high_intent as is_high_intent_event_type,
         touchpoints.duration_seconds,
         touchpoints.occurred_at,
+        touchpoints.source_loaded_at,
         {{ activity_date('touchpoints.occurred_at') }} as activity_date,
         {{ dbt.dateadd('hour', 'lead_utc_offsets.utc_offset_hours', 'touchpoints.occurred_at') }}
             as local_occurred_at
@@ -86,6 +87,7 @@ events_flagged as (
         is_high_intent_event_type,
         duration_seconds,
         occurred_at,
+        source_loaded_at,
         activity_date,
         -- 1970-01-05 was a Monday: days since then mod 7 is 0 (Monday) .. 6 (Sunday)
         mod(

@@ -14,7 +14,7 @@ leads as (
 
 ),
 
-touchpoints as (
+touchpoints as {{ inline_cte() }} (
 
     select * from {{ ref('int_touchpoints_sessionized') }}
 

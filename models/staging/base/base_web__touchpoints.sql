@@ -8,12 +8,169 @@
 -- type and channel) and base_web__touchpoint_pages (page path and type), and
 -- are joined back here. The dedupe window only sorts the rows whose event_id is
 -- delivered more than once.
+--
+-- Incremental: a daily run recomputes only the ledger partitions that can have
+-- changed (see doc `incremental_ledger`): a lead's rows (partition
+-- 'lead:<folded raw lead id>'), anonymous rows by day ('anonymous:<day>'), and
+-- the few rows without a valid time ('untimed', always). A partition is
+-- recomputed, whole, when it has a raw row dated within var
+-- incremental_lookback_days of the previous run's latest valid touchpoint (or
+-- after the scoring time), when the leads its raw ids resolve to changed, or
+-- when it shares an event_id with such a partition (redeliveries are ranked
+-- against every copy). `dbt build --full-refresh` builds the same rows from
+-- scratch.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy=incremental_strategy(),
+    unique_key='ledger_partition',
+    on_schema_change='fail'
+) }}
+
+{%- set lookback_days = var('incremental_lookback_days') | int %}
+{%- if lookback_days < 0 %}
+    {{ exceptions.raise_compiler_error("var incremental_lookback_days must be a whole number of days >= 0, got " ~ var('incremental_lookback_days')) }}
+{%- endif %}
 
 with
 
-source as (
+raw_rows as {{ inline_cte() }} (
 
-    select * from {{ source('web', 'touchpoints') }}
+    select
+        *,
+        {{ try_cast_utc_timestamp('occurred_at') }} as parsed_occurred_at,
+        lower(nullif(trim(cast(lead_id as varchar)), '')) as raw_lead_key
+    from {{ source('web', 'touchpoints') }}
+
+),
+
+keyed as {{ inline_cte() }} (
+
+    select
+        *,
+        case
+            when parsed_occurred_at is null then 'untimed'
+            when raw_lead_key is null
+                then 'anonymous:' || cast(cast(parsed_occurred_at as date) as {{ dbt.type_string() }})
+            else 'lead:' || raw_lead_key
+        end as ledger_partition
+    from raw_rows
+
+),
+
+lead_resolutions as (
+
+    -- the leads a folded raw lead id can resolve to, as one fingerprint: when it
+    -- changes (the lead arrived, its creation time changed, a case variant
+    -- appeared), every row of the partition is judged again
+    select
+        lead_id_folded,
+        hash(
+            {{ ordered_string_agg(
+                "lead_id || '|' || cast(lead_created_at as " ~ dbt.type_string() ~ ") || '|' || cast(is_only_case_variant as " ~ dbt.type_string() ~ ")",
+                'lead_id',
+                ','
+            ) }}
+        ) as lead_resolution_hash
+    from {{ ref('base_crm__lead_ids') }}
+    group by lead_id_folded
+
+),
+
+{%- if is_incremental() %}
+
+previous_run as (
+
+    select max(occurred_at) as latest_valid_occurred_at
+    from {{ this }}
+    where dq_issue is null
+
+),
+
+window_start as (
+
+    -- rows dated from here are judged again: late arrivals within the lookback,
+    -- and every row after the scoring time (a backtest may move it back)
+    select
+        case
+            when latest_valid_occurred_at is null then cast('0001-01-01' as timestamp)
+            else least(
+                {{ dbt.dateadd('day', -lookback_days, 'latest_valid_occurred_at') }},
+                {{ scoring_at() }}
+            )
+        end as window_start_at
+    from previous_run
+
+),
+
+changed_partitions as (
+
+    select keyed.ledger_partition
+    from keyed
+    cross join window_start
+    where
+        keyed.ledger_partition = 'untimed'
+        or keyed.parsed_occurred_at >= window_start.window_start_at
+
+    union
+
+    -- the leads behind a partition's raw ids changed since it was judged
+    select stored.ledger_partition
+    from (
+        select distinct
+            ledger_partition,
+            lead_resolution_hash
+        from {{ this }}
+        where ledger_partition like 'lead:%'
+    ) as stored
+    left join lead_resolutions
+        on substr(stored.ledger_partition, 6) = lead_resolutions.lead_id_folded
+    where stored.lead_resolution_hash is distinct from lead_resolutions.lead_resolution_hash
+
+    union
+
+    -- leads that are new to the ledger (their first rows, whatever their time)
+    select keyed.ledger_partition
+    from keyed
+    where
+        keyed.ledger_partition like 'lead:%'
+        and keyed.ledger_partition not in (select distinct ledger_partition from {{ this }})
+
+),
+
+redelivered_elsewhere as (
+
+    -- an event_id delivered in a changed partition and in another one: both are
+    -- judged together, so that the kept copy is the one a full rebuild keeps
+    select distinct stored.ledger_partition
+    from {{ this }} as stored
+    inner join (
+        select distinct nullif(trim(cast(keyed.event_id as {{ dbt.type_string() }})), '') as event_id
+        from keyed
+        inner join changed_partitions
+            on keyed.ledger_partition = changed_partitions.ledger_partition
+    ) as changed_event_ids
+        on stored.event_id = changed_event_ids.event_id
+
+),
+
+batch_partitions as (
+
+    select ledger_partition from changed_partitions
+    union
+    select ledger_partition from redelivered_elsewhere
+
+),
+
+{%- endif %}
+
+source as {{ inline_cte() }} (
+
+    select keyed.*
+    from keyed
+    {%- if is_incremental() %}
+        where keyed.ledger_partition in (select batch_partitions.ledger_partition from batch_partitions)
+    {%- endif %}
 
 ),
 
@@ -44,7 +201,7 @@ redelivered_event_ids as (
 
 ),
 
-enriched as (
+enriched as {{ inline_cte() }} (
 
     select
         ---------- ids
@@ -73,9 +230,8 @@ enriched as (
         end as duration_seconds,
 
         ---------- timestamps
-        {{ try_cast_utc_timestamp('source.occurred_at') }} as occurred_at,
-        source.occurred_at is not null
-        and {{ try_cast_utc_timestamp('source.occurred_at') }} is null as is_occurred_at_malformed,
+        source.parsed_occurred_at as occurred_at,
+        source.occurred_at is not null and source.parsed_occurred_at is null as is_occurred_at_malformed,
 
         ---------- repairs
         not tags.is_event_type_known as is_event_type_repaired,
@@ -90,7 +246,12 @@ enriched as (
         coalesce(exact_lead.lead_created_at, folded_lead.lead_created_at) as lead_created_at,
 
         ---------- dedupe
-        redelivered_event_ids.event_id is not null as is_redelivered
+        redelivered_event_ids.event_id is not null as is_redelivered,
+
+        ---------- incremental bookkeeping
+        source.ledger_partition,
+        coalesce(lead_resolutions.lead_resolution_hash, 0) as lead_resolution_hash,
+        {{ run_started_at_timestamp() }} as ledger_loaded_at
 
     from source
     left join tags
@@ -105,6 +266,8 @@ enriched as (
             and folded_lead.is_only_case_variant
     left join redelivered_event_ids
         on nullif(trim(cast(source.event_id as varchar)), '') = redelivered_event_ids.event_id
+    left join lead_resolutions
+        on source.raw_lead_key = lead_resolutions.lead_id_folded
 
 ),
 
