@@ -16,6 +16,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -53,6 +55,56 @@ def stage_of(node: dict) -> str:
     return "other"
 
 
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"
+
+
+def _is_progress(line: str) -> bool:
+    """dbt's line for a model or seed starting or finishing, or any node failing."""
+    if " of " not in line:
+        return False
+    if any(word in line for word in ("ERROR", "FAIL", "WARN")):
+        return True
+    return ("START" in line or "OK" in line) and (" model " in line or " seed " in line)
+
+
+def _tree_size(path: Path) -> int:
+    total = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path):
+            with contextlib.suppress(OSError):
+                total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+class _Monitor(threading.Thread):
+    """Every few seconds: the size of DuckDB's spill folder (its peak is reported); every
+    minute a heartbeat line, so that a long build is never a silent one."""
+
+    def __init__(self, temp_dir: Path, process: subprocess.Popen, started: float) -> None:
+        super().__init__(daemon=True)
+        self.temp_dir, self.process, self.started = temp_dir, process, started
+        self.peak_temp_bytes = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        last_beat = time.perf_counter()
+        while not self.stopped.wait(2.0):
+            size = _tree_size(self.temp_dir)
+            self.peak_temp_bytes = max(self.peak_temp_bytes, size)
+            if time.perf_counter() - last_beat >= 60:
+                last_beat = time.perf_counter()
+                print(
+                    f"  [{_clock(last_beat - self.started)}] ... running; spill folder "
+                    f"{size / 1024**3:.1f} GB (peak {self.peak_temp_bytes / 1024**3:.1f} GB)",
+                    flush=True,
+                )
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
 def run_build(data_dir: Path, work_dir: Path) -> dict:
     work_dir.mkdir(parents=True, exist_ok=True)
     warehouse = work_dir / "warehouse.duckdb"
@@ -73,9 +125,28 @@ def run_build(data_dir: Path, work_dir: Path) -> dict:
     ]
     # a wrapper process per build, so the peak RSS it reports is this build's alone
     command = [sys.executable, "-c", MEASURE_CHILD, *dbt_command]
+    temp_dir = Path(str(warehouse) + ".tmp")  # DuckDB's spill folder: next to the database file
     started = time.perf_counter()
-    completed = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    with tempfile.TemporaryFile(mode="w+") as stderr_file:  # a file, never an unread pipe
+        process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=stderr_file, text=True
+        )
+        monitor = _Monitor(temp_dir, process, started)
+        monitor.start()
+        tail: list[str] = []
+        assert process.stdout is not None
+        for line in process.stdout:  # dbt's own progress lines, with the elapsed time of the build
+            line = line.rstrip()
+            tail = (tail + [line])[-60:]
+            if _is_progress(line):
+                elapsed = _clock(time.perf_counter() - started)
+                print(f"  [{elapsed}] {line.split('  ', 1)[-1]}", flush=True)
+        process.wait()
+        stderr_file.seek(0)
+        stderr = stderr_file.read()
+    monitor.stop()
     wall = time.perf_counter() - started
+    completed = subprocess.CompletedProcess(command, process.returncode, "\n".join(tail), stderr)
     peak_kb = int(completed.stderr.strip().splitlines()[-1].split("=")[1])
     if completed.returncode != 0:
         print(completed.stdout[-5000:], file=sys.stderr)
@@ -99,6 +170,7 @@ def run_build(data_dir: Path, work_dir: Path) -> dict:
     return {
         "wall_seconds": wall,
         "peak_rss_gb": peak_kb / 1024 / 1024,
+        "peak_temp_gb": monitor.peak_temp_bytes / 1024**3,
         "stages": dict(stages),
         "slowest_models": sorted(models, reverse=True)[:8],
         "rows": con_rows,
@@ -137,7 +209,8 @@ def main() -> int:
         touchpoints = result["rows"].get("stg_web__touchpoints", 0)
         print(
             f"\n== {n_leads:,} leads: dbt build {result['wall_seconds']:.1f} s wall, "
-            f"peak RSS {result['peak_rss_gb']:.2f} GB; rows {result['rows']}"
+            f"peak RSS {result['peak_rss_gb']:.2f} GB, peak spill {result['peak_temp_gb']:.1f} GB; "
+            f"rows {result['rows']}"
         )
         for stage, seconds in sorted(result["stages"].items()):
             print(f"   {stage:12s} {seconds:8.1f} s")
@@ -146,7 +219,8 @@ def main() -> int:
             )
         report.append(
             f"| {n_leads:,} | {touchpoints:,} | {gen_seconds:.1f} | **build wall** "
-            f"(peak RSS {result['peak_rss_gb']:.2f} GB) | {result['wall_seconds']:.1f} |"
+            f"(peak RSS {result['peak_rss_gb']:.2f} GB, spill {result['peak_temp_gb']:.1f} GB) | "
+            f"{result['wall_seconds']:.1f} |"
         )
         print(
             "   slowest models:",
