@@ -23,7 +23,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_SERVE_WAREHOUSE ?= bench_data/build_100000/warehouse.duckdb
 BENCH_SERVE_ARGS ?= --soak-minutes 10
 
-.PHONY: help setup run build test lint unit e2e docs demo metrics bench bench-forward sample lock clean \
+.PHONY: help setup run build test lint unit e2e docs demo metrics bench bench-forward bench-daily sample lock clean \
 	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser serve
 
 help:  ## list the targets
@@ -113,6 +113,9 @@ bench-serve: $(STAMP) $(BENCH_STAMP) $(BENCH_SERVE_WAREHOUSE)  ## load-test the 
 
 bench-forward: $(STAMP)  ## score the leads open at D, check them against the next H days, next to a plain peer model (BENCH_FORWARD_ARGS="--cap-sweep")
 	$(BIN)/python scripts/bench_forward.py $(BENCH_FORWARD_ARGS)
+
+bench-daily: $(STAMP)  ## time a daily run (export of the last day L, ml_retrain false) against the full build at L-1 on the bench funnel (BENCH_DAILY_LEADS=100000)
+	$(BIN)/python scripts/bench_daily.py $(if $(BENCH_DAILY_LEADS),--leads $(BENCH_DAILY_LEADS),)
 
 sample: $(STAMP)  ## regenerate the committed sample with its fixed seed
 	rm -rf data/sample && $(BIN)/lead-scoring generate --leads 2500 --seed 42 --out data/sample

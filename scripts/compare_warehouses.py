@@ -10,6 +10,10 @@ rows: both sides are sorted by every column and paired row by row; exact columns
 equal and floating-point columns equal within 1e-9 (relative), since an equivalent plan may add
 numbers in another order (two builds of the same commit differ there).
 
+The same comparison proves that incremental daily runs equal a full refresh
+(tests/e2e/test_incremental.py imports ``compare``; ``names`` limits it to the relations of the
+models a test built).
+
 Columns that hold the wall-clock time of the run (when the model was trained, when the scores
 were written) differ between any two builds; they are listed in ``RUN_TIME_COLUMNS`` and left
 out. Relations only in AFTER (new intermediate steps) are
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import duckdb
@@ -54,9 +59,7 @@ def differing_rows(con, name: str, columns: dict[str, str]) -> int:
     exact = [f'"{c}"' for c, t in columns.items() if not _is_float(t)]
     floats = [f'"{c}"' for c, t in columns.items() if _is_float(t)]
     order = ", ".join([*exact, *(f"round({c}::double, 6)" for c in floats)]) or "1"
-    ranked = (
-        "select *, row_number() over (order by {order}) as _rn from {side}.main.\"{name}\""
-    )
+    ranked = 'select *, row_number() over (order by {order}) as _rn from {side}.main."{name}"'
     checks = [f"b.{c} is distinct from a.{c}" for c in exact] + [
         f"(b.{c} is null) <> (a.{c} is null) or abs(b.{c}::double - a.{c}::double) "
         f"> {TOLERANCE} * greatest(1, abs(b.{c}::double))"
@@ -67,37 +70,89 @@ def differing_rows(con, name: str, columns: dict[str, str]) -> int:
         f"a as ({ranked.format(order=order, side='a', name=name)}) "
         "select count(*) from b full join a using (_rn) "
         f"where b._rn is null or a._rn is null or {' or '.join(checks) or 'false'}"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
 
 
-def compare(before: Path, after: Path) -> list[str]:
+def rows_only_on_each_side(con, name: str, columns: dict[str, str]) -> tuple[int, int]:
+    """Rows of BEFORE not in AFTER and of AFTER not in BEFORE (as multisets, floats rounded to 6
+    decimals): what a difference is made of, where the paired count of differing_rows also
+    counts the rows shifted by one missing or extra row."""
+    values = (
+        ", ".join(
+            f"round({c}::double, 6)" if _is_float(t) else c
+            for c, t in ((f'"{c}"', t) for c, t in columns.items())
+        )
+        or "1"
+    )
+    counts = []
+    for first, second in (("b", "a"), ("a", "b")):
+        counts.append(
+            con.execute(
+                f'select count(*) from (select {values} from {first}.main."{name}" except all '
+                f'select {values} from {second}.main."{name}")'
+            ).fetchall()[0][0]
+        )
+    return counts[0], counts[1]
+
+
+def _sql_string(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def compare(
+    before: Path,
+    after: Path,
+    *,
+    names: Iterable[str] | None = None,
+    log: Callable[[str], None] = print,
+) -> list[str]:
+    """The differences between the main schemas of two DuckDB files, one line per relation that
+    differs (missing, other columns, or the count of rows that differ); empty when identical.
+    ``names``: compare these relations only (each must exist in BEFORE); ``log`` receives a line
+    per relation found equal or new in AFTER."""
     con = duckdb.connect()
-    con.execute(f"attach '{before}' as b (read_only)")
-    con.execute(f"attach '{after}' as a (read_only)")
-    left, right = relations(con, "b"), relations(con, "a")
-    problems: list[str] = []
-    for name in sorted(set(right) - set(left)):
-        print(f"  new in AFTER (not compared): {name}")
-    for name in sorted(left):
-        if name not in right:
-            problems.append(f"{name}: missing in AFTER")
-            continue
-        if left[name] != right[name]:
-            gone = {c: t for c, t in left[name].items() if right[name].get(c) != t}
-            new = {c: t for c, t in right[name].items() if left[name].get(c) != t}
-            problems.append(f"{name}: columns differ: BEFORE has {gone}, AFTER has {new}")
-            continue
-        compared = {c: t for c, t in left[name].items() if c not in RUN_TIME_COLUMN_NAMES}
-        rows = con.execute(f'select count(*) from b.main."{name}"').fetchone()[0]
-        after_rows = con.execute(f'select count(*) from a.main."{name}"').fetchone()[0]
-        differing = differing_rows(con, name, compared)
-        if differing or rows != after_rows:
-            problems.append(
-                f"{name}: {differing} rows differ ({rows} rows in BEFORE, {after_rows} in AFTER)"
-            )
-        else:
-            print(f"  equal: {name} ({rows} rows, {len(compared)} of {len(left[name])} columns)")
-    return problems
+    try:
+        con.execute(f"attach {_sql_string(before)} as b (read_only)")
+        con.execute(f"attach {_sql_string(after)} as a (read_only)")
+        left, right = relations(con, "b"), relations(con, "a")
+        problems: list[str] = []
+        if names is not None:
+            wanted = set(names)
+            problems += [f"{name}: missing in BEFORE" for name in sorted(wanted - set(left))]
+            left = {name: columns for name, columns in left.items() if name in wanted}
+            right = {name: columns for name, columns in right.items() if name in wanted}
+        for name in sorted(set(right) - set(left)):
+            log(f"  new in AFTER (not compared): {name}")
+        for name in sorted(left):
+            problem = _compare_relation(con, name, left[name], right.get(name), log)
+            if problem:
+                problems.append(problem)
+        return problems
+    finally:
+        con.close()
+
+
+def _compare_relation(
+    con, name: str, left: dict[str, str], right: dict[str, str] | None, log
+) -> str | None:
+    if right is None:
+        return f"{name}: missing in AFTER"
+    if left != right:
+        gone = {c: t for c, t in left.items() if right.get(c) != t}
+        new = {c: t for c, t in right.items() if left.get(c) != t}
+        return f"{name}: columns differ: BEFORE has {gone}, AFTER has {new}"
+    compared = {c: t for c, t in left.items() if c not in RUN_TIME_COLUMN_NAMES}
+    rows = con.execute(f'select count(*) from b.main."{name}"').fetchall()[0][0]
+    after_rows = con.execute(f'select count(*) from a.main."{name}"').fetchall()[0][0]
+    differing = differing_rows(con, name, compared)
+    if differing or rows != after_rows:
+        only_before, only_after = rows_only_on_each_side(con, name, compared)
+        return (
+            f"{name}: {differing} rows differ ({rows} rows in BEFORE, {after_rows} in AFTER; "
+            f"{only_before} only in BEFORE, {only_after} only in AFTER)"
+        )
+    log(f"  equal: {name} ({rows} rows, {len(compared)} of {len(left)} columns)")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
