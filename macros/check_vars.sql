@@ -27,6 +27,7 @@
         'health_max_calibration_ratio': (false, 1, 1000, false),
         'health_max_flagged_segments': (true, 0, 1000000, false),
         'channel_mix_min_leads': (true, 1, 1000000000, false),
+        'lead_bucket_size': (true, 1000, 1000000000, false),
     } %}
     {% for name, spec in specs.items() %}
         {% set whole, low, high, nullable = spec %}
@@ -45,5 +46,14 @@
             ) %}
         {% endif %}
     {% endfor %}
+    {#- lead_buckets: 'auto' or a whole number >= 1 -#}
+    {% set buckets = var('lead_buckets', 'auto') %}
+    {% if not (buckets is string and buckets | trim | lower == 'auto')
+        and (buckets is sameas true or buckets is sameas false or buckets is not number
+             or (buckets | int) != buckets or buckets < 1) %}
+        {% do exceptions.raise_compiler_error(
+            "var lead_buckets=" ~ buckets ~ " is not 'auto' or a whole number >= 1. Fix it in dbt_project.yml or --vars."
+        ) %}
+    {% endif %}
     {{ return('') }}
 {% endmacro %}

@@ -15,7 +15,8 @@ The same comparison proves that incremental daily runs equal a full refresh
 models a test built).
 
 Columns that hold the wall-clock time of the run (when the model was trained, when the scores
-were written) differ between any two builds; they are listed in ``RUN_TIME_COLUMNS`` and left
+were written, when an incremental partition was last recomputed) differ between any two builds;
+they are listed in ``RUN_TIME_COLUMN_NAMES`` and left
 out. Relations only in AFTER (new intermediate steps) are
 listed, not compared. Exits 1 on any difference, naming the relation and the count of rows that
 differ each way.
@@ -32,6 +33,9 @@ import duckdb
 
 # columns holding the wall clock of the build (they differ between any two builds)
 RUN_TIME_COLUMN_NAMES = {"trained_at", "recorded_at", "checked_at"}
+# when an incremental partition was last recomputed (the start of that dbt run): the only columns
+# an incremental build and a full refresh of the same data may not share
+RUN_TIME_COLUMN_NAMES |= {"ledger_loaded_at", "source_loaded_at"}
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 TOLERANCE = 1e-9  # relative, for floating-point columns
 

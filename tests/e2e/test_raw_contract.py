@@ -379,6 +379,8 @@ def test_the_every_raw_row_gate_fails_when_a_row_goes_missing(
         ("attribution_window_days", 7.5, "var attribution_window_days=7.5 is not a whole number"),
         ("drift_fdr", 2, "var drift_fdr=2 is not a number from 0 to 1"),
         ("session_timeout_minutes", None, "var session_timeout_minutes must be set"),
+        ("lead_buckets", 0, "var lead_buckets=0 is not 'auto' or a whole number >= 1"),
+        ("lead_buckets", "many", "var lead_buckets=many is not 'auto' or a whole number >= 1"),
     ],
 )
 def test_a_bad_numeric_var_is_named(tiny_raw: Path, tmp_path: Path, name, value, message) -> None:

@@ -20,6 +20,7 @@
 -- and joined here by equality. Ephemeral: the mart reads it once, so it is
 -- part of the mart's query rather than a second wide table.
 
+-- depends_on: {{ ref('stg_crm__leads') }}
 {{ config(materialized='ephemeral') }}
 
 {%- set signals = lead_activity_signals() %}
@@ -56,12 +57,14 @@ with
 snapshots as (
 
     select * from {{ ref('int_lead_snapshots_matched') }}
+    {{ lead_bucket_filter('lead_id') }}
 
 ),
 
 partial_days as (
 
     select * from {{ ref('int_lead_activity_partial_days') }}
+    {{ lead_bucket_filter('lead_id') }}
 
 ),
 
@@ -89,6 +92,7 @@ partial_days as (
             activity_date
 
         from {{ ref('int_lead_activity_daily') }}
+        {{ lead_bucket_filter('lead_id') }}
 
     ),
 {%- endfor %}

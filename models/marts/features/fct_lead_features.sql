@@ -9,6 +9,12 @@
 -- interactions. Sequence and journey flags compare once-per-lead "first time
 -- it became true" timestamps (int_lead_milestones) with snapshot_at.
 
+--
+-- Built one bucket of leads at a time when the data is large (macro
+-- lead_bucket_count): the post-hook inserts the buckets after the first.
+
+{{ config(post_hook=["{{ insert_remaining_lead_buckets() }}"]) }}
+
 {%- set signals = lead_activity_signals() %}
 {%- set recencies = lead_activity_recencies() %}
 {%- set tools = tech_stack_tools() %}
@@ -24,12 +30,14 @@ windows as (
 milestones as (
 
     select * from {{ ref('int_lead_milestones') }}
+    {{ lead_bucket_filter('lead_id') }}
 
 ),
 
 leads as (
 
     select * from {{ ref('stg_crm__leads') }}
+    {{ lead_bucket_filter('lead_id') }}
 
 ),
 

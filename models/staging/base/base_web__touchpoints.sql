@@ -9,16 +9,16 @@
 -- are joined back here. The dedupe window only sorts the rows whose event_id is
 -- delivered more than once.
 --
--- Incremental: a daily run recomputes only the ledger partitions that can have
--- changed (see doc `incremental_ledger`): a lead's rows (partition
--- 'lead:<folded raw lead id>'), anonymous rows by day ('anonymous:<day>'), and
--- the few rows without a valid time ('untimed', always). A partition is
--- recomputed, whole, when it has a raw row dated within var
--- incremental_lookback_days of the previous run's latest valid touchpoint (or
--- after the scoring time), when the leads its raw ids resolve to changed, or
--- when it shares an event_id with such a partition (redeliveries are ranked
--- against every copy). `dbt build --full-refresh` builds the same rows from
--- scratch.
+-- Incremental: a run recomputes only the ledger partitions that can have
+-- changed (doc `incremental_ledger`): a lead's rows (partition
+-- 'lead:<folded raw lead id>'), anonymous rows by day ('anonymous:<day>'), rows
+-- without a valid time ('untimed'). A partition is recomputed, whole, when its
+-- raw rows changed (a fingerprint of every raw row: a late arrival of any age,
+-- a redelivery, an edit), when it holds a row dated after the previous run's
+-- latest valid touchpoint or after the scoring time (judged against the scoring
+-- time), when the leads its raw ids resolve to changed, or when it shares an
+-- event_id with such a partition (a redelivery is ranked against every copy).
+-- `dbt build --full-refresh` builds the same rows from scratch.
 
 {{ config(
     materialized='incremental',
@@ -27,10 +27,7 @@
     on_schema_change='fail'
 ) }}
 
-{%- set lookback_days = var('incremental_lookback_days') | int %}
-{%- if lookback_days < 0 %}
-    {{ exceptions.raise_compiler_error("var incremental_lookback_days must be a whole number of days >= 0, got " ~ var('incremental_lookback_days')) }}
-{%- endif %}
+{%- set raw_columns = raw_contract()['touchpoints'] | map(attribute=0) | list %}
 
 with
 
@@ -53,8 +50,22 @@ keyed as {{ inline_cte() }} (
             when raw_lead_key is null
                 then 'anonymous:' || cast(cast(parsed_occurred_at as date) as {{ dbt.type_string() }})
             else 'lead:' || raw_lead_key
-        end as ledger_partition
+        end as ledger_partition,
+        hash({{ raw_columns | join(', ') }}) as raw_row_hash
     from raw_rows
+
+),
+
+partition_fingerprints as (
+
+    -- what a partition's raw rows hold, as one number: any row added, changed
+    -- or removed changes it (a sum, so that the order of the rows does not;
+    -- each hash reduced modulo a prime, so that a billion rows fit a bigint)
+    select
+        ledger_partition,
+        cast(sum(raw_row_hash % 1000000007) as bigint) as ledger_partition_fingerprint
+    from keyed
+    group by ledger_partition
 
 ),
 
@@ -87,30 +98,41 @@ previous_run as (
 
 ),
 
-window_start as (
+judged_from as (
 
-    -- rows dated from here are judged again: late arrivals within the lookback,
-    -- and every row after the scoring time (a backtest may move it back)
+    -- rows dated after this are judged against the scoring time again: those
+    -- after the previous run's latest valid touchpoint, and every row after this
+    -- run's scoring time (a backtest may move it back)
     select
-        case
-            when latest_valid_occurred_at is null then cast('0001-01-01' as timestamp)
-            else least(
-                {{ dbt.dateadd('day', -lookback_days, 'latest_valid_occurred_at') }},
-                {{ scoring_at() }}
-            )
-        end as window_start_at
+        coalesce(
+            least(latest_valid_occurred_at, {{ scoring_at() }}), cast('0001-01-01' as timestamp)
+        ) as judged_from_at
     from previous_run
 
 ),
 
 changed_partitions as (
 
+    -- the raw rows changed (new, late, redelivered, edited), or the partition is new
+    select current_partitions.ledger_partition
+    from partition_fingerprints as current_partitions
+    left join (
+        select distinct
+            ledger_partition,
+            ledger_partition_fingerprint
+        from {{ this }}
+    ) as stored
+        on current_partitions.ledger_partition = stored.ledger_partition
+    where
+        current_partitions.ledger_partition_fingerprint
+        is distinct from stored.ledger_partition_fingerprint
+
+    union
+
     select keyed.ledger_partition
     from keyed
-    cross join window_start
-    where
-        keyed.ledger_partition = 'untimed'
-        or keyed.parsed_occurred_at >= window_start.window_start_at
+    cross join judged_from
+    where keyed.parsed_occurred_at > judged_from.judged_from_at
 
     union
 
@@ -126,15 +148,6 @@ changed_partitions as (
     left join lead_resolutions
         on substr(stored.ledger_partition, 6) = lead_resolutions.lead_id_folded
     where stored.lead_resolution_hash is distinct from lead_resolutions.lead_resolution_hash
-
-    union
-
-    -- leads that are new to the ledger (their first rows, whatever their time)
-    select keyed.ledger_partition
-    from keyed
-    where
-        keyed.ledger_partition like 'lead:%'
-        and keyed.ledger_partition not in (select distinct ledger_partition from {{ this }})
 
 ),
 
@@ -251,6 +264,7 @@ enriched as {{ inline_cte() }} (
         ---------- incremental bookkeeping
         source.ledger_partition,
         coalesce(lead_resolutions.lead_resolution_hash, 0) as lead_resolution_hash,
+        partition_fingerprints.ledger_partition_fingerprint,
         {{ run_started_at_timestamp() }} as ledger_loaded_at
 
     from source
@@ -268,6 +282,8 @@ enriched as {{ inline_cte() }} (
         on nullif(trim(cast(source.event_id as varchar)), '') = redelivered_event_ids.event_id
     left join lead_resolutions
         on source.raw_lead_key = lead_resolutions.lead_id_folded
+    left join partition_fingerprints
+        on source.ledger_partition = partition_fingerprints.ledger_partition
 
 ),
 

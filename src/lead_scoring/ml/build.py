@@ -289,6 +289,8 @@ FLOAT_SCORE_COLUMNS = (
 INT_SCORE_COLUMNS = ("lead_score", "fit_score", "engagement_score", "rule_points")
 # ml_scores: the scores, then the rule seed's points of every lead (the A/B test's rules arm)
 ML_SCORES_COLUMNS = [*SCORE_COLUMNS, "rule_points"]
+# open leads scored at a time by open_lead_scores (features, SHAP matrix and reasons of a bucket)
+SCORING_CHUNK_ROWS = 100_000
 STRING_SCORE_COLUMNS = (
     "lead_id",
     "score_band",
@@ -306,6 +308,7 @@ def open_lead_scores(
     rules: pd.DataFrame,
     pinned=None,
     reasons_per_side: int | None = None,
+    chunk_rows: int = SCORING_CHUNK_ROWS,
 ) -> pd.DataFrame:
     """One row per lead open at the scoring date (``is_scoring_snapshot``), typed for the
     ``scored_leads`` contract. A trained row -> :func:`~.scoring.score_open_leads`; the rule
@@ -313,7 +316,8 @@ def open_lead_scores(
     Either way the columns :data:`ML_SCORES_COLUMNS`: the scores, then ``rule_points``, the
     rule seed's total points of the lead (:func:`~.scoring.lead_rule_points`), which rank the
     leads of the A/B test's rules arm. ``reasons_per_side``: reasons listed for and against
-    (default :data:`~.scoring.REASONS_PER_SIDE`)."""
+    (default :data:`~.scoring.REASONS_PER_SIDE`). The open leads are scored ``chunk_rows`` at a
+    time (:func:`scoring_buckets`)."""
     k = int(reasons_per_side) if reasons_per_side not in (None, "", "None") else REASONS_PER_SIDE
     chosen = active_model(registry, pinned)
     if chosen["model_name"] == "rule_points":
@@ -321,9 +325,31 @@ def open_lead_scores(
         features = relation_to_pandas(mart)
         labeled = features[features["label_converted_in_horizon"].notna()]
         return scores_of_features(features, chosen, None, rules, k, labeled)
-    # only the scoring snapshots leave DuckDB (one row per open lead, not the whole grid)
-    features = relation_to_pandas(mart.filter("is_scoring_snapshot"))
-    return scores_of_features(features, chosen, deserialize_bundle(chosen), rules, k)
+    # only the scoring snapshots leave DuckDB (one row per open lead, not the whole grid), a
+    # bucket of leads at a time: the frames, the SHAP matrix and the reasons of a million open
+    # leads at once would hold many GB next to DuckDB's buffer (each lead is scored alone)
+    bundle = deserialize_bundle(chosen)
+    open_rows = mart.filter("is_scoring_snapshot")
+    buckets = scoring_buckets(open_rows.aggregate("count(*)").fetchall()[0][0], chunk_rows)
+    if buckets == 1:
+        return scores_of_features(relation_to_pandas(open_rows), chosen, bundle, rules, k)
+    parts = [
+        scores_of_features(
+            relation_to_pandas(open_rows.filter(f"hash(lead_id) % {buckets} = {bucket}")),
+            chosen,
+            bundle,
+            rules,
+            k,
+        )
+        for bucket in range(buckets)
+    ]
+    return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+
+
+def scoring_buckets(open_leads: int, chunk_rows: int = SCORING_CHUNK_ROWS) -> int:
+    """How many buckets of leads :func:`open_lead_scores` scores one after another: one per
+    ``chunk_rows`` open leads, at least one."""
+    return max(1, -(-int(open_leads) // max(1, int(chunk_rows))))
 
 
 def scores_of_features(

@@ -209,3 +209,24 @@ def test_drift_reads_the_model_that_scored_else_the_active_one():
     unknown = pd.DataFrame({"model_version": ["gone"]})
     assert scoring_model(registry, unknown)["note"] == "old re-activated"
     assert scoring_model(registry, scored_by.iloc[0:0])["note"] == "old re-activated"
+
+
+def test_scores_in_buckets_of_leads_equal_scores_at_once(mart, rules, first):
+    """A million open leads are scored a bucket at a time (memory): the same rows, whatever the
+    bucket size."""
+    from lead_scoring.ml.build import scoring_buckets
+
+    at_once = open_lead_scores(mart, first, rules).sort_values("lead_id", ignore_index=True)
+    assert scoring_buckets(len(at_once), 7) > 3  # the check below really splits the leads
+    in_buckets = open_lead_scores(mart, first, rules, chunk_rows=7)
+    in_buckets = in_buckets.sort_values("lead_id", ignore_index=True)
+    pd.testing.assert_frame_equal(in_buckets, at_once)
+
+
+def test_scoring_buckets_cover_the_open_leads():
+    from lead_scoring.ml.build import scoring_buckets
+
+    assert scoring_buckets(0) == 1
+    assert scoring_buckets(100_000, 100_000) == 1
+    assert scoring_buckets(100_001, 100_000) == 2
+    assert scoring_buckets(870_000, 100_000) == 9

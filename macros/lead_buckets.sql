@@ -1,0 +1,73 @@
+{#-
+    Building a wide per-lead model in buckets of leads. At a million leads the
+    feature mart's window joins hold a hash table of every lead x day running
+    total per window start; past the memory limit they spill (tens of GB) and a
+    linear job takes many times longer. Every lead's rows depend on that lead's
+    rows only, so the model is built one bucket of leads at a time: the model's
+    statement builds bucket 0, and a post-hook (insert_remaining_lead_buckets)
+    inserts buckets 1 .. n-1 with the same compiled SQL, each bucket's filter in
+    every import CTE (lead_bucket_filter). Each statement holds 1/n of the data.
+-#}
+
+{% macro lead_bucket_count() %}
+    {#- The buckets of this build: var lead_buckets (a whole number >= 1), or
+        'auto' (default): one per lead_bucket_size leads (200,000) of
+        stg_crm__leads, at least 1. One bucket when the model is built
+        incrementally (its batch is small), at parse time and on the in-memory
+        lint target (sqlfluff, docs, the real-time API's compile). -#}
+    {%- set configured = var('lead_buckets', 'auto') | string | trim | lower -%}
+    {%- if not execute or target.name == 'lint' or is_incremental() -%}
+        {{ return(1) }}
+    {%- endif -%}
+    {%- if configured != 'auto' -%}
+        {%- if not modules.re.match('^[1-9][0-9]*$', configured) -%}
+            {%- do exceptions.raise_compiler_error("var lead_buckets must be 'auto' or a whole number >= 1, got '" ~ configured ~ "'") -%}
+        {%- endif -%}
+        {{ return(configured | int) }}
+    {%- endif -%}
+    {%- set size = var('lead_bucket_size', 200000) | int -%}
+    {%- set counted = run_query('select count(*) from ' ~ ref('stg_crm__leads')) -%}
+    {%- set leads = counted.columns[0].values()[0] | int -%}
+    {{ return([1, ((leads + size - 1) // size)] | max) }}
+{% endmacro %}
+
+{% macro lead_bucket_filter(column, keyword='where') %}
+    {#- In an import CTE of a bucketed model: keep the rows of the current bucket
+        of leads (`where` or `and`, after a where clause). Renders bucket 0; the
+        post-hook swaps the literal for 1 .. n-1. Nothing with one bucket. -#}
+    {%- set buckets = lead_bucket_count() -%}
+    {%- if buckets > 1 -%}
+        {{ keyword }} {{ lead_bucket_of(column, buckets) }} = {{ lead_bucket_literal(0) }}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro lead_bucket_of(column, buckets) %}
+    {{ return(adapter.dispatch('lead_bucket_of', 'lead_scoring')(column, buckets)) }}
+{% endmacro %}
+
+{% macro default__lead_bucket_of(column, buckets) -%}
+    hash({{ column }}) % {{ buckets }}
+{%- endmacro %}
+
+{% macro spark__lead_bucket_of(column, buckets) -%}
+    pmod(hash({{ column }}), {{ buckets }})
+{%- endmacro %}
+
+{% macro lead_bucket_literal(bucket) -%}
+    {#- a literal no other SQL of the model holds, so the post-hook can swap it -#}
+    cast({{ bucket }} as bigint) /* lead bucket */
+{%- endmacro %}
+
+{% macro insert_remaining_lead_buckets() %}
+    {#- Post-hook of a bucketed model: insert buckets 1 .. n-1 (see above). -#}
+    {%- set buckets = lead_bucket_count() -%}
+    {%- if buckets > 1 -%}
+        {%- set first = lead_bucket_literal(0) -%}
+        {%- if model.compiled_code.count(first) == 0 -%}
+            {%- do exceptions.raise_compiler_error(model.name ~ ": built in " ~ buckets ~ " lead buckets but its SQL has no lead_bucket_filter()") -%}
+        {%- endif -%}
+        {%- for bucket in range(1, buckets) %}
+            insert into {{ this }} {{ model.compiled_code | replace(first, lead_bucket_literal(bucket)) }};
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
