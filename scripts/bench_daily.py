@@ -10,9 +10,8 @@ The exports of L-1 and L (lead_scoring.generate.daily: a share of the touchpoint
 two days, a few old events redelivered) go to bench_data/daily_<N>/; one warehouse there is
 built in full at L-1 (scoring_date L-1 23:59:59.999999), then runs the day L (scoring_date
 L 23:59:59.999999, ml_retrain false: a daily run scores with the active model). The target is a
-daily run taking at most 20% of the full build's wall time: what the incremental models
-(var incremental_lookback_days) are for; while the models are plain tables the daily run is a
-full build too.
+daily run taking at most 20% of the full build's wall time: what the incremental models (doc
+`incremental_ledger`) are for.
 
 Reported: wall time and peak RSS of each run (the dbt process, DuckDB included, measured by
 scripts/bench.py's wrapper), the ratio, the slowest models of each, the row counts of the main
@@ -33,7 +32,7 @@ import time
 from pathlib import Path
 
 import duckdb
-from bench import BIN, MEASURE_CHILD, PROJECT_DIR, _clock, _is_progress, _Monitor
+from bench import ANSI, BIN, MEASURE_CHILD, PROJECT_DIR, _clock, _is_progress, _Monitor
 
 from lead_scoring.generate.daily import LateArrivals, Redeliveries, data_range, write_export
 from lead_scoring.warehouse import open_warehouse
@@ -92,7 +91,7 @@ def timed_dbt(label: str, args: list[str], dbt_vars: dict, work_dir: Path) -> di
         monitor.start()
         assert process.stdout is not None
         for line in process.stdout:
-            line = line.rstrip()
+            line = ANSI.sub("", line.rstrip())
             tail = (tail + [line])[-60:]
             if _is_progress(line):
                 elapsed = _clock(time.perf_counter() - started)
