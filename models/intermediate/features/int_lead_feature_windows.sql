@@ -53,15 +53,31 @@
 
 with
 
+-- the snapshots this run computes (int_lead_feature_recompute; every one in a full build)
 snapshots as (
 
-    select * from {{ ref('int_lead_snapshots_matched') }}
+    {{ recomputed_snapshots(ref('int_lead_snapshots_matched')) }}
 
 ),
 
 partial_days as (
 
-    select * from {{ ref('int_lead_activity_partial_days') }}
+    {{ recomputed_snapshots(ref('int_lead_activity_partial_days')) }}
+
+),
+
+-- the lead's activity days up to each day as one hash (macro lead_activity_day_hash):
+-- the activity part of fct_lead_features.input_fingerprint_id
+daily_fingerprints as (
+
+    select
+        daily.lead_id,
+        daily.activity_date,
+        bit_xor({{ lead_activity_day_hash('daily') }}) over (
+            partition by daily.lead_id order by daily.activity_date
+        ) as activity_to_date_hash
+
+    from {{ ref('int_lead_activity_daily') }} as daily
 
 ),
 
@@ -139,7 +155,8 @@ windows as (
         as_of_0d.max_burst_ended_at,
         as_of_0d.last_occurred_at as last_activity_at,
         matched.last_touch_at,
-        matched.last_touch_channel
+        matched.last_touch_channel,
+        activity.activity_to_date_hash
 
     -- narrowest payload first: the columns a join adds are carried through the joins after it
     from snapshots as matched
@@ -157,6 +174,10 @@ windows as (
         on
             matched.lead_id = as_of_0d.lead_id
             and matched.matched_0d_activity_date = as_of_0d.activity_date
+    left join daily_fingerprints as activity
+        on
+            matched.lead_id = activity.lead_id
+            and matched.matched_0d_activity_date = activity.activity_date
 
 )
 
