@@ -9,14 +9,25 @@
     every import CTE (lead_bucket_filter). Each statement holds 1/n of the data.
 -#}
 
-{% macro lead_bucket_count() %}
+{% macro lead_bucket_count(for_model=none) %}
     {#- The buckets of this build: var lead_buckets (a whole number >= 1), or
         'auto' (default): one per lead_bucket_size leads (200,000) of
         stg_crm__leads, at least 1. One bucket when the model is built
         incrementally (its batch is small), at parse time and on the in-memory
-        lint target (sqlfluff, docs, the real-time API's compile). -#}
+        lint target (sqlfluff, docs, the real-time API's compile). for_model: the
+        incremental model whose build this is, when called from an ephemeral
+        model compiled into it (whose own is_incremental() is always false). -#}
     {%- set configured = var('lead_buckets', 'auto') | string | trim | lower -%}
-    {%- if not execute or target.name == 'lint' or is_incremental() -%}
+    {%- if not execute or target.name == 'lint' -%}
+        {{ return(1) }}
+    {%- endif -%}
+    {%- if for_model is none -%}
+        {%- set incremental = is_incremental() -%}
+    {%- else -%}
+        {%- set built = adapter.get_relation(database=this.database, schema=this.schema, identifier=for_model) -%}
+        {%- set incremental = built is not none and built.is_table and not flags.FULL_REFRESH -%}
+    {%- endif -%}
+    {%- if incremental -%}
         {{ return(1) }}
     {%- endif -%}
     {%- if configured != 'auto' -%}
@@ -31,11 +42,12 @@
     {{ return([1, ((leads + size - 1) // size)] | max) }}
 {% endmacro %}
 
-{% macro lead_bucket_filter(column, keyword='where') %}
+{% macro lead_bucket_filter(column, keyword='where', for_model=none) %}
     {#- In an import CTE of a bucketed model: keep the rows of the current bucket
         of leads (`where` or `and`, after a where clause). Renders bucket 0; the
-        post-hook swaps the literal for 1 .. n-1. Nothing with one bucket. -#}
-    {%- set buckets = lead_bucket_count() -%}
+        post-hook swaps the literal for 1 .. n-1. Nothing with one bucket.
+        for_model: see lead_bucket_count. -#}
+    {%- set buckets = lead_bucket_count(for_model) -%}
     {%- if buckets > 1 -%}
         {{ keyword }} {{ lead_bucket_of(column, buckets) }} = {{ lead_bucket_literal(0) }}
     {%- endif -%}
@@ -59,15 +71,16 @@
 {%- endmacro %}
 
 {% macro insert_remaining_lead_buckets() %}
-    {#- Post-hook of a bucketed model: insert buckets 1 .. n-1 (see above). -#}
-    {%- set buckets = lead_bucket_count() -%}
-    {%- if buckets > 1 -%}
-        {%- set first = lead_bucket_literal(0) -%}
-        {%- if model.compiled_code.count(first) == 0 -%}
-            {%- do exceptions.raise_compiler_error(model.name ~ ": built in " ~ buckets ~ " lead buckets but its SQL has no lead_bucket_filter()") -%}
-        {%- endif -%}
-        {%- for bucket in range(1, buckets) %}
-            insert into {{ this }} {{ model.compiled_code | replace(first, lead_bucket_literal(bucket)) }};
-        {%- endfor -%}
+    {#- Post-hook of a bucketed model: insert buckets 1 .. n-1 (see above), n as
+        its compiled SQL says (the filters rendered at compile time), so that the
+        hook never decides differently from the statement that built bucket 0. -#}
+    {%- set first = lead_bucket_literal(0) -%}
+    {%- set counts = modules.re.findall('% (\\d+) = ' ~ modules.re.escape(first), model.compiled_code) | unique | list -%}
+    {%- if counts | length > 1 -%}
+        {%- do exceptions.raise_compiler_error(model.name ~ ": its lead bucket filters disagree on the number of buckets (" ~ counts | join(', ') ~ ")") -%}
     {%- endif -%}
+    {%- set buckets = (counts[0] | int) if counts else 1 -%}
+    {%- for bucket in range(1, buckets) %}
+        insert into {{ this }} {{ model.compiled_code | replace(first, lead_bucket_literal(bucket)) }};
+    {%- endfor -%}
 {% endmacro %}

@@ -88,15 +88,20 @@ def _vars(export: Path, day: dt.date) -> dict:
     return {"raw_data_path": str(export), "scoring_date": f"{day} 23:59:59.999999"}
 
 
+# the incremental runs' own decision (which snapshots to recompute, and why): a full refresh
+# recomputes everything by definition, so it differs there and nowhere else
+RUN_DECISIONS = {"int_lead_feature_recompute"}
+
+
 def _built_relations(run: DbtRun, workdir: Path) -> set[str]:
-    """The relations (aliases) of the models and seeds the run executed."""
+    """The relations (aliases) of the models and seeds the run executed, but the decisions."""
     results = json.loads((workdir / "target" / "run_results.json").read_text())
     manifest = json.loads((workdir / "target" / "manifest.json").read_text())
     return {
         manifest["nodes"][r["unique_id"]]["alias"]
         for r in results["results"]
         if r["unique_id"].startswith(("model.", "seed."))
-    }
+    } - RUN_DECISIONS
 
 
 def _check(run: DbtRun, what: str) -> None:

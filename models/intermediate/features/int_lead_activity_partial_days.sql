@@ -7,6 +7,18 @@
 -- N days, snapshot_at] at any time of day. Same definitions as
 -- int_lead_activity_daily (macro lead_activity_signal_definitions); empty for
 -- midnights, so it costs one small join per open lead, not per snapshot.
+--
+-- Incremental (doc `incremental_feature_snapshots`): a run computes the snapshots
+-- int_lead_feature_recompute recomputes and appends them; the pre-hook deletes
+-- the stored rows that are not final.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy=feature_snapshot_strategy(),
+    on_schema_change='fail',
+    pre_hook=["{{ feature_recompute_delete() }}"],
+    post_hook=["{{ feature_snapshot_stamp() }}"]
+) }}
 
 {%- set signals = lead_activity_signals() %}
 {%- set definitions = lead_activity_signal_definitions() %}
@@ -26,7 +38,7 @@ with
 
 snapshots as (
 
-    select * from {{ ref('int_lead_snapshots_gridded') }}
+    {{ recomputed_snapshots(ref('int_lead_snapshots_gridded')) }}
 
 ),
 

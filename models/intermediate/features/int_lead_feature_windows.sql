@@ -54,17 +54,34 @@
 
 with
 
+-- the snapshots this run computes (int_lead_feature_recompute; every one in a full build)
 snapshots as (
 
-    select * from {{ ref('int_lead_snapshots_matched') }}
-    {{ lead_bucket_filter('lead_id') }}
+    {{ recomputed_snapshots(ref('int_lead_snapshots_matched')) }}
+    {{ lead_bucket_filter('snapshots.lead_id', 'and', for_model='fct_lead_features') }}
 
 ),
 
 partial_days as (
 
-    select * from {{ ref('int_lead_activity_partial_days') }}
-    {{ lead_bucket_filter('lead_id') }}
+    {{ recomputed_snapshots(ref('int_lead_activity_partial_days')) }}
+    {{ lead_bucket_filter('snapshots.lead_id', 'and', for_model='fct_lead_features') }}
+
+),
+
+-- the lead's activity days up to each day as one hash (macro lead_activity_day_hash):
+-- the activity part of fct_lead_features.input_fingerprint_id
+daily_fingerprints as (
+
+    select
+        daily.lead_id,
+        daily.activity_date,
+        bit_xor({{ lead_activity_day_hash('daily') }}) over (
+            partition by daily.lead_id order by daily.activity_date
+        ) as activity_to_date_hash
+
+    from {{ ref('int_lead_activity_daily') }} as daily
+    {{ lead_bucket_filter('daily.lead_id', for_model='fct_lead_features') }}
 
 ),
 
@@ -92,7 +109,7 @@ partial_days as (
             activity_date
 
         from {{ ref('int_lead_activity_daily') }}
-        {{ lead_bucket_filter('lead_id') }}
+        {{ lead_bucket_filter('lead_id', for_model='fct_lead_features') }}
 
     ),
 {%- endfor %}
@@ -143,7 +160,8 @@ windows as (
         as_of_0d.max_burst_ended_at,
         as_of_0d.last_occurred_at as last_activity_at,
         matched.last_touch_at,
-        matched.last_touch_channel
+        matched.last_touch_channel,
+        activity.activity_to_date_hash
 
     -- narrowest payload first: the columns a join adds are carried through the joins after it
     from snapshots as matched
@@ -161,6 +179,10 @@ windows as (
         on
             matched.lead_id = as_of_0d.lead_id
             and matched.matched_0d_activity_date = as_of_0d.activity_date
+    left join daily_fingerprints as activity
+        on
+            matched.lead_id = activity.lead_id
+            and matched.matched_0d_activity_date = activity.activity_date
 
 )
 

@@ -13,6 +13,19 @@
 -- All lookups are matched in one as-of join over a long list (snapshot x
 -- lookup) and pivoted back: an as-of join per window would sort every snapshot
 -- once per window.
+--
+-- Incremental (doc `incremental_feature_snapshots`): a run computes the snapshots
+-- int_lead_feature_recompute recomputes and appends them; the pre-hook deletes
+-- the stored rows that are not final. The table holds every snapshot, as a full
+-- build does.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy=feature_snapshot_strategy(),
+    on_schema_change='fail',
+    pre_hook=["{{ feature_recompute_delete() }}"],
+    post_hook=["{{ feature_snapshot_stamp() }}"]
+) }}
 
 {%- set lookup_days = [0] + window_start_days() %}
 
@@ -20,17 +33,13 @@ with
 
 snapshots as (
 
-    select * from {{ ref('int_lead_snapshots_gridded') }}
+    {{ recomputed_snapshots(ref('int_lead_snapshots_gridded')) }}
 
 ),
 
 snapshot_keys as (
 
-    select
-        lead_id,
-        snapshot_at
-
-    from {{ ref('int_lead_snapshots_gridded') }}
+    {{ recomputed_snapshots(ref('int_lead_snapshots_gridded'), ['lead_id', 'snapshot_at']) }}
 
 ),
 

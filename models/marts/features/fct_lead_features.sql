@@ -8,12 +8,24 @@
 -- lead's attributes (stg_crm__leads) and derives the rates, trends and
 -- interactions. Sequence and journey flags compare once-per-lead "first time
 -- it became true" timestamps (int_lead_milestones) with snapshot_at.
+--
+-- Incremental (doc `incremental_feature_snapshots`): a run computes the snapshots
+-- int_lead_feature_recompute recomputes (every one in a full build) and appends
+-- them; the pre-hook deletes the stored rows that are not final and stops when
+-- the columns changed (then: --full-refresh). input_fingerprint_id lets the next
+-- run tell whether a lead's stored snapshots still hold.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy=feature_snapshot_strategy(),
+    on_schema_change='fail',
+    pre_hook=["{{ feature_recompute_delete() }}"],
+    post_hook=["{{ insert_remaining_lead_buckets() }}", "{{ feature_snapshot_stamp() }}"]
+) }}
 
 --
 -- Built one bucket of leads at a time when the data is large (macro
 -- lead_bucket_count): the post-hook inserts the buckets after the first.
-
-{{ config(post_hook=["{{ insert_remaining_lead_buckets() }}"]) }}
 
 {%- set signals = lead_activity_signals() %}
 {%- set recencies = lead_activity_recencies() %}
@@ -38,6 +50,12 @@ leads as (
 
     select * from {{ ref('stg_crm__leads') }}
     {{ lead_bucket_filter('lead_id') }}
+
+),
+
+recompute as (
+
+    select * from {{ ref('int_lead_feature_recompute') }}
 
 ),
 
@@ -71,13 +89,18 @@ joined as (
         milestones.rapid_progression_at,
         milestones.first_touch_at,
         milestones.first_touch_channel,
-        milestones.paid_and_organic_touched_at
+        milestones.paid_and_organic_touched_at,
+        {{ lead_snapshot_fingerprint(
+            'recompute.lead_fingerprint_id', 'windows.activity_to_date_hash', 'milestones', 'windows.snapshot_at'
+        ) }} as input_fingerprint_id
 
     from windows
     inner join leads
         on windows.lead_id = leads.lead_id
     left join milestones
         on windows.lead_id = milestones.lead_id
+    left join recompute
+        on windows.lead_id = recompute.lead_id
 
 ),
 
@@ -207,7 +230,10 @@ features as (
             else
                 ln(1 + engaged_events_30d)
                 * power(0.5, {{ seconds_between('last_activity_at', 'snapshot_at') }} / (7 * 86400.0))
-        end as engagement_recency_score
+        end as engagement_recency_score,
+
+        ---------- incremental bookkeeping: an id, never a feature
+        input_fingerprint_id
 
     from joined
 
