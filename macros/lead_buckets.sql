@@ -74,6 +74,9 @@
     {#- Post-hook of a bucketed model: insert buckets 1 .. n-1 (see above), n as
         its compiled SQL says (the filters rendered at compile time), so that the
         hook never decides differently from the statement that built bucket 0. -#}
+    {%- if not execute or model.compiled_code is not string -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set first = lead_bucket_literal(0) -%}
     {%- set counts = modules.re.findall('% (\\d+) = ' ~ modules.re.escape(first), model.compiled_code) | unique | list -%}
     {%- if counts | length > 1 -%}

@@ -3,7 +3,8 @@ produce exactly the tables `dbt build --full-refresh` produces on the last day's
 
 A funnel of N_LEADS leads is generated and cut into the daily exports of its last eight days
 (lead_scoring.generate.daily): with late touchpoints (delivered up to LATE.max_days after they
-occurred, inside the models' lookback) and redeliveries (an event delivered again ten days
+occurred: the models have no lookback window, a fingerprint of every lead's raw rows finds a late
+row however late) and redeliveries (an event delivered again ten days
 later, same event_id, with the same occurred_at or one restamped to the redelivery day); its
 seed puts touches delivered before their lead, a lead's newer row and conversions in the last
 week too (test_the_exports_exercise_late_rows_and_redeliveries checks all of it). One
@@ -22,9 +23,9 @@ occurred_at) would put "now" at the day's last touchpoint and leave out the lead
 and late touches of the same day that come after it; and it would be moved by the exports'
 undated rows rule rather than by the calendar.
 
-While the models are plain tables every run is a full rebuild and the test passes trivially;
-it is the proof the incremental models (var incremental_lookback_days) must pass. The last test
-shows the comparison can fail: a full refresh on the day before's export differs.
+The full builds (the first and the full refresh) build the feature mart three buckets of
+leads at a time (var lead_buckets, as a million leads would), the daily runs in one batch. The
+last test shows the comparison can fail: a full refresh on the day before's export differs.
 """
 
 from __future__ import annotations
@@ -59,11 +60,10 @@ SEED = 32
 LAST_DAY = dt.date(2025, 6, 30)  # the generator's default end_date: the last data day L
 DAILY_RUNS = 7  # a full build at L-7, then a run a day for L-6 .. L
 FIRST_DAY = LAST_DAY - dt.timedelta(days=DAILY_RUNS)
-LOOKBACK_DAYS = 3  # var incremental_lookback_days, its default
-# late by at most a day less than the lookback: inside it whichever reference the models take
-# (the latest loaded occurred_at, or the scoring date at the end of the day)
-LATE = LateArrivals(share=0.1, max_days=LOOKBACK_DAYS - 1)
-# delivered again well after the lookback: deduplicated against the rows of earlier runs
+OLD_DAYS = 3  # a redelivered event older than this at its redelivery counts as old
+# late by up to nine days: beyond the few days a lookback window would cover
+LATE = LateArrivals(share=0.1, max_days=9)
+# delivered again ten days later: deduplicated against the rows of earlier runs
 REDELIVER = Redeliveries(share=0.03, after_days=10, restamped_share=0.5)
 SELECTOR = [
     "resource_type:seed",
@@ -85,7 +85,13 @@ FULL_REFRESH = [
 
 
 def _vars(export: Path, day: dt.date) -> dict:
-    return {"raw_data_path": str(export), "scoring_date": f"{day} 23:59:59.999999"}
+    # lead_buckets 3: the full builds build the feature mart three buckets of leads at a time
+    # (as a million leads would), the daily runs in one batch: both must equal the full refresh
+    return {
+        "raw_data_path": str(export),
+        "scoring_date": f"{day} 23:59:59.999999",
+        "lead_buckets": 3,
+    }
 
 
 # the incremental runs' own decision (which snapshots to recompute, and why): a full refresh
@@ -168,9 +174,11 @@ def test_the_exports_exercise_late_rows_and_redeliveries(funnel: dict) -> None:
             (select count(*) from touchpoints where _delivery_day {window}
                 and _copy = 0 and _delivery_day > cast(occurred_at as date)) as late,
             (select count(*) from touchpoints where _delivery_day {window}
+                and _copy = 0 and _delivery_day > cast(occurred_at as date) + 3) as very_late,
+            (select count(*) from touchpoints where _delivery_day {window}
                 and _copy = 1) as redelivered,
             (select count(*) from touchpoints where _delivery_day {window} and _copy = 1
-                and occurred_at < _delivery_day - {LOOKBACK_DAYS}) as redelivered_as_old,
+                and occurred_at < _delivery_day - {OLD_DAYS}) as redelivered_as_old,
             (select count(*) from touchpoints join lead_days using (lead_id)
                 where first_day {window} and _delivery_day < first_day) as before_their_lead,
             (select count(*) from leads join lead_days using (lead_id)

@@ -8,10 +8,10 @@
 --
 -- Hidden dependency: an incremental run reads the fct_lead_features an earlier
 -- run stored (macro previous_lead_features: adapter.get_relation, since a ref
--- would be a cycle). With H = var prediction_horizon_days and L = var
--- incremental_lookback_days, a snapshot before the cut least(previous scoring
--- time, this scoring time) - H - L days has a final label and no late event;
--- it is kept unless its lead changed: the lead is new or gone, has no stored
+-- would be a cycle). With H = var prediction_horizon_days, a snapshot before
+-- the cut least(previous scoring time, this scoring time) - H days has a final
+-- label; it is kept unless its lead changed (a late event of any age changes
+-- the lead's fingerprint): the lead is new or gone, has no stored
 -- snapshot before the cut, or at its last stored snapshot before the cut the
 -- fingerprint of its inputs (macro lead_snapshot_fingerprint: its staged row,
 -- activity days, milestones, the feature vars and definitions) or its first
@@ -24,7 +24,6 @@
 
 {%- set previous = previous_lead_features() %}
 {%- set horizon_days = var('prediction_horizon_days') | int %}
-{%- set lookback_days = var('incremental_lookback_days') | int %}
 
 with
 
@@ -89,7 +88,7 @@ cut as (
     -- null when no lead was open at the previous scoring time: nothing dates that run
     select
         {{ dbt.dateadd(
-            'day', -(horizon_days + lookback_days), 'least(max(snapshot_at), ' ~ scoring_at() ~ ')'
+            'day', -horizon_days, 'least(max(snapshot_at), ' ~ scoring_at() ~ ')'
         ) }} as recompute_from_at
 
     from previous_snapshots
