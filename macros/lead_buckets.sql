@@ -1,8 +1,9 @@
 {#-
-    Building a wide per-lead model in buckets of leads. At a million leads the
-    feature mart's window joins hold a hash table of every lead x day running
-    total per window start; past the memory limit they spill (tens of GB) and a
-    linear job takes many times longer. Every lead's rows depend on that lead's
+    Building a wide per-lead model in buckets of leads (fct_lead_features,
+    int_lead_activity_daily). At a million leads the feature mart's window joins
+    hold a hash table of every lead x day running total per window start, and
+    the activity table's windows run over every lead x day; past the memory
+    limit they spill (tens of GB) and a linear job takes many times longer. Every lead's rows depend on that lead's
     rows only, so the model is built one bucket of leads at a time: the model's
     statement builds bucket 0, and a post-hook (insert_remaining_lead_buckets)
     inserts buckets 1 .. n-1 with the same compiled SQL, each bucket's filter in

@@ -13,7 +13,11 @@
 -- Incremental (doc `incremental_ledger`): a run recomputes, whole, the leads
 -- whose sessionized touchpoints were reloaded since this table's latest
 -- source_loaded_at (unique_key lead_id); a lead left with no event loses its
--- rows (post-hook).
+-- rows (post-hook). A full build runs a bucket of leads at a time when the data
+-- is large (macro lead_bucket_count; the first post-hook inserts the buckets
+-- after the first).
+
+-- depends_on: {{ ref('stg_crm__leads') }}
 
 {{ config(
     materialized='incremental',
@@ -21,6 +25,7 @@
     unique_key='lead_id',
     on_schema_change='fail',
     post_hook=[
+        "{{ insert_remaining_lead_buckets() }}",
         "delete from {{ this }} where lead_id not in (select touchpoints.lead_id from {{ ref('int_touchpoints_sessionized') }} as touchpoints)"
     ]
 ) }}
@@ -56,7 +61,7 @@ batch_leads as (
 events as (
 
     select * from {{ ref('int_lead_activity_events') }}
-    {{ incremental_batch_filter('lead_id') }}
+    {{ incremental_batch_filter('lead_id') }}{{ lead_bucket_filter('lead_id') }}
 
 ),
 
@@ -66,7 +71,7 @@ content_downloads as (
 
     select * from {{ ref('int_touchpoints_sessionized') }}
     where event_type = 'content_download' and asset_name is not null
-    {{ incremental_batch_filter('lead_id', 'and') }}
+    {{ incremental_batch_filter('lead_id', 'and') }}{{ lead_bucket_filter('lead_id', 'and') }}
 
 ),
 
@@ -74,14 +79,14 @@ case_study_views as (
 
     select * from {{ ref('int_touchpoints_sessionized') }}
     where event_type = 'page_view' and page_type = 'case_study'
-    {{ incremental_batch_filter('lead_id', 'and') }}
+    {{ incremental_batch_filter('lead_id', 'and') }}{{ lead_bucket_filter('lead_id', 'and') }}
 
 ),
 
 touches as {{ inline_cte() }} (
 
     select * from {{ ref('int_marketing_touches') }}
-    {{ incremental_batch_filter('lead_id') }}
+    {{ incremental_batch_filter('lead_id') }}{{ lead_bucket_filter('lead_id') }}
 
 ),
 
