@@ -94,8 +94,9 @@ metrics: $(STAMP)  ## semantic layer (MetricFlow) example queries on the built w
 	@$(MF) --metrics backtest_leads,realized_conversions,realized_conversion_rate,predicted_conversion_rate \
 		--group-by backtest__score_band --order backtest__score_band
 
-bench: $(STAMP)  ## time every stage at 10k and 100k leads (BENCH_LEADS="10000 100000 1000000"), then bench-forward and bench-serve
+bench: $(STAMP)  ## time every stage at 10k and 100k leads (BENCH_LEADS="10000 100000 1000000"), then bench-daily, bench-forward and bench-serve
 	$(BIN)/python scripts/bench.py $(if $(BENCH_LEADS),--leads $(BENCH_LEADS),)
+	$(BIN)/python scripts/bench_daily.py $(if $(BENCH_DAILY_LEADS),--leads $(BENCH_DAILY_LEADS),)
 	$(BIN)/python scripts/bench_forward.py $(BENCH_FORWARD_ARGS)
 	$(MAKE) --no-print-directory bench-serve
 
