@@ -3,41 +3,36 @@
     int_lead_activity_daily). At a million leads the feature mart's window joins
     hold a hash table of every lead x day running total per window start, and
     the activity table's windows run over every lead x day; past the memory
-    limit they spill (tens of GB) and a linear job takes many times longer. Every lead's rows depend on that lead's
-    rows only, so the model is built one bucket of leads at a time: the model's
-    statement builds bucket 0, and a post-hook (insert_remaining_lead_buckets)
+    limit they spill (tens of GB) and a linear job takes many times longer.
+    Every lead's rows depend on that lead's rows only, so the model is built one
+    bucket of leads at a time: the model's statement builds bucket 0, and a
+    post-hook (insert_remaining_lead_buckets)
     inserts buckets 1 .. n-1 with the same compiled SQL, each bucket's filter in
     every import CTE (lead_bucket_filter). Each statement holds 1/n of the data.
 -#}
 
 {% macro lead_bucket_count(for_model=none) %}
-    {#- The buckets of this build: var lead_buckets (a whole number >= 1), or
-        'auto' (default): one per lead_bucket_size leads (200,000) of
-        stg_crm__leads, at least 1. One bucket when the model is built
-        incrementally (its batch is small), at parse time and on the in-memory
-        lint target (sqlfluff, docs, the real-time API's compile). for_model: the
-        incremental model whose build this is, when called from an ephemeral
-        model compiled into it (whose own is_incremental() is always false). -#}
-    {%- set configured = var('lead_buckets', 'auto') | string | trim | lower -%}
+    {#- The buckets of this build: var lead_buckets (a whole number >= 1, checked
+        by check_vars), or 'auto' (default): one per lead_bucket_size leads of
+        stg_crm__leads, at least 1. One bucket when the table is built
+        incrementally (it exists and this is no --full-refresh: its batch is
+        small), at parse time and on the in-memory lint target (sqlfluff, docs,
+        the real-time API's compile). for_model: the table being built, when
+        this is an ephemeral model compiled into it (default: this model). -#}
     {%- if not execute or target.name == 'lint' -%}
         {{ return(1) }}
     {%- endif -%}
-    {%- if for_model is none -%}
-        {%- set incremental = is_incremental() -%}
-    {%- else -%}
-        {%- set built = adapter.get_relation(database=this.database, schema=this.schema, identifier=for_model) -%}
-        {%- set incremental = built is not none and built.is_table and not flags.FULL_REFRESH -%}
-    {%- endif -%}
-    {%- if incremental -%}
+    {%- set built = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier=for_model or this.identifier
+    ) -%}
+    {%- if built is not none and built.is_table and not flags.FULL_REFRESH -%}
         {{ return(1) }}
     {%- endif -%}
+    {%- set configured = var('lead_buckets', 'auto') | string | trim | lower -%}
     {%- if configured != 'auto' -%}
-        {%- if not modules.re.match('^[1-9][0-9]*$', configured) -%}
-            {%- do exceptions.raise_compiler_error("var lead_buckets must be 'auto' or a whole number >= 1, got '" ~ configured ~ "'") -%}
-        {%- endif -%}
-        {{ return(configured | int) }}
+        {{ return([1, configured | int] | max) }}
     {%- endif -%}
-    {%- set size = var('lead_bucket_size', 200000) | int -%}
+    {%- set size = var('lead_bucket_size') | int -%}
     {%- set counted = run_query('select count(*) from ' ~ ref('stg_crm__leads')) -%}
     {%- set leads = counted.columns[0].values()[0] | int -%}
     {{ return([1, ((leads + size - 1) // size)] | max) }}

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -107,6 +108,51 @@ class _Monitor(threading.Thread):
         self.join(timeout=5)
 
 
+class DbtRun(NamedTuple):
+    """What :func:`stream_dbt` measured of one dbt command."""
+
+    returncode: int
+    tail: list[str]  # the last lines dbt printed (for a failure's report)
+    wall_seconds: float
+    peak_rss_gb: float  # the dbt process, DuckDB and the Python models included
+    peak_temp_gb: float  # DuckDB's spill folder
+
+
+def stream_dbt(dbt_command: list[str], env: dict[str, str], warehouse: Path) -> DbtRun:
+    """Run a dbt command in a wrapper process of its own (so the peak RSS it reports is this
+    command's alone), echoing its progress lines with the elapsed time while it runs and
+    watching DuckDB's spill folder next to ``warehouse``."""
+    command = [sys.executable, "-c", MEASURE_CHILD, *dbt_command]
+    started = time.perf_counter()
+    tail: list[str] = []
+    with tempfile.TemporaryFile(mode="w+") as stderr_file:  # a file, never an unread pipe
+        process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=stderr_file, text=True
+        )
+        monitor = _Monitor(Path(str(warehouse) + ".tmp"), process, started)
+        monitor.start()
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = ANSI.sub("", line.rstrip())
+            tail = (tail + [line])[-60:]
+            if _is_progress(line):
+                elapsed = _clock(time.perf_counter() - started)
+                print(f"  [{elapsed}] {line.split('  ', 1)[-1]}", flush=True)
+        process.wait()
+        stderr_file.seek(0)
+        stderr = stderr_file.read().strip().splitlines()
+    monitor.stop()
+    last = stderr[-1] if stderr else ""  # the wrapper's last line; absent when it was killed
+    peak_kb = int(last.split("=")[1]) if last.startswith("peak_rss_kb=") else 0
+    return DbtRun(
+        process.returncode,
+        tail,
+        time.perf_counter() - started,
+        peak_kb / 1024**2,
+        monitor.peak_temp_bytes / 1024**3,
+    )
+
+
 def run_build(data_dir: Path, work_dir: Path) -> dict:
     work_dir.mkdir(parents=True, exist_ok=True)
     warehouse = work_dir / "warehouse.duckdb"
@@ -125,33 +171,9 @@ def run_build(data_dir: Path, work_dir: Path) -> dict:
         "--vars",
         json.dumps({"raw_data_path": str(data_dir)}),
     ]
-    # a wrapper process per build, so the peak RSS it reports is this build's alone
-    command = [sys.executable, "-c", MEASURE_CHILD, *dbt_command]
-    temp_dir = Path(str(warehouse) + ".tmp")  # DuckDB's spill folder: next to the database file
-    started = time.perf_counter()
-    with tempfile.TemporaryFile(mode="w+") as stderr_file:  # a file, never an unread pipe
-        process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=stderr_file, text=True
-        )
-        monitor = _Monitor(temp_dir, process, started)
-        monitor.start()
-        tail: list[str] = []
-        assert process.stdout is not None
-        for line in process.stdout:  # dbt's own progress lines, with the elapsed time of the build
-            line = ANSI.sub("", line.rstrip())
-            tail = (tail + [line])[-60:]
-            if _is_progress(line):
-                elapsed = _clock(time.perf_counter() - started)
-                print(f"  [{elapsed}] {line.split('  ', 1)[-1]}", flush=True)
-        process.wait()
-        stderr_file.seek(0)
-        stderr = stderr_file.read()
-    monitor.stop()
-    wall = time.perf_counter() - started
-    completed = subprocess.CompletedProcess(command, process.returncode, "\n".join(tail), stderr)
-    peak_kb = int(completed.stderr.strip().splitlines()[-1].split("=")[1])
-    if completed.returncode != 0:
-        print(completed.stdout[-5000:], file=sys.stderr)
+    run = stream_dbt(dbt_command, env, warehouse)
+    if run.returncode != 0:
+        print("\n".join(run.tail), file=sys.stderr)
         raise SystemExit(f"dbt build failed on {data_dir}")
     results = json.loads((work_dir / "target" / "run_results.json").read_text())
     manifest = json.loads((work_dir / "target" / "manifest.json").read_text())
@@ -170,9 +192,9 @@ def run_build(data_dir: Path, work_dir: Path) -> dict:
             con_rows[table] = con.execute(f"select count(*) from {table}").fetchall()[0][0]
     con.close()
     return {
-        "wall_seconds": wall,
-        "peak_rss_gb": peak_kb / 1024 / 1024,
-        "peak_temp_gb": monitor.peak_temp_bytes / 1024**3,
+        "wall_seconds": run.wall_seconds,
+        "peak_rss_gb": run.peak_rss_gb,
+        "peak_temp_gb": run.peak_temp_gb,
         "stages": dict(stages),
         "slowest_models": sorted(models, reverse=True)[:8],
         "rows": con_rows,

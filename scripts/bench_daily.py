@@ -27,12 +27,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import duckdb
-from bench import ANSI, BIN, MEASURE_CHILD, PROJECT_DIR, _clock, _is_progress, _Monitor
+from bench import BIN, PROJECT_DIR, stream_dbt
 
 from lead_scoring.generate.daily import LateArrivals, Redeliveries, data_range, write_export
 from lead_scoring.warehouse import open_warehouse
@@ -78,33 +77,11 @@ def timed_dbt(label: str, args: list[str], dbt_vars: dict, work_dir: Path) -> di
         "LEAD_SCORING_DUCKDB": str(warehouse),
     }
     dbt_command = [str(BIN / "dbt"), *args, "--vars", json.dumps(dbt_vars)]
-    command = [sys.executable, "-c", MEASURE_CHILD, *dbt_command]
     print(f"\n== {label}: {' '.join(dbt_command[1:])}", flush=True)
-    started = time.perf_counter()
-    tail: list[str] = []
-    with tempfile.TemporaryFile(mode="w+") as stderr_file:  # a file, never an unread pipe
-        process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=stderr_file,
-            text=True,
-        )  # fmt: skip
-        monitor = _Monitor(Path(str(warehouse) + ".tmp"), process, started)
-        monitor.start()
-        assert process.stdout is not None
-        for line in process.stdout:
-            line = ANSI.sub("", line.rstrip())
-            tail = (tail + [line])[-60:]
-            if _is_progress(line):
-                elapsed = _clock(time.perf_counter() - started)
-                print(f"  [{elapsed}] {line.split('  ', 1)[-1]}", flush=True)
-        process.wait()
-        stderr_file.seek(0)
-        stderr = stderr_file.read()
-    monitor.stop()
-    wall = time.perf_counter() - started
-    if process.returncode != 0:
-        print("\n".join(tail), file=sys.stderr)
-        raise SystemExit(f"{label}: dbt failed (return code {process.returncode})")
-    peak_kb = int(stderr.strip().splitlines()[-1].split("=")[1])
+    run = stream_dbt(dbt_command, env, warehouse)
+    if run.returncode != 0:
+        print("\n".join(run.tail), file=sys.stderr)
+        raise SystemExit(f"{label}: dbt failed (return code {run.returncode})")
     results = json.loads((target / "run_results.json").read_text())["results"]
     models = sorted(
         (r["execution_time"], r["unique_id"].split(".")[-1])
@@ -112,9 +89,9 @@ def timed_dbt(label: str, args: list[str], dbt_vars: dict, work_dir: Path) -> di
         if r["unique_id"].startswith("model.")
     )
     return {
-        "wall_seconds": wall,
-        "peak_rss_gb": peak_kb / 1024**2,
-        "peak_temp_gb": monitor.peak_temp_bytes / 1024**3,
+        "wall_seconds": run.wall_seconds,
+        "peak_rss_gb": run.peak_rss_gb,
+        "peak_temp_gb": run.peak_temp_gb,
         "nodes": len(results),
         "slowest_models": models[::-1][:8],
         "rows": row_counts(warehouse),

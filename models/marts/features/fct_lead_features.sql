@@ -13,7 +13,9 @@
 -- int_lead_feature_recompute recomputes (every one in a full build) and appends
 -- them; the pre-hook deletes the stored rows that are not final and stops when
 -- the columns changed (then: --full-refresh). input_fingerprint_id lets the next
--- run tell whether a lead's stored snapshots still hold.
+-- run tell whether a lead's stored snapshots still hold. A full build runs one
+-- bucket of leads at a time when the data is large (macro lead_bucket_count):
+-- the first post-hook inserts the buckets after the first.
 
 {{ config(
     materialized='incremental',
@@ -22,10 +24,6 @@
     pre_hook=["{{ feature_recompute_delete() }}"],
     post_hook=["{{ insert_remaining_lead_buckets() }}", "{{ feature_snapshot_stamp() }}"]
 ) }}
-
---
--- Built one bucket of leads at a time when the data is large (macro
--- lead_bucket_count): the post-hook inserts the buckets after the first.
 
 {%- set signals = lead_activity_signals() %}
 {%- set recencies = lead_activity_recencies() %}

@@ -56,6 +56,12 @@ keyed as {{ inline_cte() }} (
 
 ),
 
+lead_ids as (
+
+    select * from {{ ref('base_crm__lead_ids') }}
+
+),
+
 partition_fingerprints as (
 
     -- what a partition's raw rows hold, as one number: any row added, changed
@@ -63,7 +69,8 @@ partition_fingerprints as (
     -- each hash reduced modulo a prime, so that a billion rows fit a bigint)
     select
         ledger_partition,
-        cast(sum(raw_row_hash % 1000000007) as bigint) as ledger_partition_fingerprint
+        cast(sum(raw_row_hash % 1000000007) as bigint) as ledger_partition_fingerprint,
+        max(parsed_occurred_at) as latest_occurred_at
     from keyed
     group by ledger_partition
 
@@ -83,7 +90,7 @@ lead_resolutions as (
                 ','
             ) }}
         ) as lead_resolution_hash
-    from {{ ref('base_crm__lead_ids') }}
+    from lead_ids
     group by lead_id_folded
 
 ),
@@ -129,10 +136,10 @@ changed_partitions as (
 
     union
 
-    select keyed.ledger_partition
-    from keyed
+    select partition_fingerprints.ledger_partition
+    from partition_fingerprints
     cross join judged_from
-    where keyed.parsed_occurred_at > judged_from.judged_from_at
+    where partition_fingerprints.latest_occurred_at > judged_from.judged_from_at
 
     union
 
@@ -184,12 +191,6 @@ source as {{ inline_cte() }} (
     {%- if is_incremental() %}
         where keyed.ledger_partition in (select batch_partitions.ledger_partition from batch_partitions)
     {%- endif %}
-
-),
-
-lead_ids as (
-
-    select * from {{ ref('base_crm__lead_ids') }}
 
 ),
 
@@ -276,7 +277,7 @@ enriched as {{ inline_cte() }} (
         on nullif(trim(cast(source.lead_id as varchar)), '') = exact_lead.lead_id
     left join lead_ids as folded_lead
         on
-            lower(nullif(trim(cast(source.lead_id as varchar)), '')) = folded_lead.lead_id_folded
+            source.raw_lead_key = folded_lead.lead_id_folded
             and folded_lead.is_only_case_variant
     left join redelivered_event_ids
         on nullif(trim(cast(source.event_id as varchar)), '') = redelivered_event_ids.event_id
