@@ -1,4 +1,4 @@
-"""Drift of the current scoring run against the recent labeled history of the model that scored
+"""Drift of the current scoring run against the recent labeled history of the model that scores
 it, like for like (the reference re-weighted to the open leads' age mix, PSI / KS / chi-square
 per feature and for the score, Benjamini-Hochberg over all rows, time-growing features out of
 the verdict). Empty for the rule-based fallback.
@@ -23,5 +23,8 @@ def model(dbt, session):
         "max_reference_rows": dbt.config.get("max_reference_rows"),
     }
     return drift_rows(
-        dbt.ref("fct_lead_features"), dbt.ref("ml_scores").df(), dbt.ref("ml_models").df(), settings
+        dbt.ref("fct_lead_features"),
+        dbt.ref("ml_models").df(),
+        settings,
+        dbt.config.get("model_version"),  # the version ml_scores scores with
     )

@@ -10,7 +10,7 @@ fallback, with the fired rules' points as the contributions.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -93,7 +93,7 @@ def _value_strings(s: pd.Series, rows: np.ndarray, is_bool: bool) -> tuple[np.nd
         display = np.array(cats, dtype=_S)[codes]  # code -1 -> last entry 'missing'
         return display, _json_str(cats)[codes]
     if _is_numeric_series(s):
-        v = s.to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+        v = s.iloc[rows].to_numpy(dtype=np.float64, na_value=np.nan)
         nan = np.isnan(v)
         safe = np.where(nan, 0.0, v)
         integral = (safe == np.round(safe)) & (np.abs(safe) < 1e15)
@@ -132,6 +132,8 @@ def format_factors(
     min_abs: float = 1e-9,
     suffixes: Sequence[str] | None = None,
     missing_texts: Sequence[str] | None = None,
+    value_strings: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+    with_json: bool = True,
 ) -> pd.DataFrame:
     """Rank the contributions of each row by |contribution| and format the k strongest.
 
@@ -144,8 +146,10 @@ def format_factors(
     spaces.
     Returns a frame (index of ``values``) with ``top_factors`` ('; '-joined) and
     ``top_factors_json`` (a JSON array of ``{"feature", "label", "value", "direction",
-    "contribution"}``). The ranking is one stable ``argsort`` over the matrix; strings are built
-    column-wise with numpy string ufuncs, no loop over rows.
+    "contribution"}``; null when ``with_json`` is false). The ranking is one stable ``argsort``
+    over the matrix; strings are built column-wise with numpy string ufuncs, no loop over rows.
+    ``value_strings(j, rows)``: the display and JSON strings of column j at the positions
+    ``rows`` (default: the values as they are); only the values listed are ever formatted.
     """
     c = np.asarray(contribs)
     n, m = c.shape
@@ -165,6 +169,12 @@ def format_factors(
     boolean_set = set(boolean)
     suffix_arr = np.array([str(x) for x in (suffixes or [""] * m)], dtype=_S)
     missing_arr = np.array([str(x) for x in (missing_texts or ["unknown"] * m)], dtype=_S)
+    if value_strings is None:
+
+        def value_strings(j: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            col = value_columns[j]
+            return _value_strings(values[col], rows, col in boolean_set)
+
     text = np.full(n, "", dtype=_S)
     js = np.full(n, "[", dtype=_S)
     add = np.strings.add
@@ -172,16 +182,17 @@ def format_factors(
         idx = order[:, j]
         cj = top[:, j]
         show = np.abs(cj) > min_abs
-        sign = np.where(cj > 0, "+", "-").astype(_S)
         value_disp = np.full(n, "", dtype=_S)
-        value_json = np.full(n, '""', dtype=_S)
+        value_json = np.full(n, '""', dtype=_S) if with_json else None
         for f in np.unique(idx[show]):
             rows = np.nonzero(show & (idx == f))[0]
-            col = value_columns[f]
-            d, q = _value_strings(values[col], rows, col in boolean_set)
+            d, q = value_strings(int(f), rows)
             value_disp[rows] = d
-            value_json[rows] = q
-        number = _number_strings(cj, decimals)
+            if with_json:
+                value_json[rows] = q
+        # the sign and the number only where a piece or the JSON shows them
+        sign = np.where(cj > 0, "+", "-").astype(_S) if with_json or style == "value" else None
+        number = _number_strings(cj, decimals) if with_json or style == "points" else None
         if style == "points":
             points = np.where(cj > 0, add("+", number), number).astype(_S)
             piece = add(add(add(label_arr[idx], " ("), points), ")")
@@ -195,19 +206,20 @@ def format_factors(
             piece = add(add(add(add(add(label_arr[idx], "="), value_disp), " ("), sign), ")")
         else:
             raise ValueError("style must be 'value', 'points' or 'plain'")
+        sep = "" if j == 0 else "; "
+        text = np.where(show, add(add(text, sep), piece), text).astype(_S)
+        if not with_json:
+            continue
         obj = add('{"feature":', key_json[idx])
         obj = add(add(obj, ',"label":'), label_json[idx])
         obj = add(add(obj, ',"value":'), value_json)
         obj = add(add(add(obj, ',"direction":"'), sign), '"')
         obj = add(add(add(obj, ',"contribution":'), number), "}")
-        sep = "" if j == 0 else "; "
         sep_js = "" if j == 0 else ","
-        text = np.where(show, add(add(text, sep), piece), text).astype(_S)
         js = np.where(show, add(add(js, sep_js), obj), js).astype(_S)
-    js = add(js, "]")
+    js = add(js, "]").astype(object) if with_json else None
     return pd.DataFrame(
-        {"top_factors": text.astype(object), "top_factors_json": js.astype(object)},
-        index=values.index,
+        {"top_factors": text.astype(object), "top_factors_json": js}, index=values.index
     )
 
 

@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lead_scoring.ml.explain import format_factors
+from lead_scoring.ml.explain import _value_strings, format_factors
 
 __all__ = [
     "MEASURE_NOUNS",
@@ -214,9 +214,7 @@ def plain_label(name: str, overrides: Mapping[str, str] | None = None) -> str | 
     return None if label is None else label.replace("_", " ")
 
 
-def plain_labels(
-    names: Sequence[str], overrides: Mapping[str, str] | None = None
-) -> list[str]:
+def plain_labels(names: Sequence[str], overrides: Mapping[str, str] | None = None) -> list[str]:
     """:func:`plain_label` of every name, the humanised name where no rule covers it."""
     return [plain_label(n, overrides) or _capitalise(_words(n)) for n in names]
 
@@ -281,7 +279,8 @@ def _ago(days: np.ndarray) -> np.ndarray:
     hours = np.round(days * 24.0).astype(np.int64)
     whole = np.round(days).astype(np.int64)
     text = np.where(
-        days < 2.0, hours.astype(str).astype(object) + " hours ago",
+        days < 2.0,
+        hours.astype(str).astype(object) + " hours ago",
         whole.astype(str).astype(object) + " days ago",
     )
     text = np.where(hours == 1, "1 hour ago", text)
@@ -297,6 +296,42 @@ def _rounded(v: np.ndarray) -> np.ndarray:
     return np.where(integral, as_int, r.astype(str).astype(object))
 
 
+def _is_plain_number(s: pd.Series, flagged: bool) -> bool:
+    return not (
+        flagged
+        or isinstance(s.dtype, pd.CategoricalDtype)
+        or not pd.api.types.is_numeric_dtype(s.dtype)
+        or pd.api.types.is_bool_dtype(s.dtype)
+    )
+
+
+def _as_percent(col: str, s: pd.Series) -> bool:
+    """A share or rate column whose values (all rows, not only the ones shown) lie in [0, 1]."""
+    if not _is_share(col):
+        return False
+    v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    present = v[~np.isnan(v)]
+    return bool((present >= 0).all() and (present <= 1).all())
+
+
+def _reason_text(col: str, v: np.ndarray, as_percent: bool) -> np.ndarray:
+    """The text of the numbers ``v`` of column ``col`` (module doc); NaN -> None."""
+    present = ~np.isnan(v)
+    safe = np.where(present, v, 0.0)
+    if m := _RECENCY.fullmatch(col):
+        text = _ago(np.maximum(safe, 0.0) / (24.0 if m["unit"] == "hours" else 1.0))
+    elif col in _AGO_LABELS:
+        text = _ago(np.maximum(safe, 0.0))
+    elif as_percent:
+        pct = np.round(safe * 100.0)
+        text = np.where(
+            (safe > 0) & (pct == 0), "under 1%", pct.astype(np.int64).astype(str) + "%"
+        ).astype(object)
+    else:
+        text = _rounded(safe)
+    return np.where(present, text, None)
+
+
 def reason_values(
     values: pd.DataFrame, columns: Sequence[str], boolean: Sequence[str] = ()
 ) -> pd.DataFrame:
@@ -306,30 +341,33 @@ def reason_values(
     flags = set(boolean)
     for col in dict.fromkeys(columns):
         s = values[col]
-        if (
-            col in flags
-            or isinstance(s.dtype, pd.CategoricalDtype)
-            or not pd.api.types.is_numeric_dtype(s.dtype)
-            or pd.api.types.is_bool_dtype(s.dtype)
-        ):
+        if not _is_plain_number(s, col in flags):
             out[col] = s
             continue
         v = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        present = ~np.isnan(v)
-        safe = np.where(present, v, 0.0)
-        if m := _RECENCY.fullmatch(col):
-            text = _ago(np.maximum(safe, 0.0) / (24.0 if m["unit"] == "hours" else 1.0))
-        elif col in _AGO_LABELS:
-            text = _ago(np.maximum(safe, 0.0))
-        elif _is_share(col) and (safe[present] >= 0).all() and (safe[present] <= 1).all():
-            pct = np.round(safe * 100.0)
-            text = np.where(
-                (safe > 0) & (pct == 0), "under 1%", pct.astype(np.int64).astype(str) + "%"
-            ).astype(object)
-        else:
-            text = _rounded(safe)
-        out[col] = pd.Series(np.where(present, text, None), index=values.index, dtype=object)
+        text = _reason_text(col, v, _as_percent(col, s))
+        out[col] = pd.Series(text, index=values.index, dtype=object)
     return pd.DataFrame(out, index=values.index)
+
+
+def _reason_strings(values: pd.DataFrame, value_columns: Sequence[str], boolean: Sequence[str]):
+    """``format_factors``' ``value_strings`` for :func:`reasons_split`: the text of
+    :func:`reason_values` of only the rows listed (a few per lead, not every column)."""
+    flags = set(boolean)
+    percent: dict[str, bool] = {}
+
+    def strings(j: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        col = value_columns[j]
+        s = values[col]
+        if _is_plain_number(s, col in flags):
+            if col not in percent:
+                percent[col] = _as_percent(col, s)
+            v = s.iloc[rows].to_numpy(dtype=np.float64, na_value=np.nan)
+            s = pd.Series(_reason_text(col, v, percent[col]), dtype=object)
+            rows = np.arange(len(rows))
+        return _value_strings(s, rows, col in flags)
+
+    return strings
 
 
 def _one_reason_per_concept(c: np.ndarray, value_columns: Sequence[str]) -> np.ndarray:
@@ -374,7 +412,7 @@ def reasons_split(
     """
     c = np.asarray(contribs, dtype=np.float64)
     missing = [missing_value_text(col) for col in value_columns]
-    shown = reason_values(values, value_columns, boolean) if readable else values
+    strings = _reason_strings(values, value_columns, boolean) if readable else None
     out = {}
     for column, part in (
         ("reasons_for", np.where(c > 0, c, 0.0)),
@@ -384,7 +422,7 @@ def reasons_split(
             part = _one_reason_per_concept(part, value_columns)
         text = format_factors(
             part,
-            shown,
+            values,
             value_columns=value_columns,
             keys=value_columns,
             labels=labels,
@@ -393,6 +431,8 @@ def reasons_split(
             boolean=boolean,
             suffixes=suffixes,
             missing_texts=missing,
+            value_strings=strings,
+            with_json=False,
         )["top_factors"]
         raw = text.to_numpy(dtype=object)
         out[column] = np.where(raw == "", None, raw)

@@ -1,10 +1,12 @@
 """The body of the ``ml_drift`` dbt model, as a plain function pytest can call: drift of the
-current scoring run against the recent labeled history of the model that scored it, like for like.
+current scoring run against the recent labeled history of the model that scores it, like for like.
 
 * current = the scoring snapshots of fct_lead_features (``is_scoring_snapshot``: one row per open
-  lead) with their ml_scores probability;
-* reference = the labeled grid snapshots in the test window of the ml_models row that scored the
-  run, or, for a model without one (``validation_method = 'none'``), the last ``reference_days``
+  lead), scored here with the model ml_scores scores with (the active ml_models row, or var
+  ``ml_model_version``): the same calibrated probability, without the reasons, so ml_drift does
+  not wait for ml_scores and the two run side by side;
+* reference = the labeled grid snapshots in the test window of that model, or, for a model
+  without one (``validation_method = 'none'``), the last ``reference_days``
   (28) days of labeled snapshots (``lead_scoring.monitoring.reference``); above
   ``max_reference_rows`` a seeded sample of whole leads. It is scored with the registered booster
   and calibrator (no retraining);
@@ -66,19 +68,12 @@ def _columns(relation, wanted) -> str:
     return ", ".join(f'"{c}"' for c in dict.fromkeys(wanted) if c in present)
 
 
-def scoring_model(registry: pd.DataFrame, scores: pd.DataFrame) -> dict:
-    """The ml_models row that scored ``scores`` (the latest row of its version), or the active
-    one when no registered version matches (no scores)."""
-    scored_version = scores["model_version"].iloc[0] if len(scores) else None
-    known = scored_version is not None and (registry["model_version"] == scored_version).any()
-    return active_model(registry, scored_version if known else None)
-
-
-def drift_rows(mart, scores: pd.DataFrame, registry: pd.DataFrame, config: Mapping) -> pd.DataFrame:
+def drift_rows(mart, registry: pd.DataFrame, config: Mapping, pinned=None) -> pd.DataFrame:
     """What the ``ml_drift`` dbt model writes (module doc). ``mart``: the DuckDB relation of
-    fct_lead_features; ``scores``: ml_scores; ``registry``: ml_models; ``config``: the dbt
-    model's config (``psi_moderate``, ``psi_major``, ``fdr``, ``time_growing_features``,
-    ``reference_days``, ``age_bins``, ``weight_cap``, ``max_reference_rows``)."""
+    fct_lead_features; ``registry``: ml_models; ``config``: the dbt model's config
+    (``psi_moderate``, ``psi_major``, ``fdr``, ``time_growing_features``, ``reference_days``,
+    ``age_bins``, ``weight_cap``, ``max_reference_rows``); ``pinned``: var ``ml_model_version``,
+    the version ml_scores scores with (:func:`~lead_scoring.ml.registry.active_model`)."""
     moderate = float(config["psi_moderate"])
     major = float(config["psi_major"])
     fdr = float(config.get("fdr") or 0.05)
@@ -88,12 +83,16 @@ def drift_rows(mart, scores: pd.DataFrame, registry: pd.DataFrame, config: Mappi
     weight_cap = float(config.get("weight_cap") or 20)
     max_rows = int(float(config.get("max_reference_rows") or 200_000))
 
-    row = scoring_model(registry, scores)
-    if row["model_name"] != "xgboost" or not len(scores):
-        print("ml_drift: no trained model behind the scores (rule-based fallback): no drift rows")
+    row = active_model(registry, pinned)
+    if row["model_name"] != "xgboost":
+        print("ml_drift: no trained model scores the leads (rule-based fallback): no drift rows")
         return typed_drift(pd.DataFrame())
     bundle = deserialize_bundle(row)
     wanted = [LEAD_COLUMN, "snapshot_at", AGE_COLUMN, *bundle.spec.columns]
+    current = relation_to_pandas(mart.filter("is_scoring_snapshot").project(_columns(mart, wanted)))
+    if current.empty:
+        print("ml_drift: no open lead to score: no drift rows")
+        return typed_drift(pd.DataFrame())
     window = reference_window(
         row,
         _scalar(mart.filter(LABELED_SNAPSHOTS), "max(snapshot_at)"),
@@ -106,8 +105,6 @@ def drift_rows(mart, scores: pd.DataFrame, registry: pd.DataFrame, config: Mappi
         print(f"ml_drift: {n_rows:,} reference snapshots: a {rate:.3f} sample of whole leads")
         labeled = labeled.filter(lead_sample_predicate(rate, rate, LEAD_COLUMN))
     reference = relation_to_pandas(labeled.project(_columns(mart, wanted)))
-    current = relation_to_pandas(mart.filter("is_scoring_snapshot").project(_columns(mart, wanted)))
-    current = current.merge(scores[[LEAD_COLUMN, "conversion_probability"]], on=LEAD_COLUMN)
     print(
         f"ml_drift: {len(current):,} open leads against {len(reference):,} labeled snapshots "
         f"({window.source}, {window.start} .. {window.end})"
@@ -118,7 +115,7 @@ def drift_rows(mart, scores: pd.DataFrame, registry: pd.DataFrame, config: Mappi
         features=list(bundle.spec.columns),
         categorical=list(bundle.spec.categorical),
         reference_scores=score(bundle, reference) if len(reference) else [],
-        current_scores=current["conversion_probability"],
+        current_scores=score(bundle, current),
         moderate=moderate,
         major=major,
         age_column=AGE_COLUMN,
@@ -131,6 +128,6 @@ def drift_rows(mart, scores: pd.DataFrame, registry: pd.DataFrame, config: Mappi
     table.insert(0, "reference_end", window.end)
     table.insert(0, "reference_start", window.start)
     table.insert(0, "reference_source", window.source)
-    table.insert(0, "scored_at", pd.to_datetime(scores["scored_at"]).max())
+    table.insert(0, "scored_at", pd.to_datetime(current["snapshot_at"]).max())
     table.insert(0, "model_version", row["model_version"])
     return typed_drift(table)

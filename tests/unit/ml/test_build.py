@@ -4,6 +4,7 @@ mart: what ml_models appends and what ml_scores writes, without dbt."""
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -131,15 +132,44 @@ def test_the_drift_body_compares_the_open_leads_with_the_test_window(mart, rules
     from lead_scoring.monitoring.build import drift_rows
 
     scores = open_lead_scores(mart, first, rules)
-    table = drift_rows(mart, scores, first, DRIFT_CONFIG)
+    table = drift_rows(mart, first, DRIFT_CONFIG)
     features = set(table.loc[table["drift_scope"] != "score", "feature"])
     assert len(table) == len(features) + 1 and len(features) >= 5  # every feature and the score
     assert (table["model_version"] == first["model_version"].iloc[0]).all()
     assert table["reference_source"].iloc[0] == "test_window"
     assert "score" in set(table["drift_scope"])
     assert str(table["counts_for_verdict"].dtype) == "boolean"
+    # the run it describes is ml_scores' run: the same scoring time and open leads
+    assert (table["scored_at"] == pd.to_datetime(scores["scored_at"]).max()).all()
+    assert (table["current_rows"] == len(scores)).all()
     fallback = first.assign(model_name="rule_points")
-    assert drift_rows(mart, scores, fallback, DRIFT_CONFIG).empty
+    assert drift_rows(mart, fallback, DRIFT_CONFIG).empty
+
+
+def test_drift_scores_the_open_leads_as_ml_scores_does(mart, rules, first):
+    """ml_drift scores the open leads itself (it runs beside ml_scores, not after it): the
+    probabilities it compares are ml_scores' probabilities, so the score row is the same."""
+    from lead_scoring.ml.registry import deserialize_bundle
+    from lead_scoring.ml.scoring import score
+
+    scores = open_lead_scores(mart, first, rules).sort_values("lead_id")
+    current = mart.filter("is_scoring_snapshot").df().sort_values("lead_id")
+    ours = score(deserialize_bundle(first.iloc[0].to_dict()), current)
+    assert len(ours) == len(scores) > 10
+    np.testing.assert_allclose(ours, scores["conversion_probability"].to_numpy(), rtol=1e-12)
+
+
+def test_drift_reads_the_pinned_model_else_the_active_one(mart, first):
+    from lead_scoring.monitoring.build import drift_rows
+
+    older = first.assign(
+        model_version="older", trained_at=first["trained_at"] - pd.Timedelta(days=1)
+    )
+    registry = pd.concat([first, older], ignore_index=True)
+    assert set(drift_rows(mart, registry, DRIFT_CONFIG)["model_version"]) == set(
+        first["model_version"]
+    )
+    assert set(drift_rows(mart, registry, DRIFT_CONFIG, "older")["model_version"]) == {"older"}
 
 
 def test_above_the_cap_whole_leads_are_sampled_and_the_test_window_too(mart):
@@ -192,23 +222,6 @@ def test_health_checks_are_read_once_ml_model_health_exists():
     ]  # fmt: skip
     assert health["requires_retraining"].tolist() == [True]
     con.close()
-
-
-def test_drift_reads_the_model_that_scored_else_the_active_one():
-    from lead_scoring.monitoring.build import scoring_model
-
-    registry = pd.DataFrame(
-        {
-            "model_version": ["old", "new", "old"],
-            "trained_at": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
-            "note": ["old first", "new", "old re-activated"],
-        }
-    )
-    scored_by = pd.DataFrame({"model_version": ["new", "new"]})
-    assert scoring_model(registry, scored_by)["note"] == "new"
-    unknown = pd.DataFrame({"model_version": ["gone"]})
-    assert scoring_model(registry, unknown)["note"] == "old re-activated"
-    assert scoring_model(registry, scored_by.iloc[0:0])["note"] == "old re-activated"
 
 
 def test_scores_in_buckets_of_leads_equal_scores_at_once(mart, rules, first):

@@ -13,10 +13,13 @@ from project import PROJECT_DIR
 from lead_scoring.ml import rule_based_scores, score_open_leads
 from lead_scoring.ml.config import DEFAULT_BAND_LIFT_MULTIPLES
 from lead_scoring.ml.dataset import is_reserved
+from lead_scoring.ml.explain import format_factors
 from lead_scoring.ml.reasons import (
+    missing_value_text,
     plain_label,
     plain_labels,
     reason_labels,
+    reason_values,
     reasons_split,
 )
 from lead_scoring.ml.scoring import SCORE_COLUMNS, band_base_rate
@@ -140,6 +143,44 @@ def test_reasons_read_as_a_rep_reads_them_one_per_idea():
             "High-intent actions (pricing, demo, chat) in the last 14 days: 12"
         )
     )
+
+
+def test_only_the_values_listed_are_formatted_and_they_read_as_the_whole_column_would():
+    """reasons_split formats the few values it lists, not every value of every column; the
+    text is the text of reason_values over the whole frame (a share column reads as a
+    percentage only when all its values, listed or not, lie in [0, 1])."""
+    rng = np.random.default_rng(3)
+    n = 400
+    values = pd.DataFrame(
+        {
+            "high_intent_page_share": rng.uniform(0, 1, n),  # a share: percentages
+            "email_click_rate": np.r_[rng.uniform(0, 1, n - 1), 3.0],  # one value above 1
+            "hours_since_last_high_intent_event": np.where(
+                rng.uniform(size=n) < 0.2, np.nan, rng.uniform(0, 400, n)
+            ),
+            "pages_per_session": rng.uniform(0, 30, n),
+            "is_free_email_domain": rng.uniform(size=n) < 0.5,
+            "company_size": pd.Categorical(rng.choice(["11-50", "201-500", None], n)),
+        }
+    )
+    cols = list(values.columns)
+    contribs = rng.normal(size=(n, len(cols)))
+    contribs[:, 1] = np.where(np.arange(n) == n - 1, -0.01, 5.0)  # the 3.0 is never listed
+    labels = reason_labels(cols)
+    got = reasons_split(contribs, values, cols, labels, k=2, boolean=["is_free_email_domain"])
+    shown = reason_values(values, cols, boolean=["is_free_email_domain"])
+    for side, part in (
+        ("reasons_for", contribs.clip(min=0)),
+        ("reasons_against", contribs.clip(max=0)),
+    ):
+        whole = format_factors(
+            part, shown, cols, cols, labels, k=2, style="plain",
+            boolean=["is_free_email_domain"], missing_texts=[missing_value_text(c) for c in cols],
+        )["top_factors"].replace("", None)  # fmt: skip
+        assert got[side].tolist() == whole.tolist()
+    listed = got["reasons_for"].str.extract(r"Email click rate[^:]*: ([^;]+)")[0].dropna()
+    assert len(listed) > 100 and not listed.str.endswith("%").any()  # the 3.0 rules the column
+    assert got["reasons_for"].str.contains("%").any()  # the plain share column is in percent
 
 
 def _text(value) -> str:
