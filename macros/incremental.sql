@@ -19,6 +19,19 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
 
+{% macro rewritten_leads(relation) %}
+    {#- The leads relation (int_touchpoints_sessionized) rewrote after this
+        model's latest source_loaded_at: the batch_leads of an incremental model
+        downstream of it. Every row relation writes carries the start of the run
+        that wrote it as source_loaded_at, so a lead it recomputed for any reason
+        (its own rows, or a session shared with a changed lead) is in the batch. -#}
+    select distinct lead_id
+    from {{ relation }}
+    where source_loaded_at > (
+        select coalesce(max(source_loaded_at), cast('0001-01-01' as timestamp)) from {{ this }}
+    )
+{% endmacro %}
+
 {% macro incremental_batch_filter(column, keyword='where') %}
     {#- In an incremental run, keep the rows of the leads in CTE batch_leads
         (the model defines it); in a full build, every row. keyword: 'where'

@@ -7,19 +7,50 @@
 -- A touch of the same channel within var session_timeout_minutes of the
 -- previous touch is the same interaction seen twice (an ad click and the
 -- session it lands in) and is folded into it.
+--
+-- Incremental (doc `incremental_ledger`): a run recomputes, whole, the leads
+-- int_touchpoints_sessionized rewrote since this table's latest
+-- source_loaded_at (macro rewritten_leads; unique_key lead_id); a lead left
+-- with no touch loses its rows (post-hook).
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy=incremental_strategy(),
+    unique_key='lead_id',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} where lead_id not in (select touchpoints.lead_id from {{ ref('int_touchpoints_sessionized') }} as touchpoints where touchpoints.is_session_start or touchpoints.event_type in (select event_types.event_type from {{ ref('event_types') }} as event_types where event_types.is_marketing_touch))"
+    ]
+) }}
 
 with
 
-touchpoints as (
+{%- if is_incremental() %}
 
-    select * from {{ ref('int_touchpoints_sessionized') }}
+batch_leads as (
+
+    {{ rewritten_leads(ref('int_touchpoints_sessionized')) }}
 
 ),
+
+{%- endif %}
 
 marketing_touch_types as (
 
     select event_type from {{ ref('event_types') }}
     where is_marketing_touch
+
+),
+
+touchpoints as (
+
+    select * from {{ ref('int_touchpoints_sessionized') }}
+    where
+        (
+            is_session_start
+            or event_type in (select marketing_touch_types.event_type from marketing_touch_types)
+        )
+    {{ incremental_batch_filter('lead_id', 'and') }}
 
 ),
 
@@ -39,12 +70,10 @@ candidate_touches as (
         lag(case when is_session_start then session_channel else channel end) over (
             partition by lead_id order by occurred_at, event_id
         ) as previous_channel,
-        lag(occurred_at) over (partition by lead_id order by occurred_at, event_id) as previous_occurred_at
+        lag(occurred_at) over (partition by lead_id order by occurred_at, event_id) as previous_occurred_at,
+        source_loaded_at
 
     from touchpoints
-    where
-        is_session_start
-        or event_type in (select marketing_touch_types.event_type from marketing_touch_types)
 
 ),
 
@@ -58,7 +87,8 @@ touches as (
         utm_campaign,
         touch_type,
         occurred_at,
-        row_number() over (partition by lead_id order by occurred_at, event_id) as touch_number
+        row_number() over (partition by lead_id order by occurred_at, event_id) as touch_number,
+        source_loaded_at
 
     from candidate_touches
     where

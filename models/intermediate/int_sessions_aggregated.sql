@@ -1,12 +1,38 @@
 -- One row per web session of an identified lead: when it started and ended,
 -- its entry channel and campaign, and what happened in it.
+--
+-- Incremental (doc `incremental_ledger`): a run recomputes, whole, the leads
+-- int_touchpoints_sessionized rewrote since this table's latest
+-- source_loaded_at (macro rewritten_leads; unique_key lead_id); a lead left
+-- with no session loses its rows (post-hook).
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy=incremental_strategy(),
+    unique_key='lead_id',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} where lead_id not in (select touchpoints.lead_id from {{ ref('int_touchpoints_sessionized') }} as touchpoints where touchpoints.session_id is not null)"
+    ]
+) }}
 
 with
+
+{%- if is_incremental() %}
+
+batch_leads as (
+
+    {{ rewritten_leads(ref('int_touchpoints_sessionized')) }}
+
+),
+
+{%- endif %}
 
 touchpoints as (
 
     select * from {{ ref('int_touchpoints_sessionized') }}
     where session_id is not null
+    {{ incremental_batch_filter('lead_id', 'and') }}
 
 ),
 
@@ -37,7 +63,8 @@ sessions as (
         ) as form_submit_count,
         coalesce(sum(duration_seconds), 0) as duration_seconds,
         min(occurred_at) as started_at,
-        max(occurred_at) as ended_at
+        max(occurred_at) as ended_at,
+        max(source_loaded_at) as source_loaded_at
 
     from touchpoints
     group by session_id, lead_id

@@ -176,7 +176,7 @@ sessionized as (
         coalesce(touchpoints.event_id = first_events.first_event_id, false) as is_session_start,
         first_events.channel as session_channel,
         touchpoints.occurred_at,
-        touchpoints.ledger_loaded_at as source_loaded_at
+        {{ run_started_at_timestamp() }} as source_loaded_at
     from touchpoints
     left join web_sessions
         on touchpoints.event_id = web_sessions.event_id

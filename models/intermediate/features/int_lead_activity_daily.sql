@@ -11,8 +11,8 @@
 
 --
 -- Incremental (doc `incremental_ledger`): a run recomputes, whole, the leads
--- whose sessionized touchpoints were reloaded since this table's latest
--- source_loaded_at (unique_key lead_id); a lead left with no event loses its
+-- int_touchpoints_sessionized rewrote since this table's latest
+-- source_loaded_at (macro rewritten_leads; unique_key lead_id); a lead left with no event loses its
 -- rows (post-hook). A full build runs a bucket of leads at a time when the data
 -- is large (macro lead_bucket_count; the first post-hook inserts the buckets
 -- after the first).
@@ -48,11 +48,7 @@ with
 
 batch_leads as (
 
-    select distinct lead_id
-    from {{ ref('int_touchpoints_sessionized') }}
-    where source_loaded_at > (
-        select coalesce(max(source_loaded_at), cast('0001-01-01' as timestamp)) from {{ this }}
-    )
+    {{ rewritten_leads(ref('int_touchpoints_sessionized')) }}
 
 ),
 
