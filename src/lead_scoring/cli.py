@@ -109,11 +109,8 @@ def _cmd_sync_crm(args: argparse.Namespace) -> int:
         print(f"lead-scoring sync-crm: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(
-            "sync-crm --watch: interrupted during a cycle (what it had not committed is "
-            "redone by the next run)",
-            file=sys.stderr,
-        )
+        print("sync-crm --watch: interrupted during a cycle (what it had not committed is "
+              "redone by the next run)", file=sys.stderr)
         return 130
     print(report.summary())
     return report.exit_code

@@ -109,7 +109,6 @@ create table if not exists crm_sync.delivered_state (
 );
 """
 
-
 class SyncError(Exception):
     """A problem the user can fix (missing endpoint, warehouse or table)."""
 
@@ -170,7 +169,9 @@ class SyncReport:
     @property
     def did_something(self) -> bool:
         """Whether a ``--watch`` cycle has something to say (a quiet cycle prints nothing)."""
-        return bool(self.queued or self.requests or self.api_lines or self.api_notes or self.errors)
+        return bool(
+            self.queued or self.requests or self.api_lines or self.api_notes or self.errors
+        )
 
     def _queued_text(self) -> str:
         api = f" ({self.api_queued} from the API's changes)" if self.api_queued else ""
@@ -294,7 +295,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _connect(duckdb_path: Path, read_only: bool, mapping: CrmMapping) -> duckdb.DuckDBPyConnection:
+def _connect(
+    duckdb_path: Path, read_only: bool, mapping: CrmMapping
+) -> duckdb.DuckDBPyConnection:
     con = open_warehouse(
         duckdb_path, read_only=read_only, error=SyncError, locked_error=WarehouseBusyError
     )
@@ -377,7 +380,8 @@ def _changes_sql(con, mapping: CrmMapping, with_state: bool, table: str) -> str:
     join = EXPECTED_STATE_JOIN if with_state else ""
     payload = mapping.payload_sql(table=table, timestamps=_timestamp_columns(con))
     return (
-        f"with current_scores as ({payload})\nselect current_scores.* from current_scores\n{join}"
+        f"with current_scores as ({payload})\n"
+        f"select current_scores.* from current_scores\n{join}"
     )
 
 
@@ -710,10 +714,9 @@ def sync(
                 batches.extendleft(reversed(halves))
                 continue
             if outcome == "partial":  # per-record results: the lead ids of the rejected keys
-                by_key = {
-                    p[config.mapping.key.property]: lead
-                    for p, lead in zip(payloads, lead_ids, strict=True)
-                }
+                by_key = {p[config.mapping.key.property]: lead for p, lead in zip(
+                    payloads, lead_ids, strict=True
+                )}
                 failed_leads = {by_key[key]: message for key, message in rejected.items()}
             elif outcome == "failed":
                 failed_leads = dict.fromkeys(lead_ids, error)
@@ -748,10 +751,8 @@ def sync(
                 )
             con.execute("commit")
             if failed_leads:
-                leads = (
-                    next(iter(failed_leads))
-                    if len(failed_leads) == 1
-                    else (f"{len(failed_leads)} of {len(lead_ids)} leads")
+                leads = next(iter(failed_leads)) if len(failed_leads) == 1 else (
+                    f"{len(failed_leads)} of {len(lead_ids)} leads"
                 )
                 first = next(iter(failed_leads.values()))
                 report.errors.append(

@@ -266,7 +266,9 @@ def load_mapping(name_or_path: str | Path | None = None) -> CrmMapping:
         raise MappingError(f"{source}: version {spec.get('version')!r} is not supported (1)")
     envelope = spec.get("envelope", "leads")
     if envelope not in ENVELOPES:
-        raise MappingError(f"{source}: envelope {envelope!r} is not one of {', '.join(ENVELOPES)}")
+        raise MappingError(
+            f"{source}: envelope {envelope!r} is not one of {', '.join(ENVELOPES)}"
+        )
     obj = spec.get("object")
     if envelope == "salesforce" and (not isinstance(obj, str) or not _PROPERTY.match(obj)):
         raise MappingError(f"{source}: envelope salesforce needs object (e.g. Lead), got {obj!r}")

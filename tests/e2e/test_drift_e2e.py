@@ -164,10 +164,9 @@ def test_a_flood_of_new_leads_is_drift(builds: dict) -> None:
     assert "feature(s) with major, significant drift" in last.reasons
     assert "lead_source" in last.reasons  # the largest PSI is named first
     # the health row counts exactly the drift rows that count
-    assert (
-        last.n_features_drift_for_verdict
-        == (drift.counts_for_verdict & (drift.drift_scope == "feature")).sum()
-    )
+    assert last.n_features_drift_for_verdict == (
+        drift.counts_for_verdict & (drift.drift_scope == "feature")
+    ).sum()
 
 
 def test_the_drift_tests_of_the_build_report_it(builds: dict) -> None:

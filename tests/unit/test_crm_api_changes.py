@@ -154,7 +154,9 @@ def test_the_stale_batch_row_waits_until_a_build_scores_later(tmp_path, crm) -> 
     assert sql(wh, "select count(*) from crm_sync.api_scores") == [(0,)]
 
 
-def test_at_an_equal_scored_at_the_api_wins_until_a_build_rewrites_the_lead(tmp_path, crm) -> None:
+def test_at_an_equal_scored_at_the_api_wins_until_a_build_rewrites_the_lead(
+    tmp_path, crm
+) -> None:
     """The API scores at the time the next build will (the latest of the batch's scored_at and
     the events' occurred_at): a late event gives the batch's own scored_at. The API row wins over
     the batch row it was read against, not over one a build wrote since at that same time."""
@@ -390,18 +392,12 @@ def test_each_skip_reason_names_its_line(tmp_path) -> None:
     finally:
         con.close()
     assert read.skipped == [
-        (
-            1,
-            "lead L00001: no score_band, which the field mapping sends (an API older than the "
-            "build?)",
-        ),
+        (1, "lead L00001: no score_band, which the field mapping sends (an API older than the "
+            "build?)"),
         (2, "not UTF-8 text"),
         (3, "not valid JSON (NaN is not a JSON number)"),
-        (
-            4,
-            "previous_scored_at = 2025-06-23 00:00:00+02:00 is not a UTC time "
-            "'YYYY-MM-DD HH:MM:SS.ffffff'",
-        ),
+        (4, "previous_scored_at = 2025-06-23 00:00:00+02:00 is not a UTC time "
+            "'YYYY-MM-DD HH:MM:SS.ffffff'"),
     ]
 
 
@@ -422,14 +418,8 @@ def test_the_cli_reads_the_serve_dir_or_api_changes(tmp_path, crm) -> None:
     serve = tmp_path / "serve"
     append(serve / "crm_changes.jsonl", api_row(wh, "L00001", lead_score=71))
     command = [
-        sys.executable,
-        "-m",
-        "lead_scoring.cli",
-        "sync-crm",
-        "--endpoint",
-        crm.url,
-        "--duckdb",
-        str(wh),
+        sys.executable, "-m", "lead_scoring.cli", "sync-crm", "--endpoint", crm.url,
+        "--duckdb", str(wh),
     ]
     env = {**os.environ, "LEAD_SCORING_SERVE_DIR": str(serve)}
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
@@ -479,14 +469,8 @@ def test_watch_delivers_an_appended_change_within_one_cycle(tmp_path, crm) -> No
 
     started = time.monotonic()
     cycles = watch(
-        wh,
-        config(crm.url, changes),
-        0.2,
-        stop=stop,
-        wait=wait,
-        out=lines.append,
-        sleep=no_sleep,
-        handle_signals=False,
+        wh, config(crm.url, changes), 0.2, stop=stop, wait=wait, out=lines.append,
+        sleep=no_sleep, handle_signals=False,
     )
     assert cycles == 3 and time.monotonic() - started < 20
     assert builds == [0]  # the warehouse was not held while the watch slept
@@ -516,9 +500,7 @@ def test_watch_waits_while_a_build_holds_the_warehouse(tmp_path, crm) -> None:
         if not holder:  # after cycle 1: a "build" takes the lock and the API writes a change
             proc = subprocess.Popen(
                 [sys.executable, "-c", holder_code, str(wh)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             )
             assert proc.stdout.readline().strip() == "locked"
             holder.append(proc)
@@ -529,14 +511,8 @@ def test_watch_waits_while_a_build_holds_the_warehouse(tmp_path, crm) -> None:
 
     try:
         cycles = watch(
-            wh,
-            config(crm.url, changes),
-            0.2,
-            stop=lambda cycle: cycle >= 3,
-            wait=wait,
-            out=lines.append,
-            sleep=no_sleep,
-            handle_signals=False,
+            wh, config(crm.url, changes), 0.2, stop=lambda cycle: cycle >= 3, wait=wait,
+            out=lines.append, sleep=no_sleep, handle_signals=False,
         )
     finally:
         for proc in holder:
@@ -566,22 +542,10 @@ def test_the_watch_command_stops_cleanly_on_sigterm(tmp_path, crm) -> None:
     changes = tmp_path / "crm_changes.jsonl"
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "lead_scoring.cli",
-            "sync-crm",
-            "--endpoint",
-            crm.url,
-            "--duckdb",
-            str(wh),
-            "--api-changes",
-            str(changes),
-            "--watch",
-            "0.2",
+            sys.executable, "-m", "lead_scoring.cli", "sync-crm", "--endpoint", crm.url,
+            "--duckdb", str(wh), "--api-changes", str(changes), "--watch", "0.2",
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True)

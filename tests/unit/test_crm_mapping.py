@@ -79,9 +79,7 @@ def test_the_api_changes_go_through_the_same_mapping(tmp_path) -> None:
     con.close()
     row = {k: float(v) if type(v).__name__ == "Decimal" else v for k, v in row.items()}
     row.update(
-        scored_at="2025-06-30 09:30:00.250000",
-        lead_priority=97,
-        score_band="A",
+        scored_at="2025-06-30 09:30:00.250000", lead_priority=97, score_band="A",
         conversion_probability=0.123456789,
     )
     changes = tmp_path / "crm_changes.jsonl"
@@ -158,7 +156,7 @@ BAD = {
     ),
     "property name": (
         "key: {column: lead_id, property: id}\n"
-        'fields: [{column: score_band, property: "band\'; drop", resend: true}]',
+        "fields: [{column: score_band, property: \"band'; drop\", resend: true}]",
         "fields\\[0\\]: property .* must be letters, digits and underscores",
     ),
     "twice": (
@@ -209,18 +207,8 @@ def test_a_column_scored_leads_lacks_is_named_before_anything_is_sent(tmp_path) 
 def test_cli_reports_a_bad_mapping_without_a_traceback(tmp_path) -> None:
     wh = make_warehouse(tmp_path / "w.duckdb", n=3)
     cli = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lead_scoring.cli",
-            "sync-crm",
-            "--duckdb",
-            str(wh),
-            "--endpoint",
-            "http://127.0.0.1:9/x",
-            "--field-mapping",
-            "pipedrive",
-        ],
+        [sys.executable, "-m", "lead_scoring.cli", "sync-crm", "--duckdb", str(wh),
+         "--endpoint", "http://127.0.0.1:9/x", "--field-mapping", "pipedrive"],
         capture_output=True,
         text=True,
     )
@@ -255,7 +243,9 @@ def test_per_record_answers_of_each_envelope_name_the_rejected_records() -> None
         {"success": False, "errors": [{"message": "FIELD_INTEGRITY_EXCEPTION"}]},
         {"success": True},
     ]
-    assert salesforce.record_errors(json.dumps(answer), keys) == {"L2": "FIELD_INTEGRITY_EXCEPTION"}
+    assert salesforce.record_errors(json.dumps(answer), keys) == {
+        "L2": "FIELD_INTEGRITY_EXCEPTION"
+    }
     for mapping, text in [
         (ours, "not json"),
         (ours, '{"ok": true}'),

@@ -55,21 +55,10 @@ def test_delivers_in_batches_then_sends_nothing_when_nothing_changed(tmp_path, c
     by_lead = {r["lead_id"]: r for r in crm.records}
     record = by_lead["L00007"]
     assert set(record) == {
-        "lead_id",
-        "lead_priority",
-        "lead_score",
-        "conversion_probability",
-        "conversion_probability_7d",
-        "conversion_probability_30d",
-        "conversion_probability_90d",
-        "score_band",
-        "reasons_for",
-        "reasons_against",
-        "top_factors",
-        "model_version",
-        "scored_at",
-        "experiment_arm",
-        "payload_hash",
+        "lead_id", "lead_priority", "lead_score", "conversion_probability",
+        "conversion_probability_7d", "conversion_probability_30d", "conversion_probability_90d",
+        "score_band", "reasons_for", "reasons_against", "top_factors", "model_version",
+        "scored_at", "experiment_arm", "payload_hash",
     }
     assert record["scored_at"] == "2025-06-30T00:00:00Z" and len(record["payload_hash"]) == 32
     assert record["lead_priority"] == 8
@@ -379,16 +368,8 @@ def test_token_hygiene(tmp_path, crm) -> None:
         sync(wh, fast(crm.url, token=TOKEN + "\x00x"), sleep=no_sleep)
     assert TOKEN not in str(raised.value)
     cli = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lead_scoring.cli",
-            "sync-crm",
-            "--endpoint",
-            crm.url,
-            "--duckdb",
-            str(wh),
-        ],
+        [sys.executable, "-m", "lead_scoring.cli", "sync-crm", "--endpoint", crm.url,
+         "--duckdb", str(wh)],
         capture_output=True,
         text=True,
         env={**os.environ, "LEAD_SCORING_CRM_TOKEN": TOKEN + "\r\nX-Injected: 1"},
@@ -407,16 +388,8 @@ def test_a_scored_leads_table_from_an_older_build_is_named(tmp_path) -> None:
 
 def test_outbox_times_are_utc_whatever_the_local_time_zone(tmp_path, crm) -> None:
     wh = make_warehouse(tmp_path / "w.duckdb", n=1)
-    command = [
-        sys.executable,
-        "-m",
-        "lead_scoring.cli",
-        "sync-crm",
-        "--endpoint",
-        crm.url,
-        "--duckdb",
-        str(wh),
-    ]
+    command = [sys.executable, "-m", "lead_scoring.cli", "sync-crm", "--endpoint", crm.url,
+               "--duckdb", str(wh)]
     env = {**os.environ, "TZ": "America/New_York"}
     subprocess.run(command, env=env, check=True, capture_output=True)
     con = duckdb.connect(str(wh), read_only=True)

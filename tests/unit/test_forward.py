@@ -137,7 +137,9 @@ def test_metrics_match_sklearn_on_random_data():
     assert m["brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-12)
     # equal-mass ECE by hand: 10 bins by rank of p, weighted |mean p - mean y|
     order = np.argsort(p, kind="stable")
-    ece = sum(len(b) / n * abs(p[b].mean() - y[b].mean()) for b in np.array_split(order, 10))
+    ece = sum(
+        len(b) / n * abs(p[b].mean() - y[b].mean()) for b in np.array_split(order, 10)
+    )
     assert m["ece_equal_mass"] == pytest.approx(ece, abs=1e-12)
     top = np.argsort(-p, kind="stable")[: n // 10]
     assert m["lift_top_decile"] == pytest.approx(y[top].mean() / y.mean())
@@ -173,7 +175,9 @@ def _write_raw(folder, fmt: str) -> None:
         {
             "lead_id": ["a", "b", "b", "c"],
             # b has an older duplicate row and a newer one; the latest version wins
-            "created_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-03-01", "2025-06-10"]),
+            "created_at": pd.to_datetime(
+                ["2025-01-01", "2025-01-01", "2025-03-01", "2025-06-10"]
+            ),
         }
     )
     conversions = pd.DataFrame(

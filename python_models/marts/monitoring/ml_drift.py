@@ -21,6 +21,7 @@ def model(dbt, session):
         "age_bins": dbt.config.get("age_bins"),
         "weight_cap": dbt.config.get("weight_cap"),
         "max_reference_rows": dbt.config.get("max_reference_rows"),
+        "max_current_rows": dbt.config.get("max_current_rows"),
     }
     return drift_rows(
         dbt.ref("fct_lead_features"),

@@ -29,7 +29,6 @@ def _check_parallel(name: str, values: tuple, **parameters) -> None:
                 f"{name} of the seed (+{extra}): update lead_scoring/generate/catalogues.py"
             )
 
-
 HOUR_WEIGHTS = np.array(
     [0.25, 0.18, 0.12, 0.10, 0.10, 0.15, 0.30, 0.55, 0.85, 1.00, 1.00, 0.95,
      0.95, 1.05, 1.15, 1.20, 1.15, 1.00, 0.90, 0.75, 0.60, 0.50, 0.40, 0.32]

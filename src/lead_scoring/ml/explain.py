@@ -21,6 +21,7 @@ from lead_scoring.ml.models import make_dmatrix
 
 __all__ = [
     "IMPORTANCE_COLUMNS",
+    "display_strings",
     "feature_label",
     "format_factors",
     "mean_abs_shap",
@@ -85,8 +86,10 @@ def _json_str(values: Sequence[str]) -> np.ndarray:
     return np.array([json.dumps(str(v), ensure_ascii=False) for v in values], dtype=_S)
 
 
-def _value_strings(s: pd.Series, rows: np.ndarray, is_bool: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Display and JSON-quoted strings of ``s`` at positions ``rows`` (vectorised)."""
+def display_strings(s: pd.Series, rows: np.ndarray, is_bool: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Display and JSON-quoted strings of ``s`` at positions ``rows`` (vectorised): categorical
+    levels, integers without decimals, other numbers with 2 decimals, booleans as true / false
+    (``is_bool``), missing as 'missing'."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = [str(c) for c in s.cat.categories] + ["missing"]
         codes = s.cat.codes.to_numpy()[rows]
@@ -173,7 +176,7 @@ def format_factors(
 
         def value_strings(j: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             col = value_columns[j]
-            return _value_strings(values[col], rows, col in boolean_set)
+            return display_strings(values[col], rows, col in boolean_set)
 
     text = np.full(n, "", dtype=_S)
     js = np.full(n, "[", dtype=_S)

@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lead_scoring.ml.explain import _value_strings, format_factors
+from lead_scoring.ml.explain import display_strings, format_factors
 
 __all__ = [
     "MEASURE_NOUNS",
@@ -214,7 +214,9 @@ def plain_label(name: str, overrides: Mapping[str, str] | None = None) -> str | 
     return None if label is None else label.replace("_", " ")
 
 
-def plain_labels(names: Sequence[str], overrides: Mapping[str, str] | None = None) -> list[str]:
+def plain_labels(
+    names: Sequence[str], overrides: Mapping[str, str] | None = None
+) -> list[str]:
     """:func:`plain_label` of every name, the humanised name where no rule covers it."""
     return [plain_label(n, overrides) or _capitalise(_words(n)) for n in names]
 
@@ -279,8 +281,7 @@ def _ago(days: np.ndarray) -> np.ndarray:
     hours = np.round(days * 24.0).astype(np.int64)
     whole = np.round(days).astype(np.int64)
     text = np.where(
-        days < 2.0,
-        hours.astype(str).astype(object) + " hours ago",
+        days < 2.0, hours.astype(str).astype(object) + " hours ago",
         whole.astype(str).astype(object) + " days ago",
     )
     text = np.where(hours == 1, "1 hour ago", text)
@@ -365,7 +366,7 @@ def _reason_strings(values: pd.DataFrame, value_columns: Sequence[str], boolean:
             v = s.iloc[rows].to_numpy(dtype=np.float64, na_value=np.nan)
             s = pd.Series(_reason_text(col, v, percent[col]), dtype=object)
             rows = np.arange(len(rows))
-        return _value_strings(s, rows, col in flags)
+        return display_strings(s, rows, col in flags)
 
     return strings
 

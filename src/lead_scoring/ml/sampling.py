@@ -18,9 +18,9 @@ SALT = "lead_scoring.sample:"
 _BITS = 2**32
 
 
-def lead_sample_rates(
-    converting_rows: int, other_rows: int, max_rows: int | None
-) -> tuple[float, float]:
+def lead_sample_rates(converting_rows: int, other_rows: int, max_rows: int | None) -> tuple[
+    float, float
+]:
     """``(rate for converting leads, rate for the others)``: (1, 1) when everything fits."""
     total = converting_rows + other_rows
     if max_rows is None or total <= max_rows:
@@ -56,5 +56,6 @@ def lead_sample_weight_sql(converting_rate: float, other_rate: float) -> str:
     conv = _BITS / max(_threshold(converting_rate), 1)
     other = _BITS / max(_threshold(other_rate), 1)
     return (
-        f"cast(case when label_converted_at is not null then {conv!r} else {other!r} end as double)"
+        f"cast(case when label_converted_at is not null then {conv!r} else {other!r} end "
+        "as double)"
     )

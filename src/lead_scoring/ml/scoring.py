@@ -281,7 +281,9 @@ def _scored_at(df: pd.DataFrame, scored_at: pd.Timestamp | str | None) -> pd.Ser
     return pd.Series(pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s"), index=df.index)
 
 
-def lead_rule_points(df_scoring: pd.DataFrame, rules: pd.DataFrame | list[Mapping]) -> pd.DataFrame:
+def lead_rule_points(
+    df_scoring: pd.DataFrame, rules: pd.DataFrame | list[Mapping]
+) -> pd.DataFrame:
     """``lead_id, rule_points``: the rule seed's total points of each lead to score (the
     ``is_scoring_snapshot`` rows when that column is present), whatever model scores it. The
     ranker of the A/B test's rules arm (``scored_leads.experiment_arm = 'rules'``); the same
@@ -335,7 +337,9 @@ def score_open_leads(
     reasons = reasons_split(
         contribs, X, names, reason_labels(names), reasons_per_side, bundle.spec.boolean
     )
-    base_rate = band_base_rate(bundle.base_rate, bundle.band_thresholds, cfg.band_lift_multiples)
+    base_rate = band_base_rate(
+        bundle.base_rate, bundle.band_thresholds, cfg.band_lift_multiples
+    )
     fit, engagement = fit_engagement_scores(
         contribs, bundle.feature_names, bundle.fit_features, bundle.reference
     )

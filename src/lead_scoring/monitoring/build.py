@@ -2,9 +2,10 @@
 current scoring run against the recent labeled history of the model that scores it, like for like.
 
 * current = the scoring snapshots of fct_lead_features (``is_scoring_snapshot``: one row per open
-  lead), scored here with the model ml_scores scores with (the active ml_models row, or var
-  ``ml_model_version``): the same calibrated probability, without the reasons, so ml_drift does
-  not wait for ml_scores and the two run side by side;
+  lead; above ``max_current_rows`` a seeded sample of them), scored here with the model
+  ml_scores scores with (the active ml_models row, or var ``ml_model_version``): the same
+  calibrated probability, without the reasons, so ml_drift does not wait for ml_scores and the
+  two run side by side (the sample bounds the memory the two hold at once);
 * reference = the labeled grid snapshots in the test window of that model, or, for a model
   without one (``validation_method = 'none'``), the last ``reference_days``
   (28) days of labeled snapshots (``lead_scoring.monitoring.reference``); above
@@ -72,8 +73,9 @@ def drift_rows(mart, registry: pd.DataFrame, config: Mapping, pinned=None) -> pd
     """What the ``ml_drift`` dbt model writes (module doc). ``mart``: the DuckDB relation of
     fct_lead_features; ``registry``: ml_models; ``config``: the dbt model's config
     (``psi_moderate``, ``psi_major``, ``fdr``, ``time_growing_features``, ``reference_days``,
-    ``age_bins``, ``weight_cap``, ``max_reference_rows``); ``pinned``: var ``ml_model_version``,
-    the version ml_scores scores with (:func:`~lead_scoring.ml.registry.active_model`)."""
+    ``age_bins``, ``weight_cap``, ``max_reference_rows``, ``max_current_rows``); ``pinned``:
+    var ``ml_model_version``, the version ml_scores scores with
+    (:func:`~lead_scoring.ml.registry.active_model`)."""
     moderate = float(config["psi_moderate"])
     major = float(config["psi_major"])
     fdr = float(config.get("fdr") or 0.05)
@@ -82,6 +84,7 @@ def drift_rows(mart, registry: pd.DataFrame, config: Mapping, pinned=None) -> pd
     age_bins = int(float(config.get("age_bins") or 10))
     weight_cap = float(config.get("weight_cap") or 20)
     max_rows = int(float(config.get("max_reference_rows") or 200_000))
+    max_current = int(float(config.get("max_current_rows") or 200_000))
 
     row = active_model(registry, pinned)
     if row["model_name"] != "xgboost":
@@ -89,10 +92,16 @@ def drift_rows(mart, registry: pd.DataFrame, config: Mapping, pinned=None) -> pd
         return typed_drift(pd.DataFrame())
     bundle = deserialize_bundle(row)
     wanted = [LEAD_COLUMN, "snapshot_at", AGE_COLUMN, *bundle.spec.columns]
-    current = relation_to_pandas(mart.filter("is_scoring_snapshot").project(_columns(mart, wanted)))
-    if current.empty:
+    open_leads = mart.filter("is_scoring_snapshot")
+    n_open = int(_scalar(open_leads, "count(*)") or 0)
+    if n_open == 0:
         print("ml_drift: no open lead to score: no drift rows")
         return typed_drift(pd.DataFrame())
+    if n_open > max_current:
+        rate = max_current / n_open
+        print(f"ml_drift: {n_open:,} open leads: a {rate:.3f} sample of them")
+        open_leads = open_leads.filter(lead_sample_predicate(rate, rate, LEAD_COLUMN))
+    current = relation_to_pandas(open_leads.project(_columns(mart, wanted)))
     window = reference_window(
         row,
         _scalar(mart.filter(LABELED_SNAPSHOTS), "max(snapshot_at)"),

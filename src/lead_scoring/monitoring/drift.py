@@ -286,7 +286,9 @@ def drift_table(
     cats = set(categorical)
     for feature in features:
         is_cat = True if feature in cats else None
-        rows.append(_row("feature", feature, reference[feature], current[feature], is_cat, context))
+        rows.append(
+            _row("feature", feature, reference[feature], current[feature], is_cat, context)
+        )
     table = pd.DataFrame(rows)
     if table.empty:
         return pd.DataFrame(columns=DRIFT_COLUMNS)

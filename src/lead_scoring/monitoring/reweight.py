@@ -96,7 +96,7 @@ def _coarsen(ref_counts: np.ndarray, cur_counts: np.ndarray, cap: float) -> np.n
             left, right = groups[worst - 1], groups[worst + 1]
             other = worst - 1 if ref_counts[left].sum() >= ref_counts[right].sum() else worst + 1
         lo, hi = sorted((worst, other))
-        groups[lo : hi + 1] = [groups[lo] + groups[hi]]
+        groups[lo:hi + 1] = [groups[lo] + groups[hi]]
     target = np.empty(ref_counts.size, dtype=np.int64)
     for k, g in enumerate(groups):
         target[g] = k

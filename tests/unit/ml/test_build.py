@@ -159,6 +159,21 @@ def test_drift_scores_the_open_leads_as_ml_scores_does(mart, rules, first):
     np.testing.assert_allclose(ours, scores["conversion_probability"].to_numpy(), rtol=1e-12)
 
 
+def test_above_the_cap_drift_compares_a_sample_of_the_open_leads(mart, first):
+    """ml_drift runs beside ml_scores: above max_current_rows it compares a seeded sample of
+    the open leads (memory), the same sample every time."""
+    from lead_scoring.monitoring.build import drift_rows
+
+    n_open = mart.filter("is_scoring_snapshot").aggregate("count(*)").fetchall()[0][0]
+    config = {**DRIFT_CONFIG, "max_current_rows": n_open // 2}
+    table = drift_rows(mart, first, config)
+    sampled = table["current_rows"].iloc[0]
+    assert (table["current_rows"] == sampled).all()
+    assert n_open // 4 < sampled < n_open * 3 // 4
+    assert drift_rows(mart, first, config)["current_rows"].iloc[0] == sampled
+    assert drift_rows(mart, first, DRIFT_CONFIG)["current_rows"].iloc[0] == n_open
+
+
 def test_drift_reads_the_pinned_model_else_the_active_one(mart, first):
     from lead_scoring.monitoring.build import drift_rows
 

@@ -69,20 +69,12 @@ def test_auto_retrains_when_something_changed():
 def test_auto_follows_the_health_check():
     health = pd.DataFrame(
         [
-            {
-                "model_version": "new",
-                "scored_at": pd.Timestamp("2025-06-02"),
-                "checked_at": pd.Timestamp("2025-06-02 07:00"),
-                "requires_retraining": True,
-                "reasons": "realized AUC 0.61 is 0.2 below the registered test AUC",
-            },
-            {
-                "model_version": "old",
-                "scored_at": pd.Timestamp("2025-06-02"),
-                "checked_at": pd.Timestamp("2025-06-02 07:00"),
-                "requires_retraining": False,
-                "reasons": "",
-            },
+            {"model_version": "new", "scored_at": pd.Timestamp("2025-06-02"),
+             "checked_at": pd.Timestamp("2025-06-02 07:00"), "requires_retraining": True,
+             "reasons": "realized AUC 0.61 is 0.2 below the registered test AUC"},
+            {"model_version": "old", "scored_at": pd.Timestamp("2025-06-02"),
+             "checked_at": pd.Timestamp("2025-06-02 07:00"), "requires_retraining": False,
+             "reasons": ""},
         ]
     )
     d = decide(health=health)

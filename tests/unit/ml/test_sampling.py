@@ -41,12 +41,9 @@ def test_the_draw_keeps_whole_leads_and_the_weights_restore_the_totals():
     per_lead = kept.groupby("lead_id").size()
     assert (per_lead == 10).all()  # a kept lead keeps all its snapshots
     converting = kept["label_converted_at"].notna()
-    assert (
-        converting.sum()
-        == con.execute(
-            "select count(*) from snapshots where label_converted_at is not null"
-        ).fetchone()[0]
-    )  # every converting lead is kept
+    assert converting.sum() == con.execute(
+        "select count(*) from snapshots where label_converted_at is not null"
+    ).fetchone()[0]  # every converting lead is kept
     share = (~converting).sum() / con.execute(
         "select count(*) from snapshots where label_converted_at is null"
     ).fetchone()[0]
