@@ -32,6 +32,22 @@
     )
 {% endmacro %}
 
+{% macro delete_stale_lead_rows(upstream) %}
+    {#- Post-hook of a model rebuilt by rewritten_leads(upstream): deletes the
+        rows this run did not write again of the leads upstream rewrote in this
+        run (a lead left with no session or no touch), and the rows of leads
+        gone from upstream. Rows written by this run carry its start as
+        source_loaded_at, as their upstream rows do; a full build deletes
+        nothing. -#}
+    delete from {{ this }}
+    where
+        source_loaded_at < {{ run_started_at_timestamp() }}
+        and lead_id not in (
+            select upstream.lead_id from {{ upstream }} as upstream
+            where upstream.source_loaded_at < {{ run_started_at_timestamp() }}
+        )
+{%- endmacro %}
+
 {% macro incremental_batch_filter(column, keyword='where') %}
     {#- In an incremental run, keep the rows of the leads in CTE batch_leads
         (the model defines it); in a full build, every row. keyword: 'where'

@@ -11,16 +11,14 @@
 -- Incremental (doc `incremental_ledger`): a run recomputes, whole, the leads
 -- int_touchpoints_sessionized rewrote since this table's latest
 -- source_loaded_at (macro rewritten_leads; unique_key lead_id); a lead left
--- with no touch loses its rows (post-hook).
+-- with no touch loses its rows (post-hook delete_stale_lead_rows).
 
 {{ config(
     materialized='incremental',
     incremental_strategy=incremental_strategy(),
     unique_key='lead_id',
     on_schema_change='fail',
-    post_hook=[
-        "delete from {{ this }} where lead_id not in (select touchpoints.lead_id from {{ ref('int_touchpoints_sessionized') }} as touchpoints where touchpoints.is_session_start or touchpoints.event_type in (select event_types.event_type from {{ ref('event_types') }} as event_types where event_types.is_marketing_touch))"
-    ]
+    post_hook=["{{ delete_stale_lead_rows(ref('int_touchpoints_sessionized')) }}"]
 ) }}
 
 with

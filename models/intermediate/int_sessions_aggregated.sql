@@ -4,16 +4,14 @@
 -- Incremental (doc `incremental_ledger`): a run recomputes, whole, the leads
 -- int_touchpoints_sessionized rewrote since this table's latest
 -- source_loaded_at (macro rewritten_leads; unique_key lead_id); a lead left
--- with no session loses its rows (post-hook).
+-- with no session loses its rows (post-hook delete_stale_lead_rows).
 
 {{ config(
     materialized='incremental',
     incremental_strategy=incremental_strategy(),
     unique_key='lead_id',
     on_schema_change='fail',
-    post_hook=[
-        "delete from {{ this }} where lead_id not in (select touchpoints.lead_id from {{ ref('int_touchpoints_sessionized') }} as touchpoints where touchpoints.session_id is not null)"
-    ]
+    post_hook=["{{ delete_stale_lead_rows(ref('int_touchpoints_sessionized')) }}"]
 ) }}
 
 with

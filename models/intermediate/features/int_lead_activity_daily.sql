@@ -12,8 +12,8 @@
 --
 -- Incremental (doc `incremental_ledger`): a run recomputes, whole, the leads
 -- int_touchpoints_sessionized rewrote since this table's latest
--- source_loaded_at (macro rewritten_leads; unique_key lead_id); a lead left with no event loses its
--- rows (post-hook). A full build runs a bucket of leads at a time when the data
+-- source_loaded_at (macro rewritten_leads; unique_key lead_id); a lead left
+-- with no event loses its rows (post-hook). A full build runs a bucket of leads at a time when the data
 -- is large (macro lead_bucket_count; the first post-hook inserts the buckets
 -- after the first).
 
