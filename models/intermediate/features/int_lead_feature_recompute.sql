@@ -3,27 +3,32 @@
 -- incremental feature snapshots (doc `incremental_feature_snapshots`):
 -- int_lead_snapshots_matched, int_lead_activity_partial_days and
 -- fct_lead_features compute the snapshots at or after the lead's
--- recompute_from_at (null: all of them) and their pre-hook (macro
--- feature_recompute_delete) deletes every stored row that is not before it.
+-- recompute_from_at (null: all of them), their pre-hook (macro
+-- feature_recompute_delete) deletes every stored row that is not before it, and
+-- the post-hook of the two tables with labels (macro relabel_kept_snapshots)
+-- recomputes the labels of the kept rows at or after relabel_from_at.
 --
 -- Hidden dependency: an incremental run reads the fct_lead_features an earlier
 -- run stored (macro previous_lead_features: adapter.get_relation, since a ref
--- would be a cycle). With H = var prediction_horizon_days, a snapshot before
--- the cut least(previous scoring time, this scoring time) - H days has a final
--- label; it is kept unless its lead changed (a late event of any age changes
--- the lead's fingerprint): the lead is new or gone, has no stored
--- snapshot before the cut, or at its last stored snapshot before the cut the
--- fingerprint of its inputs (macro lead_snapshot_fingerprint: its staged row,
--- activity days, milestones, the feature vars and definitions) or its first
--- conversion (label_converted_at) differs from the stored one. On
--- --full-refresh, without a stored table, on the lint target, and when the
--- snapshot tables were written by different runs every snapshot is recomputed.
+-- would be a cycle). A stored grid snapshot before this scoring time is kept
+-- unless its lead changed (a late event of any age changes the lead's
+-- fingerprint): the lead is new or gone, has no stored grid snapshot, or at its
+-- last stored grid snapshot the fingerprint of its inputs (macro
+-- lead_snapshot_fingerprint: its staged row, activity days, milestones, the
+-- feature vars and definitions) or its first conversion (label_converted_at)
+-- differs from the stored one. Only the labels of a kept snapshot read the
+-- scoring time: with H = var prediction_horizon_days, those before the cut
+-- least(previous scoring time, this scoring time) - H days are final, the later
+-- ones are recomputed. On --full-refresh, without a stored table, on the lint
+-- target, and when the snapshot tables were written by different runs every
+-- snapshot is recomputed.
 
 -- depends_on: {{ ref('int_lead_activity_daily') }}
 -- depends_on: {{ ref('int_lead_milestones') }}
 
 {%- set previous = previous_lead_features() %}
 {%- set horizon_days = var('prediction_horizon_days') | int %}
+{%- set kept = 'not is_scoring_snapshot and snapshot_at < ' ~ scoring_at() %}
 
 with
 
@@ -85,11 +90,12 @@ previous_snapshots as (
 
 cut as (
 
-    -- null when no lead was open at the previous scoring time: nothing dates that run
+    -- labels before it are final (known at both scoring times); null when no lead was open
+    -- at the previous scoring time: nothing dates that run
     select
         {{ dbt.dateadd(
             'day', -horizon_days, 'least(max(snapshot_at), ' ~ scoring_at() ~ ')'
-        ) }} as recompute_from_at
+        ) }} as relabel_from_at
 
     from previous_snapshots
     where is_scoring_snapshot
@@ -98,28 +104,23 @@ cut as (
 
 stored_leads as (
 
-    -- per stored lead, its last snapshot before the cut and that snapshot's fingerprint
+    -- per stored lead, its last stored grid snapshot before this scoring time (null: none;
+    -- this run's grid has the same snapshots up to there when the lead is unchanged) and
+    -- that snapshot's fingerprint and first conversion
     select
-        previous_snapshots.lead_id,
-        max(previous_snapshots.snapshot_at) filter (
-            where previous_snapshots.snapshot_at < cut.recompute_from_at
-        ) as last_final_snapshot_at,
-        max_by(previous_snapshots.input_fingerprint_id, previous_snapshots.snapshot_at) filter (
-            where previous_snapshots.snapshot_at < cut.recompute_from_at
-        ) as stored_fingerprint_id,
-        max_by(previous_snapshots.label_converted_at, previous_snapshots.snapshot_at) filter (
-            where previous_snapshots.snapshot_at < cut.recompute_from_at
-        ) as stored_converted_at
+        lead_id,
+        max(snapshot_at) filter (where {{ kept }}) as last_kept_snapshot_at,
+        max_by(input_fingerprint_id, snapshot_at) filter (where {{ kept }}) as stored_fingerprint_id,
+        max_by(label_converted_at, snapshot_at) filter (where {{ kept }}) as stored_converted_at
 
     from previous_snapshots
-    cross join cut
-    group by previous_snapshots.lead_id
+    group by lead_id
 
 ),
 
 checked_days as (
 
-    -- the activity days up to each lead's last final snapshot, as one hash
+    -- the activity days up to each lead's last kept snapshot, as one hash
     select
         daily.lead_id,
         bit_xor({{ lead_activity_day_hash('daily') }}) as activity_hash
@@ -127,7 +128,7 @@ checked_days as (
     from daily
     inner join stored_leads
         on daily.lead_id = stored_leads.lead_id
-    where daily.activity_date <= {{ activity_date('stored_leads.last_final_snapshot_at') }}
+    where daily.activity_date <= {{ activity_date('stored_leads.last_kept_snapshot_at') }}
     group by daily.lead_id
 
 ),
@@ -138,7 +139,7 @@ checked as (
         stored_leads.lead_id,
         stored_leads.stored_fingerprint_id = {{ lead_snapshot_fingerprint(
             'lead_fingerprints.lead_fingerprint_id', 'checked_days.activity_hash',
-            'milestones', 'stored_leads.last_final_snapshot_at'
+            'milestones', 'stored_leads.last_kept_snapshot_at'
         ) }}
         and stored_leads.stored_converted_at is not distinct from lead_fingerprints.converted_at
             as is_unchanged
@@ -150,7 +151,7 @@ checked as (
         on stored_leads.lead_id = checked_days.lead_id
     left join milestones
         on stored_leads.lead_id = milestones.lead_id
-    where stored_leads.last_final_snapshot_at is not null
+    where stored_leads.last_kept_snapshot_at is not null
 
 ),
 
@@ -164,6 +165,7 @@ decided as (
             lead_id,
             lead_fingerprint_id,
             cast(null as timestamp) as recompute_from_at,
+            cast(null as timestamp) as relabel_from_at,
             'full build' as recompute_reason
 
         from lead_fingerprints
@@ -173,13 +175,19 @@ decided as (
         select
             coalesce(lead_fingerprints.lead_id, stored_leads.lead_id) as lead_id,
             lead_fingerprints.lead_fingerprint_id,
-            case when checked.is_unchanged then cut.recompute_from_at end as recompute_from_at,
+            -- the instant after the last kept snapshot (timestamps hold microseconds)
+            case
+                when checked.is_unchanged and cut.relabel_from_at is not null
+                    then {{ dbt.dateadd('microsecond', 1, 'stored_leads.last_kept_snapshot_at') }}
+            end as recompute_from_at,
+            case when checked.is_unchanged then cut.relabel_from_at end as relabel_from_at,
             case
                 when stored_leads.lead_id is null then 'not stored'
                 when lead_fingerprints.lead_id is null then 'lead gone'
-                when checked.lead_id is null then 'no stored snapshot before the cut'
-                when checked.is_unchanged then 'snapshots from the cut'
-                else 'inputs changed'
+                when checked.lead_id is null then 'no stored grid snapshot'
+                when not checked.is_unchanged then 'inputs changed'
+                when cut.relabel_from_at is null then 'no lead open at the previous run'
+                else 'new snapshots only'
             end as recompute_reason
 
         from lead_fingerprints

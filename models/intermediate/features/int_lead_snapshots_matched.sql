@@ -24,7 +24,7 @@
     incremental_strategy=feature_snapshot_strategy(),
     on_schema_change='fail',
     pre_hook=["{{ feature_recompute_delete() }}"],
-    post_hook=["{{ feature_snapshot_stamp() }}"]
+    post_hook=["{{ relabel_kept_snapshots() }}", "{{ feature_snapshot_stamp() }}"]
 ) }}
 
 {%- set lookup_days = [0] + window_start_days() %}

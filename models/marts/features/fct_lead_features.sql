@@ -22,7 +22,11 @@
     incremental_strategy=feature_snapshot_strategy(),
     on_schema_change='fail',
     pre_hook=["{{ feature_recompute_delete() }}"],
-    post_hook=["{{ insert_remaining_lead_buckets() }}", "{{ feature_snapshot_stamp() }}"]
+    post_hook=[
+        "{{ insert_remaining_lead_buckets() }}",
+        "{{ relabel_kept_snapshots() }}",
+        "{{ feature_snapshot_stamp() }}"
+    ]
 ) }}
 
 {%- set signals = lead_activity_signals() %}

@@ -27,6 +27,7 @@ __all__ = [
     "mean_abs_shap",
     "shap_contributions",
     "top_factors",
+    "top_k_order",
 ]
 
 IMPORTANCE_COLUMNS = ["feature", "feature_label", "mean_abs_shap", "share", "rank"]
@@ -122,6 +123,27 @@ def _number_strings(x: np.ndarray, decimals: int) -> np.ndarray:
     return r.astype(_S)
 
 
+def top_k_order(c: np.ndarray, k: int) -> np.ndarray:
+    """The column positions of the ``k`` largest ``|c|`` of each row of ``c`` (``n x m``),
+    largest first, ties by position, missing values last: the first ``k`` columns of
+    ``np.argsort(-np.abs(c), axis=1, kind="stable")``.
+
+    Found by ``k`` passes of ``argmax`` (which returns the first of equal maxima) instead of
+    sorting all ``m`` columns of every row: three rankings of 86,960 x 166 (``k`` = 5) take
+    0.2 s this way, 2.0 s sorted."""
+    a = np.abs(np.asarray(c, dtype=np.float64))
+    a[np.isnan(a)] = -1.0  # below every |value|: missing values come last, by position
+    n, m = a.shape
+    k = min(int(k), m)
+    order = np.empty((n, k), dtype=np.intp)
+    rows = np.arange(n)
+    for j in range(k):
+        pick = np.argmax(a, axis=1)
+        order[:, j] = pick
+        a[rows, pick] = -2.0  # below the missing values: never picked again
+    return order
+
+
 def format_factors(
     contribs: np.ndarray,
     values: pd.DataFrame,
@@ -149,8 +171,8 @@ def format_factors(
     spaces.
     Returns a frame (index of ``values``) with ``top_factors`` ('; '-joined) and
     ``top_factors_json`` (a JSON array of ``{"feature", "label", "value", "direction",
-    "contribution"}``; null when ``with_json`` is false). The ranking is one stable ``argsort``
-    over the matrix; strings are built column-wise with numpy string ufuncs, no loop over rows.
+    "contribution"}``; null when ``with_json`` is false). The ranking is :func:`top_k_order`;
+    strings are built column-wise with numpy string ufuncs, no loop over rows.
     ``value_strings(j, rows)``: the display and JSON strings of column j at the positions
     ``rows`` (default: the values as they are); only the values listed are ever formatted.
     """
@@ -164,7 +186,7 @@ def format_factors(
             {"top_factors": pd.Series(dtype=object), "top_factors_json": pd.Series(dtype=object)},
             index=values.index,
         )
-    order = np.argsort(-np.abs(c), axis=1, kind="stable")[:, :k]
+    order = top_k_order(c, k)
     top = np.take_along_axis(c, order, axis=1).astype(np.float64)
     label_arr = np.array([str(x) for x in labels], dtype=_S)
     label_json = _json_str(labels)

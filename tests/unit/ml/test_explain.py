@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 
 from lead_scoring.ml.dataset import prepare_features
-from lead_scoring.ml.explain import feature_label, mean_abs_shap, shap_contributions, top_factors
+from lead_scoring.ml.explain import (
+    feature_label,
+    mean_abs_shap,
+    shap_contributions,
+    top_factors,
+    top_k_order,
+)
 from lead_scoring.ml.models import predict_margin
 
 
@@ -81,3 +87,20 @@ def test_mean_abs_shap_ranks_features():
 def test_global_importance_finds_the_signal(trained):
     top3 = set(trained.feature_importance["feature"].head(3))
     assert top3 == {"pricing_page_views_30d", "email_opens_30d", "days_since_last_visit"}
+
+
+def test_top_k_order_is_the_head_of_a_stable_sort_by_magnitude():
+    rng = np.random.default_rng(3)
+    # ties (rounded values, +x and -x, zeros), missing values, infinities, whole missing rows
+    c = np.round(rng.normal(size=(500, 40)), 1)
+    c[rng.random(c.shape) < 0.2] = 0.0
+    c[rng.random(c.shape) < 0.1] *= -1
+    c[rng.random(c.shape) < 0.05] = np.nan
+    c[7, 3], c[8, 5] = np.inf, -np.inf
+    c[9] = np.nan
+    c[10] = 0.0
+    expected = np.argsort(-np.abs(c), axis=1, kind="stable")
+    for k in (1, 3, 5, 40, 60):
+        assert np.array_equal(top_k_order(c, k), expected[:, : min(k, 40)])
+    assert top_k_order(c, 5).dtype == np.intp
+    assert top_k_order(np.zeros((0, 4)), 3).shape == (0, 3)
