@@ -6,7 +6,7 @@
 -- recompute_from_at (null: all of them), their pre-hook (macro
 -- feature_recompute_delete) deletes every stored row that is not before it, and
 -- the post-hook of the two tables with labels (macro relabel_kept_snapshots)
--- recomputes the labels of the kept rows at or after relabel_from_at.
+-- gives the kept rows at or after relabel_from_at this run's labels (gridded).
 --
 -- Hidden dependency: an incremental run reads the fct_lead_features an earlier
 -- run stored (macro previous_lead_features: adapter.get_relation, since a ref

@@ -9,12 +9,11 @@
 -- named label_*.
 
 {%- set interval_days = var('snapshot_interval_days') | int %}
+{%- set horizon_days = var('prediction_horizon_days') | int %}
 {%- if interval_days < 1 %}
     {{ exceptions.raise_compiler_error("var snapshot_interval_days must be a whole number of days >= 1, got " ~ var('snapshot_interval_days')) }}
 {%- endif %}
 {%- set scored_at = scoring_at() %}
-{#- the labels' one definition, shared with the relabelling of kept snapshots -#}
-{%- set labels = snapshot_labels('snapshot_at', 'converted_at', scored_at) %}
 
 with
 
@@ -150,10 +149,14 @@ labeled as (
         created_at,
 
         ---------- labels: known only once the whole horizon lies at or before the scoring time
-        {{ labels['label_is_known'] }} as label_is_known,
-        {{ labels['label_converted_in_horizon'] }} as label_converted_in_horizon,
-        {{ labels['label_converted_at'] }} as label_converted_at,
-        {{ labels['label_days_to_conversion'] }} as label_days_to_conversion
+        {{ dbt.dateadd('day', horizon_days, 'snapshot_at') }} <= {{ scored_at }} as label_is_known,
+        case
+            when {{ dbt.dateadd('day', horizon_days, 'snapshot_at') }} > {{ scored_at }} then null
+            when converted_at <= {{ dbt.dateadd('day', horizon_days, 'snapshot_at') }} then 1
+            else 0
+        end as label_converted_in_horizon,
+        converted_at as label_converted_at,
+        {{ seconds_between('snapshot_at', 'converted_at') }} / 86400.0 as label_days_to_conversion
 
     from snapshots
 

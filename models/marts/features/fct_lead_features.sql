@@ -29,6 +29,8 @@
     ]
 ) }}
 
+-- depends_on: {{ ref('int_lead_snapshots_gridded') }} (post-hook relabel_kept_snapshots)
+
 {%- set signals = lead_activity_signals() %}
 {%- set recencies = lead_activity_recencies() %}
 {%- set tools = tech_stack_tools() %}
