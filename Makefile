@@ -22,9 +22,17 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_SERVE_WAREHOUSE ?= bench_data/build_100000/warehouse.duckdb
 BENCH_SERVE_ARGS ?= --soak-minutes 10
+# Spark: dbt-spark (session method, a local SparkSession) in a venv of its own (docs/spark.md)
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
+SPARK_TEST_DIR := $(CURDIR)/spark_test
+# what make spark-test builds on both engines and compares: the layers ported to Spark so far
+SPARK_SELECT ?= +path:models/staging
+# columns of engine-specific hashes (DuckDB's hash() and Spark's differ): bookkeeping only
+SPARK_ENGINE_COLUMNS := ledger_partition_fingerprint lead_resolution_hash
 
 .PHONY: help setup run build test lint unit e2e docs demo metrics bench bench-forward bench-daily sample lock clean \
-	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser serve
+	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser serve spark-setup spark-test
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -159,3 +167,29 @@ clean:  ## remove build outputs (keeps .venv and the warehouse, which holds stat
 
 clean-warehouse: $(STAMP)  ## back the state up to state_backups/ (lead-scoring backup-state), then delete the warehouse
 	@if [ -e "$(LEAD_SCORING_DUCKDB)" ]; then $(BIN)/lead-scoring backup-state --duckdb "$(LEAD_SCORING_DUCKDB)" --out state_backups && rm -f "$(LEAD_SCORING_DUCKDB)" "$(LEAD_SCORING_DUCKDB).wal"; fi
+
+$(SPARK_STAMP): requirements-spark.txt
+	@command -v java >/dev/null || { echo "spark-setup: Java is missing; install it with: sudo apt-get install -y openjdk-17-jre-headless"; exit 1; }
+	@test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	@touch $(SPARK_STAMP)
+
+spark-setup: $(SPARK_STAMP)  ## create .venv-spark: dbt-spark and PySpark, pinned in requirements-spark.txt (needs Java 17)
+
+spark-test: $(STAMP) $(SPARK_STAMP)  ## build SPARK_SELECT of the sample on local Spark and on DuckDB, and compare every table
+	rm -rf "$(SPARK_TEST_DIR)" && mkdir -p "$(SPARK_TEST_DIR)/spark"
+	@echo "== DuckDB build of $(SPARK_SELECT)"
+	LEAD_SCORING_DUCKDB="$(SPARK_TEST_DIR)/duckdb.duckdb" DBT_TARGET_PATH="$(SPARK_TEST_DIR)/target-duckdb" \
+		DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-duckdb" $(DBT) build --select "$(SPARK_SELECT)" --indirect-selection cautious --quiet
+	@echo "== Spark build of $(SPARK_SELECT) (local SparkSession)"
+	LEAD_SCORING_SPARK_DIR="$(SPARK_TEST_DIR)/spark" DBT_TARGET_PATH="$(SPARK_TEST_DIR)/target-spark" \
+		DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-spark" $(SPARK_VENV)/bin/dbt build --target spark \
+		--select "$(SPARK_SELECT)" --indirect-selection cautious --quiet
+	@echo "== Spark tables compared with DuckDB's"
+	relations=$$(DBT_TARGET_PATH="$(SPARK_TEST_DIR)/target-duckdb" DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-duckdb" \
+		$(DBT) ls --quiet --select "$(SPARK_SELECT)" --resource-type model seed --output name) && \
+	$(SPARK_VENV)/bin/python scripts/spark_export.py --spark-dir "$(SPARK_TEST_DIR)/spark" \
+		--reference "$(SPARK_TEST_DIR)/duckdb.duckdb" --out "$(SPARK_TEST_DIR)/spark_export.duckdb" \
+		$(addprefix --engine-column ,$(SPARK_ENGINE_COLUMNS)) $$relations && \
+	$(BIN)/python scripts/compare_warehouses.py "$(SPARK_TEST_DIR)/duckdb.duckdb" "$(SPARK_TEST_DIR)/spark_export.duckdb" \
+		--names $$relations --ignore-columns $(SPARK_ENGINE_COLUMNS) --tolerance 1e-6

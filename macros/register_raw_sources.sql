@@ -16,22 +16,9 @@
         repairs or drops them and counts them in fct_data_quality_issues.
     -#}
     {% if not execute %}{{ return('') }}{% endif %}
-    {% set folder = var('raw_data_path') | string %}
-    {% set folder = folder.rstrip('/') %}
-    {% if modules.re.search('[*?\\[\\]{}]', folder) %}
-        {% do exceptions.raise_compiler_error(
-            "var raw_data_path='" ~ folder ~ "' holds a glob character (* ? [ ] { }), so the folder would be read as a pattern: rename the folder or point the var at a path without them."
-        ) %}
-    {% endif %}
+    {% set folder = raw_data_folder() %}
     {% set limit = var('raw_malformed_share_limit') | float %}
-    {% set encoding = var('raw_csv_encoding') | string | lower | replace('_', '-') %}
-    {% set encodings = {'utf-8': 'utf-8', 'utf8': 'utf-8', 'latin-1': 'latin-1', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'windows-1252': 'latin-1', 'cp1252': 'latin-1', 'utf-16': 'utf-16'} %}
-    {% if encoding not in encodings %}
-        {% do exceptions.raise_compiler_error(
-            "var raw_csv_encoding='" ~ var('raw_csv_encoding') ~ "' is not one of utf-8, latin-1 (also windows-1252), utf-16."
-        ) %}
-    {% endif %}
-    {% set encoding = encodings[encoding] %}
+    {% set encoding = raw_csv_encoding_name() %}
     {#- files that may hold no rows (a new account: no conversion, no ad spend yet) -#}
     {% set may_be_empty = ['conversions', 'ad_spend'] %}
     {% set castable = {
@@ -175,4 +162,156 @@
         ~ " as raw_data_path, latest_occurred_at from (" ~ latest_occurred_at_sql('raw.touchpoints') ~ ")"
     ) %}
     {{ return('') }}
+{% endmacro %}
+
+{% macro spark__register_raw_sources() %}
+    {#-
+        register_raw_sources on Spark: the same contract checks and messages as
+        default__register_raw_sources, with Spark's readers. Each raw file of
+        var raw_data_path (<name>.parquet, else <name>.csv) becomes the view
+        raw.<name>: the contract's columns, text typed as text (staging casts).
+    -#}
+    {% if not execute %}{{ return('') }}{% endif %}
+    {% set folder = raw_data_folder() %}
+    {% set limit = var('raw_malformed_share_limit') | float %}
+    {% set may_be_empty = ['conversions', 'ad_spend'] %}
+    {% set how_to_fix = "Fix the file, or point the var at the right folder: dbt build --vars '{raw_data_path: /path/to/folder}'." %}
+    {% set spark_types = {'varchar': 'string', 'timestamp': 'timestamp', 'date': 'date', 'double': 'double', 'integer': 'int'} %}
+    {% set castable = {
+        'varchar': none,
+        'timestamp': ['timestamp', 'timestamp_ntz', 'date', 'string'],
+        'date': ['date', 'timestamp', 'timestamp_ntz', 'string'],
+        'double': ['double', 'float', 'decimal', 'bigint', 'int', 'smallint', 'tinyint', 'string'],
+        'integer': ['int', 'bigint', 'smallint', 'tinyint', 'double', 'float', 'decimal', 'string'],
+    } %}
+    {% do run_query('create database if not exists raw') %}
+    {#- the folder's files, listed once (binaryFile reads no content when only path is selected) -#}
+    {% set listing = run_query(
+        "select lower(regexp_extract(path, '([^/]+)$', 1)) as file_name from binaryFile.`" ~ folder ~ "`"
+    ) %}
+    {% set files = listing.columns[0].values() | list %}
+    {% for name, columns in raw_contract().items() %}
+        {% set has_parquet = (name ~ '.parquet') in files %}
+        {% set has_csv = (name ~ '.csv') in files %}
+        {% if has_parquet and has_csv %}
+            {% do exceptions.raise_compiler_error(
+                "Raw data contract: folder '" ~ folder ~ "' holds both '" ~ name ~ ".parquet' and '" ~ name
+                ~ ".csv' (var raw_data_path): which one is current is not clear. Remove or rename the other."
+            ) %}
+        {% elif has_parquet %}
+            {% set file_path = folder ~ '/' ~ name ~ '.parquet' %}
+            {% set reader = "parquet.`" ~ file_path ~ "`" %}
+        {% elif has_csv %}
+            {% set file_path = folder ~ '/' ~ name ~ '.csv' %}
+            {#- an external table over the file: a permanent view may not read a temporary one -#}
+            {% do run_query('drop table if exists raw.file_' ~ name) %}
+            {% do run_query(
+                "create table raw.file_" ~ name ~ " using csv options (path " ~ sql_string(file_path)
+                ~ ", header 'true', inferSchema 'false', multiLine 'true', escape '\"', encoding "
+                ~ sql_string({'utf-8': 'UTF-8', 'latin-1': 'windows-1252', 'utf-16': 'UTF-16'}[raw_csv_encoding_name()]) ~ ")"
+            ) %}
+            {% set reader = "raw.file_" ~ name %}
+        {% else %}
+            {% do exceptions.raise_compiler_error(
+                "Raw data contract: file '" ~ name ~ ".parquet' (or '" ~ name ~ ".csv') not found in folder '"
+                ~ folder ~ "' (var raw_data_path). " ~ how_to_fix
+            ) %}
+        {% endif %}
+        {% set described = run_query('describe query select * from ' ~ reader) %}
+        {% set physical = {} %}
+        {% for row in described.rows %}
+            {% do physical.update({(row[0] | lower): (row[1] | lower)}) %}
+        {% endfor %}
+        {% set select_list = [] %}
+        {% set checks = [] %}
+        {% for column, logical_type in columns %}
+            {% if column not in physical %}
+                {% do exceptions.raise_compiler_error(
+                    "Raw data contract: file '" ~ file_path ~ "' has no column '" ~ column
+                    ~ "' (expected " ~ logical_type ~ "; found: " ~ (physical.keys() | list | join(', '))
+                    ~ ") (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
+                ) %}
+            {% endif %}
+            {% set physical_type = physical[column].split('(')[0] %}
+            {% set allowed = castable[logical_type] %}
+            {% set is_all_null = physical_type in ('void', 'null') %}
+            {% if allowed is not none and not is_all_null and physical_type not in allowed %}
+                {% do exceptions.raise_compiler_error(
+                    "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' has type "
+                    ~ physical[column] ~ ", which cannot be read as " ~ logical_type
+                    ~ " (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
+                ) %}
+            {% endif %}
+            {% if is_all_null or (logical_type == 'varchar' and physical_type != 'string') %}
+                {% do select_list.append("cast(`" ~ column ~ "` as " ~ spark_types[logical_type] ~ ") as `" ~ column ~ "`") %}
+            {% elif logical_type != 'varchar' and physical_type == 'string' %}
+                {% do select_list.append("nullif(trim(`" ~ column ~ "`), '') as `" ~ column ~ "`") %}
+                {% do checks.append((column, logical_type)) %}
+            {% else %}
+                {% do select_list.append("`" ~ column ~ "`") %}
+            {% endif %}
+        {% endfor %}
+        {% for column, logical_type in checks %}
+            {% set parsed = run_query(
+                "select count(`" ~ column ~ "`) as non_null, "
+                ~ "count(case when nullif(trim(`" ~ column ~ "`), '') is not null and try_cast(trim(`" ~ column ~ "`) as "
+                ~ spark_types[logical_type] ~ ") is null then 1 end) as failed, "
+                ~ "min(case when nullif(trim(`" ~ column ~ "`), '') is not null and try_cast(trim(`" ~ column ~ "`) as "
+                ~ spark_types[logical_type] ~ ") is null then `" ~ column ~ "` end) as example from " ~ reader
+            ) %}
+            {% set non_null = parsed.columns[0].values()[0] %}
+            {% set failed = parsed.columns[1].values()[0] %}
+            {% if non_null > 0 and (failed / non_null) > limit %}
+                {% do exceptions.raise_compiler_error(
+                    "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' cannot be parsed as "
+                    ~ logical_type ~ ": " ~ failed ~ " of " ~ non_null ~ " values fail (e.g. '"
+                    ~ parsed.columns[2].values()[0] ~ "'; limit: var raw_malformed_share_limit="
+                    ~ limit ~ ") (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
+                ) %}
+            {% endif %}
+        {% endfor %}
+        {% do run_query('create or replace view raw.' ~ name ~ ' as select ' ~ (select_list | join(', ')) ~ ' from ' ~ reader) %}
+        {% set any_row = run_query('select count(*) from (select 1 from raw.' ~ name ~ ' limit 1)') %}
+        {% if any_row.columns[0].values()[0] == 0 %}
+            {% if name in may_be_empty %}
+                {{ log('WARNING raw contract: file ' ~ file_path ~ ' has no rows (a new account?)', info=true) }}
+            {% else %}
+                {% do exceptions.raise_compiler_error(
+                    "Raw data contract: file '" ~ file_path ~ "' has no rows (only a header?) (var raw_data_path='"
+                    ~ folder ~ "'). " ~ how_to_fix
+                ) %}
+            {% endif %}
+        {% endif %}
+        {{ log('raw contract ok: ' ~ file_path ~ ' -> raw.' ~ name, info=true) }}
+    {% endfor %}
+    {% do run_query('drop table if exists raw.run_context') %}
+    {% do run_query(
+        "create table raw.run_context using parquet as select " ~ sql_string(var('raw_data_path'))
+        ~ " as raw_data_path, latest_occurred_at from (" ~ latest_occurred_at_sql('raw.touchpoints') ~ ")"
+    ) %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro raw_csv_encoding_name() %}
+    {#- var raw_csv_encoding as one of utf-8, latin-1 (also windows-1252), utf-16;
+        any other value stops the run naming the var. -#}
+    {% set encoding = var('raw_csv_encoding') | string | lower | replace('_', '-') %}
+    {% set encodings = {'utf-8': 'utf-8', 'utf8': 'utf-8', 'latin-1': 'latin-1', 'latin1': 'latin-1', 'iso-8859-1': 'latin-1', 'windows-1252': 'latin-1', 'cp1252': 'latin-1', 'utf-16': 'utf-16'} %}
+    {% if encoding not in encodings %}
+        {% do exceptions.raise_compiler_error(
+            "var raw_csv_encoding='" ~ var('raw_csv_encoding') ~ "' is not one of utf-8, latin-1 (also windows-1252), utf-16."
+        ) %}
+    {% endif %}
+    {{ return(encodings[encoding]) }}
+{% endmacro %}
+
+{% macro raw_data_folder() %}
+    {#- var raw_data_path without a trailing slash; a glob character stops the run. -#}
+    {% set folder = (var('raw_data_path') | string).rstrip('/') %}
+    {% if modules.re.search('[*?\\[\\]{}]', folder) %}
+        {% do exceptions.raise_compiler_error(
+            "var raw_data_path='" ~ folder ~ "' holds a glob character (* ? [ ] { }), so the folder would be read as a pattern: rename the folder or point the var at a path without them."
+        ) %}
+    {% endif %}
+    {{ return(folder) }}
 {% endmacro %}

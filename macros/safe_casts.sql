@@ -49,3 +49,26 @@
         in the dbt output instead of a count of failing rows. -#}
     error({{ message_sql }})
 {%- endmacro %}
+
+{#- Spark: the session time zone is UTC (profile target spark), so a cast reads text with an
+    offset or a Z as that instant and text without one, and typed timestamps, as UTC. -#}
+{% macro spark__try_cast_utc_timestamp(expression) -%}
+    try_cast(trim(cast({{ expression }} as string)) as timestamp)
+{%- endmacro %}
+
+{% macro spark__try_cast_finite_double(expression) -%}
+    case
+        when
+            not isnan(try_cast({{ expression }} as double))
+            and abs(try_cast({{ expression }} as double)) < double('Infinity')
+            then try_cast({{ expression }} as double)
+    end
+{%- endmacro %}
+
+{% macro spark__utc_now() -%}
+    current_timestamp()
+{%- endmacro %}
+
+{% macro spark__raise_error(message_sql) -%}
+    raise_error({{ message_sql }})
+{%- endmacro %}

@@ -57,16 +57,16 @@ def _is_float(dtype: str) -> bool:
     return dtype in FLOAT_TYPES or dtype.startswith("DECIMAL")
 
 
-def differing_rows(con, name: str, columns: dict[str, str]) -> int:
+def differing_rows(con, name: str, columns: dict[str, str], tolerance: float = TOLERANCE) -> int:
     """Rows that differ once both sides are sorted the same way: exact columns first, then the
-    floats rounded; exact columns must be equal, floats within TOLERANCE (relative)."""
+    floats rounded; exact columns must be equal, floats within ``tolerance`` (relative)."""
     exact = [f'"{c}"' for c, t in columns.items() if not _is_float(t)]
     floats = [f'"{c}"' for c, t in columns.items() if _is_float(t)]
     order = ", ".join([*exact, *(f"round({c}::double, 6)" for c in floats)]) or "1"
     ranked = 'select *, row_number() over (order by {order}) as _rn from {side}.main."{name}"'
     checks = [f"b.{c} is distinct from a.{c}" for c in exact] + [
         f"(b.{c} is null) <> (a.{c} is null) or abs(b.{c}::double - a.{c}::double) "
-        f"> {TOLERANCE} * greatest(1, abs(b.{c}::double))"
+        f"> {tolerance} * greatest(1, abs(b.{c}::double))"
         for c in floats
     ]
     return con.execute(
@@ -109,11 +109,15 @@ def compare(
     *,
     names: Iterable[str] | None = None,
     log: Callable[[str], None] = print,
+    ignore_columns: Iterable[str] = (),
+    tolerance: float = TOLERANCE,
 ) -> list[str]:
     """The differences between the main schemas of two DuckDB files, one line per relation that
     differs (missing, other columns, or the count of rows that differ); empty when identical.
     ``names``: compare these relations only (each must exist in BEFORE); ``log`` receives a line
-    per relation found equal or new in AFTER."""
+    per relation found equal or new in AFTER; ``ignore_columns`` are left out of the values
+    compared (as RUN_TIME_COLUMN_NAMES are), ``tolerance`` bounds floats (relative)."""
+    skipped = RUN_TIME_COLUMN_NAMES | set(ignore_columns)
     con = duckdb.connect()
     try:
         con.execute(f"attach {_sql_string(before)} as b (read_only)")
@@ -128,7 +132,9 @@ def compare(
         for name in sorted(set(right) - set(left)):
             log(f"  new in AFTER (not compared): {name}")
         for name in sorted(left):
-            problem = _compare_relation(con, name, left[name], right.get(name), log)
+            problem = _compare_relation(
+                con, name, left[name], right.get(name), log, skipped, tolerance
+            )
             if problem:
                 problems.append(problem)
         return problems
@@ -137,7 +143,13 @@ def compare(
 
 
 def _compare_relation(
-    con, name: str, left: dict[str, str], right: dict[str, str] | None, log
+    con,
+    name: str,
+    left: dict[str, str],
+    right: dict[str, str] | None,
+    log,
+    skipped: set[str],
+    tolerance: float,
 ) -> str | None:
     if right is None:
         return f"{name}: missing in AFTER"
@@ -145,10 +157,10 @@ def _compare_relation(
         gone = {c: t for c, t in left.items() if right.get(c) != t}
         new = {c: t for c, t in right.items() if left.get(c) != t}
         return f"{name}: columns differ: BEFORE has {gone}, AFTER has {new}"
-    compared = {c: t for c, t in left.items() if c not in RUN_TIME_COLUMN_NAMES}
+    compared = {c: t for c, t in left.items() if c not in skipped}
     rows = con.execute(f'select count(*) from b.main."{name}"').fetchall()[0][0]
     after_rows = con.execute(f'select count(*) from a.main."{name}"').fetchall()[0][0]
-    differing = differing_rows(con, name, compared)
+    differing = differing_rows(con, name, compared, tolerance)
     if differing or rows != after_rows:
         only_before, only_after = rows_only_on_each_side(con, name, compared)
         return (
@@ -163,8 +175,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
+    parser.add_argument("--names", nargs="+", help="compare these relations only")
+    parser.add_argument(
+        "--ignore-columns", nargs="+", default=[], help="columns left out of the values compared"
+    )
+    parser.add_argument(
+        "--tolerance", type=float, default=TOLERANCE, help="relative, for floating-point columns"
+    )
     args = parser.parse_args(argv)
-    problems = compare(args.before, args.after)
+    problems = compare(
+        args.before,
+        args.after,
+        names=args.names,
+        ignore_columns=args.ignore_columns,
+        tolerance=args.tolerance,
+    )
     for problem in problems:
         print(f"DIFFERENT {problem}")
     print("identical" if not problems else f"{len(problems)} relations differ")

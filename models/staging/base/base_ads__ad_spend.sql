@@ -19,7 +19,7 @@ cleaned as (
 
     select
         ---------- strings
-        nullif(regexp_replace(lower(trim(channel)), '[\s\-]+', '_', 'g'), '') as channel_raw,
+        nullif(regexp_replace(lower(trim(channel)), '[\s\-]+', '_'{{ regexp_global() }}), '') as channel_raw,
         nullif(lower(trim(utm_campaign)), '') as utm_campaign,
 
         ---------- numerics

@@ -20,11 +20,11 @@ cleaned as (
 
     select
         ---------- ids
-        nullif(trim(cast(lead_id as varchar)), '') as lead_id,
+        nullif(trim(cast(lead_id as {{ dbt.type_string() }})), '') as lead_id,
 
         ---------- strings
         coalesce(
-            nullif(regexp_replace(lower(trim(conversion_type)), '[\s\-]+', '_', 'g'), ''), 'unknown'
+            nullif(regexp_replace(lower(trim(conversion_type)), '[\s\-]+', '_'{{ regexp_global() }}), ''), 'unknown'
         ) as conversion_type,
 
         ---------- numerics

@@ -69,15 +69,15 @@ cleaned as (
 
     select
         ---------- ids
-        nullif(trim(cast(lead_id as varchar)), '') as lead_id,
+        nullif(trim(cast(lead_id as {{ dbt.type_string() }})), '') as lead_id,
 
         ---------- strings
-        nullif(regexp_replace(lower(trim(job_title)), '\s+', ' ', 'g'), '') as job_title,
+        nullif(regexp_replace(lower(trim(job_title)), '\s+', ' '{{ regexp_global() }}), '') as job_title,
         nullif(replace(trim(company_size), ' ', ''), '') as company_size_raw,
-        nullif(regexp_replace(lower(trim(industry)), '\s+', ' ', 'g'), '') as industry,
+        nullif(regexp_replace(lower(trim(industry)), '\s+', ' '{{ regexp_global() }}), '') as industry,
         nullif(upper(trim(country)), '') as country_raw,
-        nullif(regexp_replace(lower(trim(lead_source)), '[\s\-]+', '_', 'g'), '') as lead_source,
-        nullif(regexp_replace(lower(trim(tech_stack)), '\s*;\s*', ';', 'g'), '') as tech_stack,
+        nullif(regexp_replace(lower(trim(lead_source)), '[\s\-]+', '_'{{ regexp_global() }}), '') as lead_source,
+        nullif(regexp_replace(lower(trim(tech_stack)), '\s*;\s*', ';'{{ regexp_global() }}), '') as tech_stack,
         -- the email is reduced to its domain's kind; the address never leaves this model
         lower(trim(split_part(email, '@', 2))) in (
             select personal_email_domains.email_domain from personal_email_domains
@@ -196,7 +196,7 @@ ranked as (
                 seniority_rank desc nulls last,
                 industry asc nulls last
         ) as lead_row_number,
-        min(created_at) filter (where created_at <= {{ scoring_at() }}) over (
+        min(case when created_at <= {{ scoring_at() }} then created_at end) over (
             partition by lead_id
         ) as lead_created_at
 

@@ -54,14 +54,18 @@ normalized_tags as (
         raw_tags.utm_source as raw_utm_source,
         raw_tags.utm_medium as raw_utm_medium,
         raw_tags.referrer_domain as raw_referrer_domain,
-        nullif(regexp_replace(lower(trim(raw_tags.event_type)), '[\s\-]+', '_', 'g'), '') as event_type_raw,
-        nullif(regexp_replace(lower(trim(raw_tags.channel)), '[\s\-]+', '_', 'g'), '') as channel_raw,
+        nullif(
+            regexp_replace(lower(trim(raw_tags.event_type)), '[\s\-]+', '_'{{ regexp_global() }}), ''
+        ) as event_type_raw,
+        nullif(
+            regexp_replace(lower(trim(raw_tags.channel)), '[\s\-]+', '_'{{ regexp_global() }}), ''
+        ) as channel_raw,
         nullif(lower(trim(raw_tags.utm_source)), '') as utm_source,
         nullif(lower(trim(raw_tags.utm_medium)), '') as utm_medium,
         nullif(
             regexp_replace(
                 regexp_replace(lower(trim(raw_tags.referrer_domain)), '^[a-z]+://', ''),
-                '^www\.|[/:?#].*$', '', 'g'
+                '^www\.|[/:?#].*$', ''{{ regexp_global() }}
             ),
             ''
         ) as referrer_domain

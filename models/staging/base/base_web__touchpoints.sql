@@ -23,6 +23,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy=incremental_strategy(),
+    full_refresh=rebuilds_in_full(),
     unique_key='ledger_partition',
     on_schema_change='fail'
 ) }}
@@ -36,7 +37,7 @@ raw_rows as {{ inline_cte() }} (
     select
         *,
         {{ try_cast_utc_timestamp('occurred_at') }} as parsed_occurred_at,
-        lower(nullif(trim(cast(lead_id as varchar)), '')) as raw_lead_key
+        lower(nullif(trim(cast(lead_id as {{ dbt.type_string() }})), '')) as raw_lead_key
     from {{ source('web', 'touchpoints') }}
 
 ),
@@ -208,9 +209,9 @@ pages as (
 
 redelivered_event_ids as (
 
-    select nullif(trim(cast(event_id as varchar)), '') as event_id
+    select nullif(trim(cast(event_id as {{ dbt.type_string() }})), '') as event_id
     from source
-    group by nullif(trim(cast(event_id as varchar)), '')
+    group by nullif(trim(cast(event_id as {{ dbt.type_string() }})), '')
     having count(*) > 1
 
 ),
@@ -219,11 +220,11 @@ enriched as {{ inline_cte() }} (
 
     select
         ---------- ids
-        nullif(trim(cast(source.event_id as varchar)), '') as event_id,
+        nullif(trim(cast(source.event_id as {{ dbt.type_string() }})), '') as event_id,
         coalesce(
-            exact_lead.lead_id, folded_lead.lead_id, nullif(trim(cast(source.lead_id as varchar)), '')
+            exact_lead.lead_id, folded_lead.lead_id, nullif(trim(cast(source.lead_id as {{ dbt.type_string() }})), '')
         ) as lead_id,
-        nullif(trim(cast(source.session_id as varchar)), '') as session_id,
+        nullif(trim(cast(source.session_id as {{ dbt.type_string() }})), '') as session_id,
 
         ---------- strings
         tags.event_type,
@@ -274,13 +275,13 @@ enriched as {{ inline_cte() }} (
     left join pages
         on source.page_url = pages.raw_page_url
     left join lead_ids as exact_lead
-        on nullif(trim(cast(source.lead_id as varchar)), '') = exact_lead.lead_id
+        on nullif(trim(cast(source.lead_id as {{ dbt.type_string() }})), '') = exact_lead.lead_id
     left join lead_ids as folded_lead
         on
             source.raw_lead_key = folded_lead.lead_id_folded
             and folded_lead.is_only_case_variant
     left join redelivered_event_ids
-        on nullif(trim(cast(source.event_id as varchar)), '') = redelivered_event_ids.event_id
+        on nullif(trim(cast(source.event_id as {{ dbt.type_string() }})), '') = redelivered_event_ids.event_id
     left join lead_resolutions
         on source.raw_lead_key = lead_resolutions.lead_id_folded
     left join partition_fingerprints
