@@ -27,7 +27,7 @@ SPARK_VENV := .venv-spark
 SPARK_STAMP := $(SPARK_VENV)/.installed
 SPARK_TEST_DIR := $(CURDIR)/spark_test
 # what make spark-test builds on both engines and compares: the layers ported to Spark so far
-SPARK_SELECT ?= +path:models/staging
+SPARK_SELECT ?= +tag:staging
 # columns of engine-specific hashes (DuckDB's hash() and Spark's differ): bookkeeping only
 SPARK_ENGINE_COLUMNS := ledger_partition_fingerprint lead_resolution_hash
 

@@ -61,7 +61,9 @@
         run (a lead left with no session or no touch), and the rows of leads
         gone from upstream. Rows written by this run carry its start as
         source_loaded_at, as their upstream rows do; a full build deletes
-        nothing. -#}
+        nothing, so it runs nothing (nor on Spark, whose Parquet tables
+        rebuild in full and cannot delete: rebuilds_in_full). -#}
+    {%- if is_incremental() %}
     delete from {{ this }}
     where
         source_loaded_at < {{ run_started_at_timestamp() }}
@@ -69,6 +71,7 @@
             select upstream.lead_id from {{ upstream }} as upstream
             where upstream.source_loaded_at < {{ run_started_at_timestamp() }}
         )
+    {%- endif %}
 {%- endmacro %}
 
 {% macro incremental_batch_filter(column, keyword='where') %}

@@ -16,6 +16,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy=incremental_strategy(),
+    full_refresh=rebuilds_in_full(),
     unique_key='lead_id',
     on_schema_change='fail',
     post_hook=["{{ delete_stale_lead_rows(ref('int_touchpoints_sessionized')) }}"]

@@ -9,6 +9,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy=incremental_strategy(),
+    full_refresh=rebuilds_in_full(),
     unique_key='lead_id',
     on_schema_change='fail',
     post_hook=["{{ delete_stale_lead_rows(ref('int_touchpoints_sessionized')) }}"]
@@ -26,14 +27,6 @@ batch_leads as (
 
 {%- endif %}
 
-touchpoints as (
-
-    select * from {{ ref('int_touchpoints_sessionized') }}
-    where session_id is not null
-    {{ incremental_batch_filter('lead_id', 'and') }}
-
-),
-
 form_submission_types as (
 
     -- form submits and demo requests
@@ -42,23 +35,36 @@ form_submission_types as (
 
 ),
 
+touchpoints as (
+
+    select
+        sessionized.*,
+        form_submission_types.event_type is not null as is_form_submission
+    from {{ ref('int_touchpoints_sessionized') }} as sessionized
+    left join form_submission_types
+        on sessionized.event_type = form_submission_types.event_type
+    where sessionized.session_id is not null
+    {{ incremental_batch_filter('sessionized.lead_id', 'and') }}
+
+),
+
 sessions as (
 
     select
         session_id,
         lead_id,
-        min_by(channel, occurred_at) as channel,
-        min_by(utm_campaign, occurred_at) as utm_campaign,
-        min_by(page_type, occurred_at) as landing_page_type,
+        -- the first non-null value of the session: DuckDB's min_by skips null values, Spark's
+        -- does not, and both skip a null ordering key
+        min_by(channel, case when channel is not null then occurred_at end) as channel,
+        min_by(utm_campaign, case when utm_campaign is not null then occurred_at end) as utm_campaign,
+        min_by(page_type, case when page_type is not null then occurred_at end) as landing_page_type,
         bool_or(is_session_derived) as is_session_derived,
         count(*) as event_count,
         count(*) filter (where event_type = 'page_view') as page_view_count,
         count(distinct page_path) as distinct_page_count,
         count(*) filter (where is_high_intent_page) as high_intent_page_view_count,
         count(*) filter (where event_type = 'content_download') as content_download_count,
-        count(*) filter (
-            where event_type in (select form_submission_types.event_type from form_submission_types)
-        ) as form_submit_count,
+        count(*) filter (where is_form_submission) as form_submit_count,
         coalesce(sum(duration_seconds), 0) as duration_seconds,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,

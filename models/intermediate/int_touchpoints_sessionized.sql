@@ -10,17 +10,18 @@
 -- ledger partition base_web__touchpoints reloaded since this table's latest
 -- source_loaded_at, with every lead sharing a source session_id with them,
 -- whole (unique_key lead_id); a lead left with no valid touchpoint loses its
--- rows (post-hook).
+-- rows (post-hook; a full build, or Spark's, has nothing to delete).
 
 -- depends_on: {{ ref('base_web__touchpoints') }}
 
 {{ config(
     materialized='incremental',
     incremental_strategy=incremental_strategy(),
+    full_refresh=rebuilds_in_full(),
     unique_key='lead_id',
     on_schema_change='fail',
     post_hook=[
-        "delete from {{ this }} where lead_id not in (select stg.lead_id from {{ ref('stg_web__touchpoints') }} as stg)"
+        "{% if is_incremental() %}delete from {{ this }} where lead_id not in (select stg.lead_id from {{ ref('stg_web__touchpoints') }} as stg){% endif %}"
     ]
 ) }}
 
@@ -102,7 +103,7 @@ derived_sessions as (
                     else 0
                 end
             ) over (partition by lead_id order by occurred_at, event_id rows unbounded preceding)
-            as varchar
+            as {{ dbt.type_string() }}
         ) as session_key,
         true as is_session_derived
     from unsessionized_web_events
