@@ -19,8 +19,6 @@
     {% set folder = raw_data_folder() %}
     {% set limit = var('raw_malformed_share_limit') | float %}
     {% set encoding = raw_csv_encoding_name() %}
-    {#- files that may hold no rows (a new account: no conversion, no ad spend yet) -#}
-    {% set may_be_empty = ['conversions', 'ad_spend'] %}
     {% set castable = {
         'varchar': none,
         'timestamp': ['TIMESTAMP', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S', 'TIMESTAMP WITH TIME ZONE', 'DATE', 'VARCHAR'],
@@ -28,7 +26,6 @@
         'double': ['DOUBLE', 'FLOAT', 'DECIMAL', 'BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT', 'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT', 'VARCHAR'],
         'integer': ['INTEGER', 'BIGINT', 'SMALLINT', 'TINYINT', 'HUGEINT', 'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT', 'DOUBLE', 'FLOAT', 'DECIMAL', 'VARCHAR'],
     } %}
-    {% set how_to_fix = "Fix the file, or point the var at the right folder: dbt build --vars '{raw_data_path: /path/to/folder}'." %}
     {% do run_query('create schema if not exists raw') %}
 
     {% for name, columns in raw_contract().items() %}
@@ -39,10 +36,7 @@
             ~ "(select count(*) from glob(" ~ sql_string(csv_path) ~ ")) as csv_files"
         ) %}
         {% if found.columns[0].values()[0] > 0 and found.columns[1].values()[0] > 0 %}
-            {% do exceptions.raise_compiler_error(
-                "Raw data contract: folder '" ~ folder ~ "' holds both '" ~ name ~ ".parquet' and '" ~ name
-                ~ ".csv' (var raw_data_path): which one is current is not clear. Remove or rename the other."
-            ) %}
+            {% do raise_raw_contract_error('both_formats', folder, name=name) %}
         {% elif found.columns[0].values()[0] > 0 %}
             {% set file_path = parquet_path %}
             {% set reader = "read_parquet(" ~ sql_string(parquet_path) ~ ")" %}
@@ -64,10 +58,7 @@
             {% endif %}
             {% set reader = "read_csv(" ~ sql_string(csv_path) ~ ", header = true, all_varchar = true, encoding = '" ~ encoding ~ "')" %}
         {% else %}
-            {% do exceptions.raise_compiler_error(
-                "Raw data contract: file '" ~ name ~ ".parquet' (or '" ~ name ~ ".csv') not found in folder '"
-                ~ folder ~ "' (var raw_data_path). " ~ how_to_fix
-            ) %}
+            {% do raise_raw_contract_error('not_found', folder, name=name) %}
         {% endif %}
 
         {% set described = run_query('describe select * from ' ~ reader) %}
@@ -80,21 +71,13 @@
         {% set checks = [] %}
         {% for column, logical_type in columns %}
             {% if column not in physical %}
-                {% do exceptions.raise_compiler_error(
-                    "Raw data contract: file '" ~ file_path ~ "' has no column '" ~ column
-                    ~ "' (expected " ~ logical_type ~ "; found: " ~ (physical.keys() | list | join(', '))
-                    ~ ") (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
-                ) %}
+                {% do raise_raw_contract_error('missing_column', folder, file_path=file_path, column=column, logical_type=logical_type, found=(physical.keys() | list | join(', '))) %}
             {% endif %}
             {% set physical_type = physical[column] %}
             {% set allowed = castable[logical_type] %}
             {% set is_all_null = physical_type in ('"NULL"', 'NULL') %}
             {% if allowed is not none and not is_all_null and (physical_type.split('(')[0]) not in allowed %}
-                {% do exceptions.raise_compiler_error(
-                    "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' has type "
-                    ~ physical_type ~ ", which cannot be read as " ~ logical_type
-                    ~ " (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
-                ) %}
+                {% do raise_raw_contract_error('wrong_type', folder, file_path=file_path, column=column, logical_type=logical_type, physical_type=physical_type) %}
             {% endif %}
             {% if is_all_null %}
                 {#- a column written with only nulls has no type of its own: give it the contract's -#}
@@ -125,31 +108,14 @@
             {% set non_null = parsed.columns[0].values()[0] %}
             {% set failed = parsed.columns[1].values()[0] %}
             {% if non_null > 0 and (failed / non_null) > limit %}
-                {% do exceptions.raise_compiler_error(
-                    "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' cannot be parsed as "
-                    ~ logical_type ~ ": " ~ failed ~ " of " ~ non_null ~ " values fail (e.g. '"
-                    ~ parsed.columns[2].values()[0] ~ "'; limit: var raw_malformed_share_limit="
-                    ~ limit ~ ") (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
-                ) %}
+                {% do raise_raw_contract_error('unparseable', folder, file_path=file_path, column=column, logical_type=logical_type, failed=failed, non_null=non_null, example=parsed.columns[2].values()[0]) %}
             {% endif %}
         {% endfor %}
 
         {% do run_query(
             'create or replace view raw.' ~ name ~ ' as select ' ~ (select_list | join(', ')) ~ ' from ' ~ reader
         ) %}
-        {% set any_row = run_query('select count(*) from (select 1 from raw.' ~ name ~ ' limit 1)') %}
-        {% if any_row.columns[0].values()[0] == 0 %}
-            {% if name in may_be_empty %}
-                {{ log('WARNING raw contract: file ' ~ file_path ~ ' has no rows (a new account?): '
-                    ~ ('no conversion yet, so attribution tables are empty and leads are scored with the rules' if name == 'conversions' else 'no ad spend, so spend, ROAS and cost per conversion are empty'), info=true) }}
-            {% else %}
-                {% do exceptions.raise_compiler_error(
-                    "Raw data contract: file '" ~ file_path ~ "' has no rows (only a header?) (var raw_data_path='"
-                    ~ folder ~ "'). " ~ how_to_fix
-                ) %}
-            {% endif %}
-        {% endif %}
-        {{ log('raw contract ok: ' ~ file_path ~ ' -> raw.' ~ name, info=true) }}
+        {% do check_raw_file_has_rows(name, file_path, folder) %}
         {% if name == 'touchpoints' %}
             {#- the events the real-time scoring API received since: rows of raw.touchpoints too -#}
             {% do register_received_touchpoints(select_list, reader, file_path) %}
@@ -174,8 +140,6 @@
     {% if not execute %}{{ return('') }}{% endif %}
     {% set folder = raw_data_folder() %}
     {% set limit = var('raw_malformed_share_limit') | float %}
-    {% set may_be_empty = ['conversions', 'ad_spend'] %}
-    {% set how_to_fix = "Fix the file, or point the var at the right folder: dbt build --vars '{raw_data_path: /path/to/folder}'." %}
     {% set spark_types = {'varchar': 'string', 'timestamp': 'timestamp', 'date': 'date', 'double': 'double', 'integer': 'int'} %}
     {% set castable = {
         'varchar': none,
@@ -194,10 +158,7 @@
         {% set has_parquet = (name ~ '.parquet') in files %}
         {% set has_csv = (name ~ '.csv') in files %}
         {% if has_parquet and has_csv %}
-            {% do exceptions.raise_compiler_error(
-                "Raw data contract: folder '" ~ folder ~ "' holds both '" ~ name ~ ".parquet' and '" ~ name
-                ~ ".csv' (var raw_data_path): which one is current is not clear. Remove or rename the other."
-            ) %}
+            {% do raise_raw_contract_error('both_formats', folder, name=name) %}
         {% elif has_parquet %}
             {% set file_path = folder ~ '/' ~ name ~ '.parquet' %}
             {% set reader = "parquet.`" ~ file_path ~ "`" %}
@@ -212,10 +173,7 @@
             ) %}
             {% set reader = "raw.file_" ~ name %}
         {% else %}
-            {% do exceptions.raise_compiler_error(
-                "Raw data contract: file '" ~ name ~ ".parquet' (or '" ~ name ~ ".csv') not found in folder '"
-                ~ folder ~ "' (var raw_data_path). " ~ how_to_fix
-            ) %}
+            {% do raise_raw_contract_error('not_found', folder, name=name) %}
         {% endif %}
         {% set described = run_query('describe query select * from ' ~ reader) %}
         {% set physical = {} %}
@@ -226,21 +184,13 @@
         {% set checks = [] %}
         {% for column, logical_type in columns %}
             {% if column not in physical %}
-                {% do exceptions.raise_compiler_error(
-                    "Raw data contract: file '" ~ file_path ~ "' has no column '" ~ column
-                    ~ "' (expected " ~ logical_type ~ "; found: " ~ (physical.keys() | list | join(', '))
-                    ~ ") (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
-                ) %}
+                {% do raise_raw_contract_error('missing_column', folder, file_path=file_path, column=column, logical_type=logical_type, found=(physical.keys() | list | join(', '))) %}
             {% endif %}
             {% set physical_type = physical[column].split('(')[0] %}
             {% set allowed = castable[logical_type] %}
             {% set is_all_null = physical_type in ('void', 'null') %}
             {% if allowed is not none and not is_all_null and physical_type not in allowed %}
-                {% do exceptions.raise_compiler_error(
-                    "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' has type "
-                    ~ physical[column] ~ ", which cannot be read as " ~ logical_type
-                    ~ " (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
-                ) %}
+                {% do raise_raw_contract_error('wrong_type', folder, file_path=file_path, column=column, logical_type=logical_type, physical_type=physical[column]) %}
             {% endif %}
             {% if is_all_null or (logical_type == 'varchar' and physical_type != 'string') %}
                 {% do select_list.append("cast(`" ~ column ~ "` as " ~ spark_types[logical_type] ~ ") as `" ~ column ~ "`") %}
@@ -262,27 +212,11 @@
             {% set non_null = parsed.columns[0].values()[0] %}
             {% set failed = parsed.columns[1].values()[0] %}
             {% if non_null > 0 and (failed / non_null) > limit %}
-                {% do exceptions.raise_compiler_error(
-                    "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' cannot be parsed as "
-                    ~ logical_type ~ ": " ~ failed ~ " of " ~ non_null ~ " values fail (e.g. '"
-                    ~ parsed.columns[2].values()[0] ~ "'; limit: var raw_malformed_share_limit="
-                    ~ limit ~ ") (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix
-                ) %}
+                {% do raise_raw_contract_error('unparseable', folder, file_path=file_path, column=column, logical_type=logical_type, failed=failed, non_null=non_null, example=parsed.columns[2].values()[0]) %}
             {% endif %}
         {% endfor %}
         {% do run_query('create or replace view raw.' ~ name ~ ' as select ' ~ (select_list | join(', ')) ~ ' from ' ~ reader) %}
-        {% set any_row = run_query('select count(*) from (select 1 from raw.' ~ name ~ ' limit 1)') %}
-        {% if any_row.columns[0].values()[0] == 0 %}
-            {% if name in may_be_empty %}
-                {{ log('WARNING raw contract: file ' ~ file_path ~ ' has no rows (a new account?)', info=true) }}
-            {% else %}
-                {% do exceptions.raise_compiler_error(
-                    "Raw data contract: file '" ~ file_path ~ "' has no rows (only a header?) (var raw_data_path='"
-                    ~ folder ~ "'). " ~ how_to_fix
-                ) %}
-            {% endif %}
-        {% endif %}
-        {{ log('raw contract ok: ' ~ file_path ~ ' -> raw.' ~ name, info=true) }}
+        {% do check_raw_file_has_rows(name, file_path, folder) %}
     {% endfor %}
     {% do run_query('drop table if exists raw.run_context') %}
     {% do run_query(
@@ -314,4 +248,42 @@
         ) %}
     {% endif %}
     {{ return(folder) }}
+{% endmacro %}
+
+{% macro raise_raw_contract_error(problem, folder, name='', file_path='', column='', logical_type='', found='', physical_type='', failed='', non_null='', example='') %}
+    {#- Stops the run with the raw contract's message for problem, on every
+        engine: the file, the column and the var to fix. -#}
+    {% set how_to_fix = "Fix the file, or point the var at the right folder: dbt build --vars '{raw_data_path: /path/to/folder}'." %}
+    {% set in_folder = " (var raw_data_path='" ~ folder ~ "'). " ~ how_to_fix %}
+    {% set messages = {
+        'both_formats': "Raw data contract: folder '" ~ folder ~ "' holds both '" ~ name ~ ".parquet' and '" ~ name
+            ~ ".csv' (var raw_data_path): which one is current is not clear. Remove or rename the other.",
+        'not_found': "Raw data contract: file '" ~ name ~ ".parquet' (or '" ~ name ~ ".csv') not found in folder '"
+            ~ folder ~ "' (var raw_data_path). " ~ how_to_fix,
+        'missing_column': "Raw data contract: file '" ~ file_path ~ "' has no column '" ~ column
+            ~ "' (expected " ~ logical_type ~ "; found: " ~ found ~ ")" ~ in_folder,
+        'wrong_type': "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' has type "
+            ~ physical_type ~ ", which cannot be read as " ~ logical_type ~ in_folder,
+        'unparseable': "Raw data contract: column '" ~ column ~ "' of file '" ~ file_path ~ "' cannot be parsed as "
+            ~ logical_type ~ ": " ~ failed ~ " of " ~ non_null ~ " values fail (e.g. '" ~ example
+            ~ "'; limit: var raw_malformed_share_limit=" ~ (var('raw_malformed_share_limit') | float) ~ ")" ~ in_folder,
+        'no_rows': "Raw data contract: file '" ~ file_path ~ "' has no rows (only a header?)" ~ in_folder,
+    } %}
+    {% do exceptions.raise_compiler_error(messages[problem]) %}
+{% endmacro %}
+
+{% macro check_raw_file_has_rows(name, file_path, folder) %}
+    {#- After raw.<name> is registered: a file with no rows stops the run, except
+        the files a new account may hold empty (no conversion, no ad spend yet),
+        which log a warning; then the file is logged as accepted. -#}
+    {% set any_row = run_query('select count(*) from (select 1 from raw.' ~ name ~ ' limit 1)') %}
+    {% if any_row.columns[0].values()[0] == 0 %}
+        {% if name in ['conversions', 'ad_spend'] %}
+            {{ log('WARNING raw contract: file ' ~ file_path ~ ' has no rows (a new account?): '
+                ~ ('no conversion yet, so attribution tables are empty and leads are scored with the rules' if name == 'conversions' else 'no ad spend, so spend, ROAS and cost per conversion are empty'), info=true) }}
+        {% else %}
+            {% do raise_raw_contract_error('no_rows', folder, file_path=file_path) %}
+        {% endif %}
+    {% endif %}
+    {{ log('raw contract ok: ' ~ file_path ~ ' -> raw.' ~ name, info=true) }}
 {% endmacro %}
