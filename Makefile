@@ -27,7 +27,9 @@ SPARK_VENV := .venv-spark
 SPARK_STAMP := $(SPARK_VENV)/.installed
 SPARK_TEST_DIR := $(CURDIR)/spark_test
 # what make spark-test builds on both engines and compares: the layers ported to Spark so far
-SPARK_SELECT ?= +tag:staging
+SPARK_SELECT ?= +tag:staging +tag:attribution
+# dbt on Spark, with the local submission of Python models (src/lead_scoring/spark_session.py)
+SPARK_DBT := $(SPARK_VENV)/bin/python -m lead_scoring.spark_session
 # columns of engine-specific hashes (DuckDB's hash() and Spark's differ): bookkeeping only
 SPARK_ENGINE_COLUMNS := ledger_partition_fingerprint lead_resolution_hash
 
@@ -168,10 +170,11 @@ clean:  ## remove build outputs (keeps .venv and the warehouse, which holds stat
 clean-warehouse: $(STAMP)  ## back the state up to state_backups/ (lead-scoring backup-state), then delete the warehouse
 	@if [ -e "$(LEAD_SCORING_DUCKDB)" ]; then $(BIN)/lead-scoring backup-state --duckdb "$(LEAD_SCORING_DUCKDB)" --out state_backups && rm -f "$(LEAD_SCORING_DUCKDB)" "$(LEAD_SCORING_DUCKDB).wal"; fi
 
-$(SPARK_STAMP): requirements-spark.txt
+$(SPARK_STAMP): requirements-spark.txt pyproject.toml
 	@command -v java >/dev/null || { echo "spark-setup: Java is missing; install it with: sudo apt-get install -y openjdk-17-jre-headless"; exit 1; }
 	@test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
 	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(SPARK_STAMP)
 
 spark-setup: $(SPARK_STAMP)  ## create .venv-spark: dbt-spark and PySpark, pinned in requirements-spark.txt (needs Java 17)
@@ -183,7 +186,7 @@ spark-test: $(STAMP) $(SPARK_STAMP)  ## build SPARK_SELECT of the sample on loca
 		DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-duckdb" $(DBT) build --select "$(SPARK_SELECT)" --indirect-selection cautious --quiet
 	@echo "== Spark build of $(SPARK_SELECT) (local SparkSession)"
 	LEAD_SCORING_SPARK_DIR="$(SPARK_TEST_DIR)/spark" DBT_TARGET_PATH="$(SPARK_TEST_DIR)/target-spark" \
-		DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-spark" $(SPARK_VENV)/bin/dbt build --target spark \
+		DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-spark" $(SPARK_DBT) build --target spark \
 		--select "$(SPARK_SELECT)" --indirect-selection cautious --quiet
 	@echo "== Spark tables compared with DuckDB's"
 	relations=$$(DBT_TARGET_PATH="$(SPARK_TEST_DIR)/target-duckdb" DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-duckdb" \

@@ -7,6 +7,7 @@
     (epoch({{ end_timestamp }}) - epoch({{ start_timestamp }}))
 {%- endmacro %}
 
+{#- unix_timestamp() would drop the fraction of a second: microseconds, as a double like epoch() -#}
 {% macro spark__seconds_between(start_timestamp, end_timestamp) -%}
-    (unix_timestamp({{ end_timestamp }}) - unix_timestamp({{ start_timestamp }}))
+    (cast(unix_micros({{ end_timestamp }}) - unix_micros({{ start_timestamp }}) as double) / 1000000)
 {%- endmacro %}

@@ -16,7 +16,12 @@ from pathlib import Path
 import pytest
 from project import PROJECT_DIR
 
-PORTED = ("models/staging/**/*.sql", "models/intermediate/int_*.sql")
+PORTED = (
+    "models/staging/**/*.sql",
+    "models/intermediate/int_*.sql",
+    "models/intermediate/attribution/*.sql",
+    "models/marts/attribution/*.sql",
+)
 # dispatched macros whose default__ is portable SQL, so Spark falls back to it on purpose
 PORTABLE_DEFAULTS = {
     "scoring_at": "a timestamp literal cast, read from raw.run_context with run_query",

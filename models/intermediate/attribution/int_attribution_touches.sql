@@ -39,7 +39,7 @@ path_touches as (
         touches.occurred_at,
         paths.converted_at,
         paths.path_end_at,
-        row_number() over (partition by paths.lead_id order by touches.touch_number) as touch_position,
+        cast(row_number() over (partition by paths.lead_id order by touches.touch_number) as bigint) as touch_position,
         count(*) over (partition by paths.lead_id, touches.channel) as channel_touch_count,
         {{ seconds_between('touches.occurred_at', 'paths.path_end_at') }} / 86400.0 as days_before_path_end
 

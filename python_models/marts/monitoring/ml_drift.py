@@ -6,6 +6,7 @@ the verdict). Empty for the rule-based fallback.
 Thin: the body is ``lead_scoring.monitoring.build.drift_rows`` (tested with pytest).
 """
 
+from lead_scoring.frames import to_pandas
 from lead_scoring.monitoring.build import drift_rows
 
 
@@ -25,7 +26,7 @@ def model(dbt, session):
     }
     return drift_rows(
         dbt.ref("fct_lead_features"),
-        dbt.ref("ml_models").df(),
+        to_pandas(dbt.ref("ml_models")),
         settings,
         dbt.config.get("model_version"),  # the version ml_scores scores with
     )

@@ -1,0 +1,101 @@
+"""dbt Python models on a local SparkSession: a submission method for dbt-spark's ``session``.
+
+dbt-spark runs SQL in a SparkSession inside the dbt process (``method: session``), but submits
+Python models only to Databricks (its ``all_purpose_cluster`` and ``job_cluster`` methods call
+Databricks' REST API). This module adds the missing piece, a ``session`` submission method: the
+model's compiled code (the model, dbt's ``dbtObj`` and dbt-spark's table writer) runs in the same
+process with ``spark`` bound to that SparkSession. It is the default submission method of a
+``session`` target; other targets keep dbt-spark's methods.
+
+It is installed by running dbt through this module (``make spark-test`` does)::
+
+    .venv-spark/bin/python -m lead_scoring.spark_session build --target spark ...
+
+which registers the method and then hands the arguments to dbt's own command line. On
+Databricks, use dbt-databricks and its submission methods instead (docs/spark.md).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+SUBMISSION_METHOD = "session"
+PANDAS_ON_SPARK = "pyspark.pandas"
+_ABSENT = object()
+
+
+class SessionPythonJobHelper:
+    """Run a Python model's compiled code in the dbt process's SparkSession (dbt-spark's
+    ``PythonJobHelper`` interface: built with the parsed model and the credentials, then
+    ``submit(compiled_code)``)."""
+
+    def __init__(self, parsed_model: dict, credentials: Any) -> None:
+        self.parsed_model = parsed_model
+        self.credentials = credentials
+
+    def spark(self):
+        """The SparkSession dbt-spark's session connection uses (the same builder settings, so
+        getOrCreate returns it, or creates it the same way if no SQL ran yet)."""
+        from pyspark.sql import SparkSession
+
+        builder = SparkSession.builder.enableHiveSupport()
+        for parameter, value in (self.credentials.server_side_parameters or {}).items():
+            builder = builder.config(parameter, value)
+        return builder.getOrCreate()
+
+    def submit(self, compiled_code: str) -> dict:
+        """Run the compiled model; returns its namespace (dbt reads nothing from it)."""
+        name = self.parsed_model.get("original_file_path") or self.parsed_model["alias"]
+        namespace = {"__name__": f"dbt_python_model_{self.parsed_model['alias']}"}
+        namespace["spark"] = self.spark()
+        # dbt-spark's writer turns a returned pandas DataFrame into a Spark one through
+        # pandas-on-Spark when `import pyspark.pandas` works; in PySpark 3.5 that import fails
+        # on NumPy 2 (np.NaN), with an error the writer does not catch. Hidden for the run, the
+        # writer takes spark.createDataFrame (through Arrow): the one pandas-to-Spark path.
+        hidden = sys.modules.get(PANDAS_ON_SPARK, _ABSENT)
+        sys.modules[PANDAS_ON_SPARK] = None
+        try:
+            exec(compile(compiled_code, name, "exec"), namespace)  # noqa: S102 - dbt's model
+        finally:
+            if hidden is _ABSENT:
+                del sys.modules[PANDAS_ON_SPARK]
+            else:
+                sys.modules[PANDAS_ON_SPARK] = hidden
+        return namespace
+
+
+def install() -> None:
+    """Register the ``session`` submission method on dbt-spark's adapter, as the default of a
+    target whose method is ``session``. Idempotent."""
+    from dbt.adapters.spark.impl import SparkAdapter
+
+    if getattr(SparkAdapter, "_lead_scoring_session_submission", False):
+        return
+    helpers = SparkAdapter.python_submission_helpers.fget
+    default = SparkAdapter.default_python_submission_method.fget
+
+    def python_submission_helpers(self):
+        return {**helpers(self), SUBMISSION_METHOD: SessionPythonJobHelper}
+
+    def default_python_submission_method(self):
+        method = getattr(self.config.credentials, "method", None)
+        return SUBMISSION_METHOD if method == SUBMISSION_METHOD else default(self)
+
+    SparkAdapter.python_submission_helpers = property(python_submission_helpers)
+    SparkAdapter.default_python_submission_method = property(default_python_submission_method)
+    SparkAdapter._lead_scoring_session_submission = True
+
+
+def main() -> None:
+    """``python -m lead_scoring.spark_session <dbt arguments>``: dbt's command line, with the
+    session method installed (it exits with dbt's exit code)."""
+    install()
+    from dbt.cli.main import cli
+
+    sys.argv[0] = "dbt"
+    cli()
+
+
+if __name__ == "__main__":
+    main()
