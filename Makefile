@@ -27,11 +27,11 @@ SPARK_VENV := .venv-spark
 SPARK_STAMP := $(SPARK_VENV)/.installed
 SPARK_TEST_DIR := $(CURDIR)/spark_test
 # what make spark-test builds on both engines and compares: the layers ported to Spark so far
-SPARK_SELECT ?= +tag:staging +tag:attribution
+SPARK_SELECT ?= +tag:staging +tag:attribution +tag:features +tag:core
 # dbt on Spark, with the local submission of Python models (src/lead_scoring/spark_session.py)
 SPARK_DBT := $(SPARK_VENV)/bin/python -m lead_scoring.spark_session
 # columns of engine-specific hashes (DuckDB's hash() and Spark's differ): bookkeeping only
-SPARK_ENGINE_COLUMNS := ledger_partition_fingerprint lead_resolution_hash
+SPARK_ENGINE_COLUMNS := ledger_partition_fingerprint lead_resolution_hash lead_fingerprint_id input_fingerprint_id
 
 .PHONY: help setup run build test lint unit e2e docs demo metrics bench bench-forward bench-daily sample lock clean \
 	clean-warehouse dashboard-setup dashboard dashboard-test dashboard-browser serve spark-setup spark-test
@@ -190,7 +190,8 @@ spark-test: $(STAMP) $(SPARK_STAMP)  ## build SPARK_SELECT of the sample on loca
 		--select "$(SPARK_SELECT)" --indirect-selection cautious --quiet
 	@echo "== Spark tables compared with DuckDB's"
 	relations=$$(DBT_TARGET_PATH="$(SPARK_TEST_DIR)/target-duckdb" DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-duckdb" \
-		$(DBT) ls --quiet --select "$(SPARK_SELECT)" --resource-type model seed --output name) && \
+		$(DBT) ls --quiet --select "$(SPARK_SELECT)" --exclude config.materialized:ephemeral \
+		--resource-type model seed --output name) && \
 	$(SPARK_VENV)/bin/python scripts/spark_export.py --spark-dir "$(SPARK_TEST_DIR)/spark" \
 		--reference "$(SPARK_TEST_DIR)/duckdb.duckdb" --out "$(SPARK_TEST_DIR)/spark_export.duckdb" \
 		$(addprefix --engine-column ,$(SPARK_ENGINE_COLUMNS)) $$relations && \

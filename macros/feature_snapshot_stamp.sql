@@ -13,3 +13,9 @@
     -#}
     comment on table {{ this }} is '{{ invocation_id }}'
 {%- endmacro %}
+
+{% macro spark__feature_snapshot_stamp() %}
+    {#- Spark: the snapshot tables rebuild in full at every run (rebuilds_in_full), so
+        previous_lead_features never compares the marks; no mark is written. -#}
+    {{ return('') }}
+{% endmacro %}

@@ -4,13 +4,14 @@
         int_lead_feature_recompute compares with this run's inputs; none (so:
         recompute every snapshot) on --full-refresh, on the lint target (in memory:
         sqlfluff, docs, the real-time API's feature program), at parse time, when
-        the table does not exist, when it predates column input_fingerprint_id, or
+        on an engine that rebuilds the snapshot tables in full (rebuilds_in_full:
+        Spark), when the table does not exist, when it predates column input_fingerprint_id, or
         when the three snapshot tables were not written by the same run (macro
         feature_snapshot_stamp).
         Read with adapter.get_relation, not ref(): a ref would be a cycle (doc
         `incremental_feature_snapshots`).
     -#}
-    {%- if not execute or target.name == 'lint' or flags.FULL_REFRESH -%}
+    {%- if not execute or target.name == 'lint' or flags.FULL_REFRESH or rebuilds_in_full() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set node = graph.nodes['model.lead_scoring.fct_lead_features'] -%}

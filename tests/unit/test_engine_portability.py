@@ -5,7 +5,7 @@ builds table by table). Their SQL must say engine-specific things through ``adap
 macros (``default__`` for DuckDB, ``spark__`` for Spark), so a DuckDB-only function written
 straight into one of them is a bug on Spark that a DuckDB build cannot show: this test finds
 them by pattern. The dispatched macros those models call must have a Spark variant too.
-The models not matched are not ported yet (docs/spark.md says which).
+The models (and data tests) not matched are not ported yet (docs/spark.md says which).
 """
 
 from __future__ import annotations
@@ -21,6 +21,15 @@ PORTED = (
     "models/intermediate/int_*.sql",
     "models/intermediate/attribution/*.sql",
     "models/marts/attribution/*.sql",
+    "models/intermediate/features/*.sql",
+    "models/marts/features/*.sql",
+    "models/marts/core/*.sql",
+    # the data tests of those layers (singular and generic) run on Spark too
+    "tests/dbt/*.sql",
+    "tests/dbt/attribution/*.sql",
+    "tests/dbt/core/*.sql",
+    "tests/dbt/features/*.sql",
+    "macros/generic_tests/*.sql",
 )
 # dispatched macros whose default__ is portable SQL, so Spark falls back to it on purpose
 PORTABLE_DEFAULTS = {

@@ -24,9 +24,10 @@
     incremental_strategy=incremental_strategy(),
     unique_key='lead_id',
     on_schema_change='fail',
+    full_refresh=rebuilds_in_full(),
     post_hook=[
         "{{ insert_remaining_lead_buckets() }}",
-        "delete from {{ this }} where lead_id not in (select touchpoints.lead_id from {{ ref('int_touchpoints_sessionized') }} as touchpoints)"
+        "{% if is_incremental() %}delete from {{ this }} where lead_id not in (select touchpoints.lead_id from {{ ref('int_touchpoints_sessionized') }} as touchpoints){% endif %}"
     ]
 ) }}
 

@@ -52,7 +52,7 @@ lead_fingerprints as (
         -- defines a snapshot besides the data; the conversion, read by the labels only, is
         -- compared apart (with the stored label_converted_at) so that the fingerprint, like
         -- every column but the labels, reads nothing dated after snapshot_at
-        hash(leads, '{{ feature_definitions_hash() }}') as lead_fingerprint_id,  -- noqa: RF02
+        {{ row_hash('leads', "'" ~ feature_definitions_hash() ~ "'") }} as lead_fingerprint_id,
         conversions.converted_at
 
     from leads

@@ -20,6 +20,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy=feature_snapshot_strategy(),
+    full_refresh=rebuilds_in_full(),
     on_schema_change='fail',
     pre_hook=["{{ feature_recompute_delete() }}"],
     post_hook=[

@@ -99,8 +99,8 @@ validation_errors as (
     union all
     select
         lead_id,
-        'expected ' || cast(expected_count as varchar)
-        || ' grid snapshots, found ' || cast(actual_count as varchar) as failure
+        'expected ' || cast(expected_count as {{ dbt.type_string() }})
+        || ' grid snapshots, found ' || cast(actual_count as {{ dbt.type_string() }}) as failure
     from counted
     where expected_count <> actual_count
 
