@@ -14,9 +14,3 @@
     -#}
     {{ return('append') }}
 {% endmacro %}
-
-{% macro spark__feature_snapshot_strategy() %}
-    {#- Spark (Parquet): the snapshot tables rebuild in full (rebuilds_in_full), so the
-        strategy never runs; append is the one dbt-spark accepts on Parquet. -#}
-    {{ return('append') }}
-{% endmacro %}

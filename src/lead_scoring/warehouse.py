@@ -3,9 +3,10 @@
 :func:`open_warehouse` is how the package opens the file (read-only by default; a missing file or
 a held write lock becomes one line naming the file).
 
-:func:`relation_to_pandas`: DuckDB's ``relation.df()`` materializes the whole result and converts
-it column by column; on the feature mart of 100k leads (2.4M labeled snapshots x 115 columns)
-that took 16 s with a peak of 7.6 GB. Through Arrow (``to_arrow_table`` +
+:func:`relation_to_pandas`, the one conversion of a relation to pandas (a DuckDB relation, or a
+Spark DataFrame on the Spark target): DuckDB's ``relation.df()`` materializes the whole result
+and converts it column by column; on the feature mart of 100k leads (2.4M labeled snapshots x
+115 columns) that took 16 s with a peak of 7.6 GB. Through Arrow (``to_arrow_table`` +
 ``to_pandas(split_blocks, self_destruct)``) the same frame took 4 s with a peak of 4.2 GB
 (measured here, duckdb 2.0, pyarrow). Integers and booleans become pandas' nullable ``Int*`` /
 ``boolean`` dtypes, so a NULL stays missing instead of turning an integer column into floats or
@@ -82,6 +83,18 @@ def _types(arrow_type: pa.DataType):
 
 
 def relation_to_pandas(relation) -> pd.DataFrame:
-    """A DuckDB relation (e.g. ``dbt.ref(...)`` in a dbt Python model) as a pandas frame."""
-    table = relation.to_arrow_table()
+    """A relation of either engine as a pandas frame: the one conversion the dbt Python models
+    use (``dbt.ref(...)``, ``session.sql(...)``). A DuckDB relation or an Arrow table goes
+    through Arrow as above; a Spark DataFrame through ``toPandas`` (Arrow, with
+    ``spark.sql.execution.arrow.pyspark.enabled``; docs/spark.md); a pandas frame is returned."""
+    if isinstance(relation, pd.DataFrame):
+        return relation
+    if hasattr(relation, "toPandas"):  # pyspark.sql.DataFrame
+        return relation.toPandas()
+    if isinstance(relation, pa.Table):
+        table = relation
+    elif hasattr(relation, "to_arrow_table"):  # duckdb.DuckDBPyRelation
+        table = relation.to_arrow_table()
+    else:
+        raise TypeError(f"cannot read a {type(relation).__name__} as a pandas DataFrame")
     return table.to_pandas(split_blocks=True, self_destruct=True, types_mapper=_types)

@@ -34,6 +34,7 @@ PORTED = (
 # dispatched macros whose default__ is portable SQL, so Spark falls back to it on purpose
 PORTABLE_DEFAULTS = {
     "scoring_at": "a timestamp literal cast, read from raw.run_context with run_query",
+    "feature_snapshot_strategy": "'append'; on Spark the snapshot tables rebuild in full anyway",
 }
 
 # DuckDB-only SQL: the pattern and what to write instead

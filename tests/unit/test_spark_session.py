@@ -1,5 +1,5 @@
-"""The Python models' two engine seams: ``lead_scoring.frames.to_pandas`` (a DuckDB relation, a
-Spark DataFrame or Arrow as pandas) and ``lead_scoring.spark_session`` (dbt Python models run in
+"""The Python models' two engine seams: ``lead_scoring.warehouse.relation_to_pandas`` (a DuckDB
+relation, a Spark DataFrame or Arrow as pandas) and ``lead_scoring.spark_session`` (dbt Python models run in
 the dbt process's SparkSession). dbt-spark and PySpark live in .venv-spark only, so the Spark
 side is a stand-in here; ``make spark-test`` runs the real one."""
 
@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from lead_scoring import spark_session
-from lead_scoring.frames import to_pandas
+from lead_scoring.warehouse import relation_to_pandas
 
 EXPECTED = pd.DataFrame({"lead_id": ["L1", "L2"], "n": [1, 2]})
 
@@ -38,7 +38,7 @@ class FakeSparkFrame:
 )
 def test_every_engines_frame_reads_as_the_same_pandas(make) -> None:
     con = duckdb.connect()
-    frame = to_pandas(make(con))
+    frame = relation_to_pandas(make(con))
     pd.testing.assert_frame_equal(
         frame.astype({"lead_id": str, "n": "int64"}), EXPECTED, check_dtype=True
     )
@@ -46,7 +46,7 @@ def test_every_engines_frame_reads_as_the_same_pandas(make) -> None:
 
 def test_an_unknown_frame_is_named() -> None:
     with pytest.raises(TypeError, match="cannot read a dict as a pandas DataFrame"):
-        to_pandas({"lead_id": ["L1"]})
+        relation_to_pandas({"lead_id": ["L1"]})
 
 
 def test_python_models_use_the_one_conversion() -> None:

@@ -5,11 +5,11 @@ the settings ``order`` and ``collapse_repeats`` come from the model's YAML ``con
 """
 
 from lead_scoring.attribution import markov_attribution
-from lead_scoring.frames import to_pandas
+from lead_scoring.warehouse import relation_to_pandas
 
 
 def model(dbt, session):
-    paths = to_pandas(dbt.ref("fct_conversion_paths"))
+    paths = relation_to_pandas(dbt.ref("fct_conversion_paths"))
     order = int(dbt.config.get("order"))
     collapse_repeats = bool(dbt.config.get("collapse_repeats"))
     credit = markov_attribution(paths, order=order, collapse_repeats=collapse_repeats)

@@ -5,9 +5,9 @@ active ml_models row, written by the run that trained it (see ml_models); the co
 declared once, in ``lead_scoring.ml.tables.EVALUATION_TABLES``. Empty for the rule-based fallback.
 """
 
-from lead_scoring.frames import to_pandas
 from lead_scoring.ml.tables import evaluation_table
+from lead_scoring.warehouse import relation_to_pandas
 
 
 def model(dbt, session):
-    return evaluation_table(to_pandas(dbt.ref("ml_models")), "ml_model_metrics")
+    return evaluation_table(relation_to_pandas(dbt.ref("ml_models")), "ml_model_metrics")

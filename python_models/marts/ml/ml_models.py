@@ -6,19 +6,19 @@ Thin: the body is ``lead_scoring.ml.build.registry_rows`` (tested with pytest); 
 from the ``ml`` dict of this model's YAML ``config:`` (keys of ``MLConfig``).
 """
 
-from lead_scoring.frames import to_pandas
 from lead_scoring.ml.build import health_checks, registry_rows
+from lead_scoring.warehouse import relation_to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     registry = health = None
     if dbt.is_incremental:
-        registry = to_pandas(session.sql(f"select * from {dbt.this}"))
+        registry = relation_to_pandas(session.sql(f"select * from {dbt.this}"))
         health = health_checks(session, dbt.this.schema)
     return registry_rows(
         dbt.ref("fct_lead_features"),
-        to_pandas(dbt.ref("lead_scoring_rules")),
+        relation_to_pandas(dbt.ref("lead_scoring_rules")),
         dbt.config.get("ml"),
         registry,
         health,

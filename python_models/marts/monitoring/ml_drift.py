@@ -6,8 +6,8 @@ the verdict). Empty for the rule-based fallback.
 Thin: the body is ``lead_scoring.monitoring.build.drift_rows`` (tested with pytest).
 """
 
-from lead_scoring.frames import to_pandas
 from lead_scoring.monitoring.build import drift_rows
+from lead_scoring.warehouse import relation_to_pandas
 
 
 def model(dbt, session):
@@ -26,7 +26,7 @@ def model(dbt, session):
     }
     return drift_rows(
         dbt.ref("fct_lead_features"),
-        to_pandas(dbt.ref("ml_models")),
+        relation_to_pandas(dbt.ref("ml_models")),
         settings,
         dbt.config.get("model_version"),  # the version ml_scores scores with
     )

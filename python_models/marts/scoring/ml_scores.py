@@ -7,16 +7,16 @@ against (config ``reasons_per_side``), the base rate of the bands, fit / engagem
 and confidence; the rule fallback's points mapped to probabilities on the labeled history.
 """
 
-from lead_scoring.frames import to_pandas
 from lead_scoring.ml.build import open_lead_scores
+from lead_scoring.warehouse import relation_to_pandas
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     return open_lead_scores(
         dbt.ref("fct_lead_features"),
-        to_pandas(dbt.ref("ml_models")),
-        to_pandas(dbt.ref("lead_scoring_rules")),
+        relation_to_pandas(dbt.ref("ml_models")),
+        relation_to_pandas(dbt.ref("lead_scoring_rules")),
         dbt.config.get("model_version"),
         dbt.config.get("reasons_per_side"),
     )
