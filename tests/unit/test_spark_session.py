@@ -1,7 +1,7 @@
 """The Python models' two engine seams: ``lead_scoring.warehouse.relation_to_pandas`` (a DuckDB
-relation, a Spark DataFrame or Arrow as pandas) and ``lead_scoring.spark_session`` (dbt Python models run in
-the dbt process's SparkSession). dbt-spark and PySpark live in .venv-spark only, so the Spark
-side is a stand-in here; ``make spark-test`` runs the real one."""
+relation, a Spark DataFrame or Arrow as pandas) and ``lead_scoring.spark_session`` (dbt Python
+models run in the dbt process's SparkSession). dbt-spark and PySpark live in .venv-spark only,
+so the Spark side is a stand-in here; ``make spark-test`` runs the real one."""
 
 from __future__ import annotations
 
