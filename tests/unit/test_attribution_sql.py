@@ -14,6 +14,7 @@ import logging
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from attribution_reference import reference_paths_and_credits
 from project import PROJECT_DIR
@@ -58,11 +59,13 @@ def test_reference_reproduces_the_documented_example():
 
 
 class _Relation:
+    """A stand-in for the DuckDB relation dbt.ref() returns: what relation_to_pandas reads."""
+
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
 
-    def df(self) -> pd.DataFrame:
-        return self._frame.copy()
+    def to_arrow_table(self) -> pa.Table:
+        return pa.Table.from_pandas(self._frame, preserve_index=False)
 
 
 class _Config:
