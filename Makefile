@@ -60,11 +60,15 @@ lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
 	$(BIN)/ruff check src tests python_models scripts dashboard
 	$(BIN)/sqlfluff lint models tests/dbt --processes 2
 
-unit: $(STAMP)  ## pytest: the unit tests (tests/unit: no dbt, about a minute)
+unit: $(STAMP)  ## pytest: the unit tests (tests/unit: no dbt, about two minutes)
 	$(BIN)/pytest -q tests/unit
 
-e2e: $(STAMP)  ## pytest: the end-to-end tests (tests/e2e: dbt builds of the sample and of generated data)
-	$(BIN)/pytest -q tests/e2e
+# the e2e tests on E2E_WORKERS pytest-xdist workers; the tests that share a build run on one
+# worker (their group: tests/e2e/conftest.py), the others go to whichever worker is free
+E2E_WORKERS ?= 2
+
+e2e: $(STAMP)  ## pytest: the end-to-end tests (tests/e2e: dbt builds of the sample and of generated data), on E2E_WORKERS workers
+	$(BIN)/pytest -q -n $(E2E_WORKERS) --dist loadgroup tests/e2e
 
 docs: $(STAMP)  ## dbt docs generate (into target/) and the 100% docs-coverage check
 	$(DBT) docs generate --target lint
@@ -181,13 +185,16 @@ spark-setup: $(SPARK_STAMP)  ## create .venv-spark: dbt-spark and PySpark, pinne
 
 spark-test: $(STAMP) $(SPARK_STAMP)  ## build SPARK_SELECT of the sample on local Spark and on DuckDB, and compare every table
 	rm -rf "$(SPARK_TEST_DIR)" && mkdir -p "$(SPARK_TEST_DIR)/spark"
-	@echo "== DuckDB build of $(SPARK_SELECT)"
+	@echo "== DuckDB build and Spark build (local SparkSession) of $(SPARK_SELECT), side by side"
 	LEAD_SCORING_DUCKDB="$(SPARK_TEST_DIR)/duckdb.duckdb" DBT_TARGET_PATH="$(SPARK_TEST_DIR)/target-duckdb" \
-		DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-duckdb" $(DBT) build --select "$(SPARK_SELECT)" --indirect-selection cautious --quiet
-	@echo "== Spark build of $(SPARK_SELECT) (local SparkSession)"
+		DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-duckdb" $(DBT) build --select "$(SPARK_SELECT)" --indirect-selection cautious \
+		--quiet > "$(SPARK_TEST_DIR)/duckdb_build.log" 2>&1 & duckdb_build=$$!; \
 	LEAD_SCORING_SPARK_DIR="$(SPARK_TEST_DIR)/spark" DBT_TARGET_PATH="$(SPARK_TEST_DIR)/target-spark" \
 		DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-spark" $(SPARK_DBT) build --target spark \
-		--select "$(SPARK_SELECT)" --indirect-selection cautious --quiet
+		--select "$(SPARK_SELECT)" --indirect-selection cautious --quiet; spark_status=$$?; \
+	wait $$duckdb_build; duckdb_status=$$?; cat "$(SPARK_TEST_DIR)/duckdb_build.log"; \
+	echo "DuckDB build: exit $$duckdb_status; Spark build: exit $$spark_status"; \
+	test $$duckdb_status -eq 0 && test $$spark_status -eq 0
 	@echo "== Spark tables compared with DuckDB's"
 	relations=$$(DBT_TARGET_PATH="$(SPARK_TEST_DIR)/target-duckdb" DBT_LOG_PATH="$(SPARK_TEST_DIR)/logs-duckdb" \
 		$(DBT) ls --quiet --select "$(SPARK_SELECT)" --exclude config.materialized:ephemeral \

@@ -18,11 +18,51 @@ from dbt_runner import (
 E2E_DIR = Path(__file__).resolve().parent
 
 
+# the shared builds: every test that reads one runs on the pytest-xdist worker that built it
+SHARED_BUILDS = ("sample_history", "sample_build")
+
+
+def xdist_group(item: pytest.Item) -> str | None:
+    """The pytest-xdist group of an e2e test (`make e2e` runs ``-n 2 --dist loadgroup``), so that
+    no build is made twice: the shared build it reads (SHARED_BUILDS, session fixtures); else its
+    module when it uses a module- or class-scoped fixture (a build its module shares); else none,
+    and the test goes to whichever worker is free."""
+    fixtures = getattr(item, "_fixtureinfo", None)
+    if fixtures is None:
+        return None
+    for name in SHARED_BUILDS:
+        if name in fixtures.names_closure:
+            return name
+    scopes = {d.scope for defs in fixtures.name2fixturedefs.values() for d in defs}
+    if scopes & {"module", "class", "package"}:
+        return item.path.relative_to(E2E_DIR).as_posix()
+    return None
+
+
+def put_in_group(item: pytest.Item, group: str) -> None:
+    """Mark the test ``xdist_group(group)`` and, as pytest-xdist does for that mark under
+    ``--dist loadgroup``, end its node id with ``@group``: pytest-xdist 3.8 writes the suffix to
+    ``item._nodeid``, which pytest 9.2 no longer reads (its node ids are structured:
+    pytest-xdist issue #1386), so every test would be scheduled alone and each worker would make
+    the shared builds again. Written here where pytest reads it, the suffix reaches the scheduler.
+    """
+    item.add_marker(pytest.mark.xdist_group(group))
+    if item.config.getvalue("loadgroup") and "@" not in item.nodeid:
+        structured = getattr(item, "_id", None)
+        if structured is not None and hasattr(structured, "parse"):
+            item._id = structured.parse(f"{item.nodeid}@{group}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of this folder ``e2e`` (most modules say so too)."""
+    """Mark every test of this folder ``e2e`` (most modules say so too) and put it in its
+    pytest-xdist group (xdist_group, put_in_group)."""
     for item in items:
         if item.path.is_relative_to(E2E_DIR):
             item.add_marker(pytest.mark.e2e)
+            group = xdist_group(item)
+            if group is not None:
+                put_in_group(item, group)
 
 
 @pytest.fixture(scope="session")
