@@ -12,12 +12,12 @@
     -#}
     {%- set threshold = (experiment_rules_share() * experiment_buckets()) | round | int -%}
     {%- if threshold == 0 -%}
-        cast('model' as varchar)
+        cast('model' as {{ dbt.type_string() }})
     {%- else -%}
         case
             when {{ stable_hash_bucket("'" ~ experiment_name() ~ "|' || " ~ lead_id, experiment_buckets()) }} < {{ threshold }}
-                then cast('rules' as varchar)
-            else cast('model' as varchar)
+                then cast('rules' as {{ dbt.type_string() }})
+            else cast('model' as {{ dbt.type_string() }})
         end
     {%- endif -%}
 {% endmacro %}

@@ -35,11 +35,13 @@
     {{ return(true) }}
 {% endmacro %}
 
-{% macro run_started_at_timestamp() %}
+{% macro run_started_at_timestamp(whole_seconds=false) %}
     {#- The start of this dbt invocation as a SQL timestamp (UTC): when an
         incremental partition was last recomputed, so that the models built on
-        it find the partitions that changed since their own last run. -#}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+        it find the partitions that changed since their own last run.
+        whole_seconds: without the fraction (when a history row was recorded). -#}
+    {%- set layout = "%Y-%m-%d %H:%M:%S" if whole_seconds else "%Y-%m-%d %H:%M:%S.%f" -%}
+    cast('{{ run_started_at.strftime(layout) }}' as timestamp)
 {%- endmacro %}
 
 {% macro rewritten_leads(relation) %}

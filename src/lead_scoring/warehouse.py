@@ -11,6 +11,12 @@ and converts it column by column; on the feature mart of 100k leads (2.4M labele
 (measured here, duckdb 2.0, pyarrow). Integers and booleans become pandas' nullable ``Int*`` /
 ``boolean`` dtypes, so a NULL stays missing instead of turning an integer column into floats or
 a boolean column into objects.
+
+The Python models filter, aggregate and project their inputs in the warehouse before anything
+reaches pandas. ``.filter("<SQL condition>")`` is the same call on both engines; the rest
+differs (DuckDB's ``aggregate``/``project`` against Spark's ``selectExpr``, ``"`` against
+backtick quoting, ``information_schema`` against the catalog), so :func:`aggregate_row`,
+:func:`select_expressions`, :func:`select_columns` and :func:`table_exists` say it once for both.
 """
 
 from __future__ import annotations
@@ -21,7 +27,15 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["WarehouseError", "open_warehouse", "relation_to_pandas"]
+__all__ = [
+    "WarehouseError",
+    "aggregate_row",
+    "open_warehouse",
+    "relation_to_pandas",
+    "select_columns",
+    "select_expressions",
+    "table_exists",
+]
 
 
 class WarehouseError(RuntimeError):
@@ -98,3 +112,44 @@ def relation_to_pandas(relation) -> pd.DataFrame:
     else:
         raise TypeError(f"cannot read a {type(relation).__name__} as a pandas DataFrame")
     return table.to_pandas(split_blocks=True, self_destruct=True, types_mapper=_types)
+
+
+def is_spark_frame(relation) -> bool:
+    """True for a Spark DataFrame (the Spark target's ``dbt.ref``), False for a DuckDB relation."""
+    return hasattr(relation, "selectExpr")
+
+
+def aggregate_row(relation, *expressions: str) -> tuple:
+    """The one row of aggregate ``expressions`` (SQL, e.g. ``"max(snapshot_at)"``) over a
+    relation of either engine."""
+    if is_spark_frame(relation):
+        return tuple(relation.selectExpr(*expressions).collect()[0])
+    return tuple(relation.aggregate(", ".join(expressions)).fetchall()[0])
+
+
+def select_expressions(relation, *expressions: str):
+    """The relation projected to SQL ``expressions`` (``"*"``, ``"1.0 as weight"``, ...)."""
+    if is_spark_frame(relation):
+        return relation.selectExpr(*expressions)
+    return relation.project(", ".join(expressions))
+
+
+def select_columns(relation, columns) -> object:
+    """The relation's ``columns`` that it has, in the order given, each named once (quoted as
+    its engine quotes an identifier)."""
+    present = set(relation.columns)
+    quote = "`{}`" if is_spark_frame(relation) else '"{}"'
+    wanted = [quote.format(c) for c in dict.fromkeys(columns) if c in present]
+    return select_expressions(relation, *wanted)
+
+
+def table_exists(session, schema: str, name: str) -> bool:
+    """Whether the table ``schema.name`` exists, in a DuckDB connection or a SparkSession."""
+    if hasattr(session, "catalog"):  # pyspark.sql.SparkSession
+        return bool(session.catalog.tableExists(f"{schema}.{name}"))
+    schema_sql, name_sql = (value.replace("'", "''") for value in (schema, name))
+    found = session.sql(
+        "select count(*) from information_schema.tables "
+        f"where table_schema = '{schema_sql}' and table_name = '{name_sql}'"
+    ).fetchall()
+    return found[0][0] > 0

@@ -24,11 +24,14 @@ PORTED = (
     "models/intermediate/features/*.sql",
     "models/marts/features/*.sql",
     "models/marts/core/*.sql",
+    "models/intermediate/scoring/*.sql",
+    "models/marts/scoring/*.sql",
     # the data tests of those layers (singular and generic) run on Spark too
     "tests/dbt/*.sql",
     "tests/dbt/attribution/*.sql",
     "tests/dbt/core/*.sql",
     "tests/dbt/features/*.sql",
+    "tests/dbt/scoring/*.sql",
     "macros/generic_tests/*.sql",
 )
 # dispatched macros whose default__ is portable SQL, so Spark falls back to it on purpose

@@ -1,11 +1,19 @@
-"""relation_to_pandas: the same values as DuckDB's .df(), NULLs kept as missing."""
+"""relation_to_pandas: the same values as DuckDB's .df(), NULLs kept as missing; the helpers that
+filter, aggregate and project a relation of either engine (DuckDB, Spark)."""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
-from lead_scoring.warehouse import relation_to_pandas
+from lead_scoring.warehouse import (
+    aggregate_row,
+    is_spark_frame,
+    relation_to_pandas,
+    select_columns,
+    select_expressions,
+    table_exists,
+)
 
 
 def test_relation_to_pandas_keeps_values_and_nulls() -> None:
@@ -44,3 +52,70 @@ def test_where_reads_the_warehouse_named_by_the_environment(tmp_path, monkeypatc
     out = capsys.readouterr().out
     assert f"Warehouse: {path}" in out
     assert "scored_leads" in out
+
+
+class _SparkFrame:
+    """A stand-in of a Spark DataFrame over a DuckDB relation: Spark's method names
+    (selectExpr, collect, columns), backtick-quoted identifiers read as DuckDB's."""
+
+    def __init__(self, relation) -> None:
+        self.relation = relation
+        self.columns = relation.columns
+        self.calls: list[tuple] = []
+
+    def selectExpr(self, *expressions: str):  # noqa: N802 (Spark's name)
+        self.calls.append(expressions)
+        return _SparkFrame(self.relation.project(", ".join(expressions).replace("`", '"')))
+
+    def collect(self):
+        return self.relation.fetchall()
+
+
+def _people():
+    con = duckdb.connect()
+    return con, con.sql(
+        "select * from (values ('L1', 3, 'x'), ('L2', 5, null), ('L3', null, 'y')) "
+        'as t(lead_id, visits, "odd name")'
+    )
+
+
+def test_aggregate_and_select_read_a_duckdb_relation() -> None:
+    _, rel = _people()
+    assert aggregate_row(rel, "count(*)", "max(visits)", "count(*) filter (where visits > 3)") == (
+        3,
+        5,
+        1,
+    )
+    weighted = select_expressions(rel, "*", "visits * 2 as double_visits")
+    assert weighted.columns[-1] == "double_visits"
+    picked = select_columns(rel, ["odd name", "lead_id", "missing", "lead_id"])
+    assert picked.columns == ["odd name", "lead_id"]
+
+
+def test_aggregate_and_select_take_sparks_methods_on_a_spark_frame() -> None:
+    _, rel = _people()
+    frame = _SparkFrame(rel)
+    assert is_spark_frame(frame) and not is_spark_frame(rel)
+    assert aggregate_row(frame, "count(*)", "max(visits)") == (3, 5)
+    assert frame.calls[-1] == ("count(*)", "max(visits)")
+    picked = select_columns(frame, ["odd name", "lead_id", "missing"])
+    assert frame.calls[-1] == ("`odd name`", "`lead_id`")  # Spark quotes with backticks
+    assert picked.columns == ["odd name", "lead_id"]
+
+
+def test_table_exists_in_duckdb_and_in_a_spark_catalog(tmp_path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema main_marts; create table main_marts.ml_model_health (x int)")
+    assert table_exists(con, "main_marts", "ml_model_health")
+    assert not table_exists(con, "main_marts", "ml_models")
+    assert not table_exists(con, "other", "ml_model_health")
+
+    class Catalog:
+        def tableExists(self, name: str) -> bool:  # noqa: N802 (Spark's name)
+            return name == "lead_scoring.ml_model_health"
+
+    class SparkSession:
+        catalog = Catalog()
+
+    assert table_exists(SparkSession(), "lead_scoring", "ml_model_health")
+    assert not table_exists(SparkSession(), "lead_scoring", "ml_models")

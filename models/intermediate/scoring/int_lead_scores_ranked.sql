@@ -98,9 +98,9 @@ final as (
         ranked.lead_id,
         ranked.scored_at,
         {% if experiment_rules_share() > 0 -%}
-            cast('{{ experiment_name() }}' as varchar)
+            cast('{{ experiment_name() }}' as {{ dbt.type_string() }})
         {%- else -%}
-            cast(null as varchar)
+            cast(null as {{ dbt.type_string() }})
         {%- endif %} as experiment_name,
         ranked.experiment_arm,
         ranked.rule_points,

@@ -13,6 +13,16 @@ registry as (
 
 ),
 
+ordered as (
+
+    select
+        *,
+        row_number() over (order by trained_at desc, model_version asc) as registry_rank
+
+    from registry
+
+),
+
 latest as (
 
     select
@@ -32,8 +42,8 @@ latest as (
         n_train_positives,
         metrics_json
 
-    from registry
-    qualify row_number() over (order by trained_at desc, model_version asc) = 1
+    from ordered
+    where registry_rank = 1
 
 )
 

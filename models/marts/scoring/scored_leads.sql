@@ -51,7 +51,7 @@ previous_run as (
 final as (
 
     select
-        cast(scores.lead_id as varchar) as lead_id,
+        cast(scores.lead_id as {{ dbt.type_string() }}) as lead_id,
         cast(scores.scored_at as timestamp) as scored_at,
         cast(scores.conversion_probability as double) as conversion_probability,
         cast(scores.conversion_probability_7d as double) as conversion_probability_7d,
@@ -60,20 +60,20 @@ final as (
         cast(scores.lead_score as integer) as lead_score,
         cast(ranked.lead_priority as integer) as lead_priority,
         cast(scores.conversion_probability / nullif(scores.base_rate, 0) as double) as lift,
-        cast(ranked.score_band as varchar) as score_band,
-        cast(scores.top_factors as varchar) as top_factors,
-        cast(scores.top_factors_json as varchar) as top_factors_json,
-        cast(scores.reasons_for as varchar) as reasons_for,
-        cast(scores.reasons_against as varchar) as reasons_against,
+        cast(ranked.score_band as {{ dbt.type_string() }}) as score_band,
+        cast(scores.top_factors as {{ dbt.type_string() }}) as top_factors,
+        cast(scores.top_factors_json as {{ dbt.type_string() }}) as top_factors_json,
+        cast(scores.reasons_for as {{ dbt.type_string() }}) as reasons_for,
+        cast(scores.reasons_against as {{ dbt.type_string() }}) as reasons_against,
         cast(scores.fit_score as integer) as fit_score,
         cast(scores.engagement_score as integer) as engagement_score,
         cast(scores.score_confidence as double) as score_confidence,
-        cast(scores.model_version as varchar) as model_version,
+        cast(scores.model_version as {{ dbt.type_string() }}) as model_version,
         cast(previous_run.previous_scored_at as timestamp) as previous_scored_at,
         cast(previous_run.previous_lead_score as integer) as previous_lead_score,
-        cast(previous_run.previous_score_band as varchar) as previous_score_band,
+        cast(previous_run.previous_score_band as {{ dbt.type_string() }}) as previous_score_band,
         cast(scores.lead_score - previous_run.previous_lead_score as integer) as score_change,
-        cast(ranked.experiment_arm as varchar) as experiment_arm
+        cast(ranked.experiment_arm as {{ dbt.type_string() }}) as experiment_arm
 
     from scores
     inner join ranked

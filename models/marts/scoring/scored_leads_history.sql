@@ -35,20 +35,20 @@ ranked as (
 new_rows as (
 
     select
-        cast(scores.lead_id as varchar) as lead_id,
+        cast(scores.lead_id as {{ dbt.type_string() }}) as lead_id,
         cast(scores.scored_at as timestamp) as scored_at,
         cast(scores.conversion_probability as double) as conversion_probability,
         cast(scores.lead_score as integer) as lead_score,
-        cast(ranked.score_band as varchar) as score_band,
-        cast(scores.top_factors as varchar) as top_factors,
+        cast(ranked.score_band as {{ dbt.type_string() }}) as score_band,
+        cast(scores.top_factors as {{ dbt.type_string() }}) as top_factors,
         cast(scores.fit_score as integer) as fit_score,
         cast(scores.engagement_score as integer) as engagement_score,
         cast(scores.score_confidence as double) as score_confidence,
-        cast(scores.model_version as varchar) as model_version,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as recorded_at,
+        cast(scores.model_version as {{ dbt.type_string() }}) as model_version,
+        {{ run_started_at_timestamp(whole_seconds=true) }} as recorded_at,
         cast(ranked.lead_priority as integer) as lead_priority,
-        cast(ranked.experiment_name as varchar) as experiment_name,
-        cast(ranked.experiment_arm as varchar) as experiment_arm
+        cast(ranked.experiment_name as {{ dbt.type_string() }}) as experiment_name,
+        cast(ranked.experiment_arm as {{ dbt.type_string() }}) as experiment_arm
 
     from scores
     inner join ranked

@@ -34,6 +34,7 @@ from lead_scoring.ml.pipeline import train_and_evaluate
 from lead_scoring.ml.registry import REGISTRY_COLUMNS, active_model, deserialize_bundle
 from lead_scoring.ml.retrain import retrain_decision
 from lead_scoring.ml.sampling import (
+    lead_bucket_predicate,
     lead_sample_predicate,
     lead_sample_rates,
     lead_sample_weight_sql,
@@ -46,7 +47,12 @@ from lead_scoring.ml.scoring import (
     score_open_leads,
 )
 from lead_scoring.ml.tables import EVALUATION_TABLES, pack_table
-from lead_scoring.warehouse import relation_to_pandas
+from lead_scoring.warehouse import (
+    aggregate_row,
+    relation_to_pandas,
+    select_expressions,
+    table_exists,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -127,16 +133,8 @@ def typed_registry(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def relation_exists(session, schema: str, name: str) -> bool:
-    found = session.sql(
-        "select count(*) from information_schema.tables "
-        f"where table_schema = '{schema}' and table_name = '{name}'"
-    ).fetchall()
-    return found[0][0] > 0
-
-
 def scoring_time(mart):
-    value = mart.filter("is_scoring_snapshot").aggregate("max(snapshot_at)").fetchall()[0][0]
+    value = aggregate_row(mart.filter("is_scoring_snapshot"), "max(snapshot_at)")[0]
     return pd.Timestamp(value) if value is not None else None
 
 
@@ -158,10 +156,11 @@ def labeled_snapshots(mart, scoring_at, config):
         rows = rows.filter(f"snapshot_at <= timestamp '{cutoff}'")
     else:
         rows = rows.filter("label_converted_in_horizon is not null")
-    counts = rows.aggregate(
-        "count(*) filter (where label_converted_at is not null) as converting, "
-        "count(*) filter (where label_converted_at is null) as other"
-    ).fetchall()[0]
+    counts = aggregate_row(
+        rows,
+        "count(*) filter (where label_converted_at is not null) as converting",
+        "count(*) filter (where label_converted_at is null) as other",
+    )
     converting, other = int(counts[0] or 0), int(counts[1] or 0)
     cap = config.get("train_max_rows", 400_000)
     rate = lead_sample_rates(converting, other, cap)
@@ -173,33 +172,38 @@ def labeled_snapshots(mart, scoring_at, config):
         f"ml_models: {converting + other:,} labeled snapshots above train_max_rows={cap:,}: "
         f"sampling whole leads (converting at {rate[0]:.3f}, others at {rate[1]:.3f})"
     )
-    sampled = rows.filter(lead_sample_predicate(*rate)).project(
-        f"*, {lead_sample_weight_sql(*rate)} as sample_weight"
+    sampled = select_expressions(
+        rows.filter(lead_sample_predicate(*rate)),
+        "*",
+        f"{lead_sample_weight_sql(*rate)} as sample_weight",
     )
     # the test window: TEST_SAMPLE_FACTOR times the share of the other leads (the same hash, so
     # the training sample's leads are among them), loaded once the window is known
     test_rate = (rate[0], min(1.0, rate[1] * TEST_SAMPLE_FACTOR))
 
     def test_window(start, end):
+        window = rows.filter(
+            f"snapshot_at >= timestamp '{pd.Timestamp(start)}' "
+            f"and snapshot_at <= timestamp '{pd.Timestamp(end)}'"
+        ).filter(lead_sample_predicate(*test_rate))
         return relation_to_pandas(
-            rows.filter(
-                f"snapshot_at >= timestamp '{pd.Timestamp(start)}' "
-                f"and snapshot_at <= timestamp '{pd.Timestamp(end)}'"
+            select_expressions(
+                window, "*", f"{lead_sample_weight_sql(*test_rate)} as sample_weight"
             )
-            .filter(lead_sample_predicate(*test_rate))
-            .project(f"*, {lead_sample_weight_sql(*test_rate)} as sample_weight")
         )
 
     return relation_to_pandas(sampled), test_window
 
 
 def health_checks(session, schema: str):
-    if not relation_exists(session, schema, "ml_model_health"):
+    if not table_exists(session, schema, "ml_model_health"):
         return None
-    return session.sql(
-        f"select model_version, scored_at, checked_at, requires_retraining, reasons "
-        f"from {schema}.ml_model_health"
-    ).df()
+    return relation_to_pandas(
+        session.sql(
+            f"select model_version, scored_at, checked_at, requires_retraining, reasons "
+            f"from {schema}.ml_model_health"
+        )
+    )
 
 
 def registry_rows(
@@ -222,7 +226,7 @@ def registry_rows(
     registry = registry if registry is not None else pd.DataFrame()
     resolved = resolve_config(config)
     features = select_features(
-        mart.limit(1).df(), resolved.include_features, resolved.exclude_features
+        relation_to_pandas(mart.limit(1)), resolved.include_features, resolved.exclude_features
     )
     decision = retrain_decision(
         retrain,
@@ -330,12 +334,12 @@ def open_lead_scores(
     # leads at once would hold many GB next to DuckDB's buffer (each lead is scored alone)
     bundle = deserialize_bundle(chosen)
     open_rows = mart.filter("is_scoring_snapshot")
-    buckets = scoring_buckets(open_rows.aggregate("count(*)").fetchall()[0][0], chunk_rows)
+    buckets = scoring_buckets(aggregate_row(open_rows, "count(*)")[0], chunk_rows)
     if buckets == 1:
         return scores_of_features(relation_to_pandas(open_rows), chosen, bundle, rules, k)
     parts = [
         scores_of_features(
-            relation_to_pandas(open_rows.filter(f"hash(lead_id) % {buckets} = {bucket}")),
+            relation_to_pandas(open_rows.filter(lead_bucket_predicate(buckets, bucket))),
             chosen,
             bundle,
             rules,

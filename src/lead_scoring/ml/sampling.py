@@ -7,12 +7,19 @@ snapshots: a lead's weekly snapshots stay together, so lead-level statistics and
 bootstrap stay right), each row weighted by 1 / its lead's sampling rate: the weighted sample has
 the expected loss of the whole history. If the converting leads alone exceed half the cap they are
 sampled too. The draw is a hash of the lead id (salted md5, the first 32 bits), so it is the same
-in every build and on any engine.
+in every build and on any engine: the predicate compares the md5's first eight hex digits with
+the threshold's as text (fixed width, lowercase: the order of the numbers), which DuckDB and
+Spark read alike, where a hex-to-integer cast is DuckDB's own.
 """
 
 from __future__ import annotations
 
-__all__ = ["lead_sample_predicate", "lead_sample_rates", "lead_sample_weight_sql"]
+__all__ = [
+    "lead_bucket_predicate",
+    "lead_sample_predicate",
+    "lead_sample_rates",
+    "lead_sample_weight_sql",
+]
 
 SALT = "lead_scoring.sample:"
 _BITS = 2**32
@@ -31,8 +38,16 @@ def lead_sample_rates(converting_rows: int, other_rows: int, max_rows: int | Non
     return min(1.0, half / converting_rows), min(1.0, half / max(other_rows, 1))
 
 
-def _hash_sql(column: str) -> str:
-    return f"cast(('0x' || substr(md5('{SALT}' || {column}), 1, 8)) as ubigint)"
+def _hash_hex_sql(column: str) -> str:
+    """The lead's draw, the first 32 bits of the salted md5, as eight lowercase hex digits."""
+    return f"substr(md5('{SALT}' || {column}), 1, 8)"
+
+
+def _below_sql(column: str, threshold: int) -> str:
+    """SQL: the lead's draw is below ``threshold`` (0 .. 2**32), in SQL both engines read."""
+    if threshold >= _BITS:
+        return "true"
+    return f"{_hash_hex_sql(column)} < '{threshold:08x}'"
 
 
 def _threshold(rate: float) -> int:
@@ -42,13 +57,21 @@ def _threshold(rate: float) -> int:
 def lead_sample_predicate(
     converting_rate: float, other_rate: float, lead_column: str = "lead_id"
 ) -> str:
-    """DuckDB predicate keeping a lead's rows when its hash falls under its stratum's rate
-    (stratum: ``label_converted_at is not null``)."""
-    h = _hash_sql(lead_column)
+    """SQL predicate (DuckDB and Spark) keeping a lead's rows when its hash falls under its
+    stratum's rate (stratum: ``label_converted_at is not null``)."""
     return (
-        f"(case when label_converted_at is not null then {h} < {_threshold(converting_rate)} "
-        f"else {h} < {_threshold(other_rate)} end)"
+        "(case when label_converted_at is not null "
+        f"then {_below_sql(lead_column, _threshold(converting_rate))} "
+        f"else {_below_sql(lead_column, _threshold(other_rate))} end)"
     )
+
+
+def lead_bucket_predicate(buckets: int, bucket: int, lead_column: str = "lead_id") -> str:
+    """SQL predicate: the lead is in ``bucket`` of ``buckets`` (0 .. buckets - 1), by the
+    engine's own ``hash()``. Spark's is a signed integer, so the remainder is made non-negative;
+    on DuckDB (an unsigned hash) the buckets are those of ``hash(lead_id) % buckets``."""
+    n = int(buckets)
+    return f"(hash({lead_column}) % {n} + {n}) % {n} = {int(bucket)}"
 
 
 def lead_sample_weight_sql(converting_rate: float, other_rate: float) -> str:

@@ -33,7 +33,7 @@ from lead_scoring.ml.scoring import score
 from lead_scoring.monitoring.drift import DRIFT_COLUMNS, age_weighted_drift_table
 from lead_scoring.monitoring.reference import LABELED_SNAPSHOTS, reference_window
 from lead_scoring.monitoring.verdict import resolve_patterns
-from lead_scoring.warehouse import relation_to_pandas
+from lead_scoring.warehouse import aggregate_row, relation_to_pandas, select_columns
 
 KEYS = ["model_version", "scored_at", "reference_source", "reference_start", "reference_end"]
 STRINGS = ("model_version", "reference_source", "drift_scope", "feature", "drift_level",
@@ -61,12 +61,7 @@ def typed_drift(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _scalar(relation, expression: str):
-    return relation.aggregate(expression).fetchall()[0][0]
-
-
-def _columns(relation, wanted) -> str:
-    present = set(relation.columns)
-    return ", ".join(f'"{c}"' for c in dict.fromkeys(wanted) if c in present)
+    return aggregate_row(relation, expression)[0]
 
 
 def drift_rows(mart, registry: pd.DataFrame, config: Mapping, pinned=None) -> pd.DataFrame:
@@ -101,7 +96,7 @@ def drift_rows(mart, registry: pd.DataFrame, config: Mapping, pinned=None) -> pd
         rate = max_current / n_open
         print(f"ml_drift: {n_open:,} open leads: a {rate:.3f} sample of them")
         open_leads = open_leads.filter(lead_sample_predicate(rate, rate, LEAD_COLUMN))
-    current = relation_to_pandas(open_leads.project(_columns(mart, wanted)))
+    current = relation_to_pandas(select_columns(open_leads, wanted))
     window = reference_window(
         row,
         _scalar(mart.filter(LABELED_SNAPSHOTS), "max(snapshot_at)"),
@@ -113,7 +108,7 @@ def drift_rows(mart, registry: pd.DataFrame, config: Mapping, pinned=None) -> pd
         rate = max_rows / n_rows
         print(f"ml_drift: {n_rows:,} reference snapshots: a {rate:.3f} sample of whole leads")
         labeled = labeled.filter(lead_sample_predicate(rate, rate, LEAD_COLUMN))
-    reference = relation_to_pandas(labeled.project(_columns(mart, wanted)))
+    reference = relation_to_pandas(select_columns(labeled, wanted))
     print(
         f"ml_drift: {len(current):,} open leads against {len(reference):,} labeled snapshots "
         f"({window.source}, {window.start} .. {window.end})"

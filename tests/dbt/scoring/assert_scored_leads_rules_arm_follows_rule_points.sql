@@ -70,7 +70,7 @@ priority_errors as (
 
     select
         'priority not non-decreasing in rule_points' as failure,
-        cast(rule_points as varchar) as detail
+        cast(rule_points as {{ dbt.type_string() }}) as detail
 
     from ordered_levels
     where min_priority < max_priority_below or top_priority != 100
@@ -131,8 +131,11 @@ band_share_errors as (
 
     select
         'rules-arm band counts differ from the model arm shares' as failure,
-        band || ': ' || cast(rules_leads_up_to_band as varchar) || ' of ' || cast(rules_leads as varchar)
-        || ' vs model ' || cast(model_leads_up_to_band as varchar) || ' of ' || cast(model_leads as varchar)
+        band
+        || ': ' || cast(rules_leads_up_to_band as {{ dbt.type_string() }})
+        || ' of ' || cast(rules_leads as {{ dbt.type_string() }})
+        || ' vs model ' || cast(model_leads_up_to_band as {{ dbt.type_string() }})
+        || ' of ' || cast(model_leads as {{ dbt.type_string() }})
             as detail
 
     from cumulative

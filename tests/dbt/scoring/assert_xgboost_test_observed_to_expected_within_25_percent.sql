@@ -36,7 +36,7 @@ checked as (
         active.model_version,
         metrics.metric,
         metrics.value as observed_to_expected,
-        max(metrics.value) filter (where metrics.metric = 'n_positives') over () as n_positives
+        max(case when metrics.metric = 'n_positives' then metrics.value end) over () as n_positives
 
     from active
     left join metrics
