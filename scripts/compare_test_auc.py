@@ -22,16 +22,10 @@ import duckdb
 MAX_DIFFERENCE = 0.005
 
 
-def _relation(con, catalog: str, name: str) -> str:
-    found = con.execute(
-        "select schema_name from duckdb_tables() where database_name = ? and table_name = ? "
-        "union all "
-        "select schema_name from duckdb_views() where database_name = ? and view_name = ?",
-        [catalog, name, catalog, name],
-    ).fetchall()
-    if not found:
-        raise SystemExit(f"compare_test_auc: no relation {name} in {catalog}")
-    return f'"{catalog}"."{found[0][0]}"."{name}"'
+def _relation(catalog: str, name: str) -> str:
+    """A relation of the main schema, where the build and spark_export.py write every model
+    (the schema compare_warehouses.py reads too)."""
+    return f'"{catalog}".main."{name}"'
 
 
 def compare(before: Path, after: Path, max_difference: float = MAX_DIFFERENCE) -> list[str]:
@@ -42,7 +36,7 @@ def compare(before: Path, after: Path, max_difference: float = MAX_DIFFERENCE) -
     problems = []
     leads = {}
     for side in ("before", "after"):
-        rows = con.execute(f"select lead_id from {_relation(con, side, 'scored_leads')}").fetchall()
+        rows = con.execute(f"select lead_id from {_relation(side, 'scored_leads')}").fetchall()
         leads[side] = [r[0] for r in rows]
     same = set(leads["before"]) == set(leads["after"]) and len(leads["before"]) == len(
         leads["after"]
@@ -52,7 +46,7 @@ def compare(before: Path, after: Path, max_difference: float = MAX_DIFFERENCE) -
         problems.append("scored_leads: the scored leads differ")
     auc = {}
     for side in ("before", "after"):
-        metrics = _relation(con, side, "ml_model_metrics")
+        metrics = _relation(side, "ml_model_metrics")
         auc[side] = dict(
             con.execute(
                 f"select model_name, value from {metrics} where split = 'test' and metric = 'auc'"
@@ -78,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("after", type=Path)
     parser.add_argument("--max-difference", type=float, default=MAX_DIFFERENCE)
     args = parser.parse_args(argv)
-    problems = compare(args.before, args.after, args.max_difference)
+    try:
+        problems = compare(args.before, args.after, args.max_difference)
+    except duckdb.Error as error:  # no such file, or no scored_leads or ml_model_metrics
+        print(f"compare_test_auc: {str(error).splitlines()[0]}")
+        return 1
     for problem in problems:
         print(f"DIFFERENT {problem}")
     print("same leads, test AUCs within the margin" if not problems else "models differ")

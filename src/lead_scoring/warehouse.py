@@ -30,6 +30,7 @@ import pyarrow as pa
 __all__ = [
     "WarehouseError",
     "aggregate_row",
+    "is_spark_frame",
     "open_warehouse",
     "relation_to_pandas",
     "select_columns",

@@ -47,7 +47,8 @@ def put_in_group(item: pytest.Item, group: str) -> None:
     the shared builds again. Written here where pytest reads it, the suffix reaches the scheduler.
     """
     item.add_marker(pytest.mark.xdist_group(group))
-    if item.config.getvalue("loadgroup") and "@" not in item.nodeid:
+    # a run without -n (make dashboard-test) has no loadgroup option: nothing to schedule
+    if item.config.getoption("loadgroup", default=False) and "@" not in item.nodeid:
         structured = getattr(item, "_id", None)
         if structured is not None and hasattr(structured, "parse"):
             item._id = structured.parse(f"{item.nodeid}@{group}")

@@ -18,16 +18,15 @@ _spec.loader.exec_module(compare_test_auc)
 
 def _warehouse(path, leads, aucs):
     con = duckdb.connect(str(path))
-    con.execute("create schema main_marts")
-    con.execute("create table main_marts.scored_leads (lead_id varchar)")
-    con.executemany("insert into main_marts.scored_leads values (?)", [[lead] for lead in leads])
+    con.execute("create table main.scored_leads (lead_id varchar)")
+    con.executemany("insert into main.scored_leads values (?)", [[lead] for lead in leads])
     con.execute(
-        "create table main_marts.ml_model_metrics "
+        "create table main.ml_model_metrics "
         "(model_name varchar, split varchar, metric varchar, value double)"
     )
     rows = [[m, "test", "auc", v] for m, v in aucs.items()]
     rows += [["xgboost", "cv", "auc", 0.5], ["xgboost", "test", "brier", 0.9]]  # not compared
-    con.executemany("insert into main_marts.ml_model_metrics values (?, ?, ?, ?)", rows)
+    con.executemany("insert into main.ml_model_metrics values (?, ?, ?, ?)", rows)
     con.close()
     return path
 
