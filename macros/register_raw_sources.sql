@@ -149,6 +149,9 @@
         'integer': ['int', 'bigint', 'smallint', 'tinyint', 'double', 'float', 'decimal', 'string'],
     } %}
     {% do run_query('create database if not exists raw') %}
+    {#- a missing folder stops the listing with Spark's own error ("[PATH_NOT_FOUND] Path does
+        not exist: <folder>"; Spark SQL cannot test a path first): this line says which var it is -#}
+    {{ log("raw contract: listing folder '" ~ folder ~ "' (var raw_data_path)", info=true) }}
     {#- the folder's files, listed once (binaryFile reads no content when only path is selected) -#}
     {% set listing = run_query(
         "select lower(regexp_extract(path, '([^/]+)$', 1)) as file_name from binaryFile.`" ~ folder ~ "`"

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import duckdb
@@ -57,27 +57,43 @@ def _is_float(dtype: str) -> bool:
     return dtype in FLOAT_TYPES or dtype.startswith("DECIMAL")
 
 
-def differing_rows(con, name: str, columns: dict[str, str], tolerance: float = TOLERANCE) -> int:
+def _count(con, rows: str) -> int:
+    return con.execute(f"select count(*) from {rows}").fetchall()[0][0]
+
+
+def _rows(side: str, name: str, keep: str | None = None) -> str:
+    """The rows of relation ``name`` on ``side`` (b or a) compared: all, or those ``keep`` holds
+    for (a SQL predicate)."""
+    relation = f'{side}.main."{name}"'
+    return relation if keep is None else f"(select * from {relation} where {keep})"
+
+
+def differing_rows(
+    con, name: str, columns: dict[str, str], tolerance: float = TOLERANCE, keep: str | None = None
+) -> int:
     """Rows that differ once both sides are sorted the same way: exact columns first, then the
-    floats rounded; exact columns must be equal, floats within ``tolerance`` (relative)."""
+    floats rounded; exact columns must be equal, floats within ``tolerance`` (relative).
+    ``keep``: a predicate on the rows compared (all by default)."""
     exact = [f'"{c}"' for c, t in columns.items() if not _is_float(t)]
     floats = [f'"{c}"' for c, t in columns.items() if _is_float(t)]
     order = ", ".join([*exact, *(f"round({c}::double, 6)" for c in floats)]) or "1"
-    ranked = 'select *, row_number() over (order by {order}) as _rn from {side}.main."{name}"'
+    ranked = "select *, row_number() over (order by {order}) as _rn from {rows}"
     checks = [f"b.{c} is distinct from a.{c}" for c in exact] + [
         f"(b.{c} is null) <> (a.{c} is null) or abs(b.{c}::double - a.{c}::double) "
         f"> {tolerance} * greatest(1, abs(b.{c}::double))"
         for c in floats
     ]
     return con.execute(
-        f"with b as ({ranked.format(order=order, side='b', name=name)}), "
-        f"a as ({ranked.format(order=order, side='a', name=name)}) "
+        f"with b as ({ranked.format(order=order, rows=_rows('b', name, keep))}), "
+        f"a as ({ranked.format(order=order, rows=_rows('a', name, keep))}) "
         "select count(*) from b full join a using (_rn) "
         f"where b._rn is null or a._rn is null or {' or '.join(checks) or 'false'}"
     ).fetchall()[0][0]
 
 
-def rows_only_on_each_side(con, name: str, columns: dict[str, str]) -> tuple[int, int]:
+def rows_only_on_each_side(
+    con, name: str, columns: dict[str, str], keep: str | None = None
+) -> tuple[int, int]:
     """Rows of BEFORE not in AFTER and of AFTER not in BEFORE (as multisets, floats rounded to 6
     decimals): what a difference is made of, where the paired count of differing_rows also
     counts the rows shifted by one missing or extra row."""
@@ -92,8 +108,8 @@ def rows_only_on_each_side(con, name: str, columns: dict[str, str]) -> tuple[int
     for first, second in (("b", "a"), ("a", "b")):
         counts.append(
             con.execute(
-                f'select count(*) from (select {values} from {first}.main."{name}" except all '
-                f'select {values} from {second}.main."{name}")'
+                f"select count(*) from (select {values} from {_rows(first, name, keep)} "
+                f"except all select {values} from {_rows(second, name, keep)})"
             ).fetchall()[0][0]
         )
     return counts[0], counts[1]
@@ -111,12 +127,15 @@ def compare(
     log: Callable[[str], None] = print,
     ignore_columns: Iterable[str] = (),
     tolerance: float = TOLERANCE,
+    skip_rows: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The differences between the main schemas of two DuckDB files, one line per relation that
     differs (missing, other columns, or the count of rows that differ); empty when identical.
     ``names``: compare these relations only (each must exist in BEFORE); ``log`` receives a line
     per relation found equal or new in AFTER; ``ignore_columns`` are left out of the values
-    compared (as RUN_TIME_COLUMN_NAMES are), ``tolerance`` bounds floats (relative)."""
+    compared (as RUN_TIME_COLUMN_NAMES are), ``tolerance`` bounds floats (relative);
+    ``skip_rows`` maps a column to a value: in a relation with that column, the rows holding the
+    value are left out (each side's count of them is logged)."""
     skipped = RUN_TIME_COLUMN_NAMES | set(ignore_columns)
     con = duckdb.connect()
     try:
@@ -133,7 +152,7 @@ def compare(
             log(f"  new in AFTER (not compared): {name}")
         for name in sorted(left):
             problem = _compare_relation(
-                con, name, left[name], right.get(name), log, skipped, tolerance
+                con, name, left[name], right.get(name), log, skipped, tolerance, skip_rows or {}
             )
             if problem:
                 problems.append(problem)
@@ -150,6 +169,7 @@ def _compare_relation(
     log,
     skipped: set[str],
     tolerance: float,
+    skip_rows: Mapping[str, str],
 ) -> str | None:
     if right is None:
         return f"{name}: missing in AFTER"
@@ -158,16 +178,30 @@ def _compare_relation(
         new = {c: t for c, t in right.items() if left.get(c) != t}
         return f"{name}: columns differ: BEFORE has {gone}, AFTER has {new}"
     compared = {c: t for c, t in left.items() if c not in skipped}
-    rows = con.execute(f'select count(*) from b.main."{name}"').fetchall()[0][0]
-    after_rows = con.execute(f'select count(*) from a.main."{name}"').fetchall()[0][0]
-    differing = differing_rows(con, name, compared, tolerance)
+    skips = [(column, value) for column, value in skip_rows.items() if column in left]
+    keep = (
+        " and ".join(f'"{column}" is distinct from {_sql_string(value)}' for column, value in skips)
+        if skips
+        else None
+    )
+    rows = _count(con, _rows("b", name, keep))
+    after_rows = _count(con, _rows("a", name, keep))
+    differing = differing_rows(con, name, compared, tolerance, keep)
     if differing or rows != after_rows:
-        only_before, only_after = rows_only_on_each_side(con, name, compared)
+        only_before, only_after = rows_only_on_each_side(con, name, compared, keep)
         return (
             f"{name}: {differing} rows differ ({rows} rows in BEFORE, {after_rows} in AFTER; "
             f"{only_before} only in BEFORE, {only_after} only in AFTER)"
         )
-    log(f"  equal: {name} ({rows} rows, {len(compared)} of {len(left)} columns)")
+    left_out = ""
+    if keep is not None:
+        out_before, out_after = (
+            _count(con, f'{side}.main."{name}"') - kept
+            for side, kept in (("b", rows), ("a", after_rows))
+        )
+        condition = ", ".join(f"{column} = {value}" for column, value in skips)
+        left_out = f"; left out: {condition}, {out_before} and {out_after} rows"
+    log(f"  equal: {name} ({rows} rows, {len(compared)} of {len(left)} columns{left_out})")
     return None
 
 
@@ -182,13 +216,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tolerance", type=float, default=TOLERANCE, help="relative, for floating-point columns"
     )
+    parser.add_argument(
+        "--skip-rows",
+        nargs="+",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="rows left out of a relation with that column (model_name=logistic_regression)",
+    )
     args = parser.parse_args(argv)
+    skip_rows = {}
+    for item in args.skip_rows:
+        column, sep, value = item.partition("=")
+        if not sep or not column:
+            parser.error(f"--skip-rows {item!r}: expected COLUMN=VALUE")
+        skip_rows[column] = value
     problems = compare(
         args.before,
         args.after,
         names=args.names,
         ignore_columns=args.ignore_columns,
         tolerance=args.tolerance,
+        skip_rows=skip_rows,
     )
     for problem in problems:
         print(f"DIFFERENT {problem}")

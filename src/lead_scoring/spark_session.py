@@ -67,7 +67,12 @@ class SessionPythonJobHelper:
 
 def install() -> None:
     """Register the ``session`` submission method on dbt-spark's adapter, as the default of a
-    target whose method is ``session``. Idempotent."""
+    target whose method is ``session``, and make this interpreter (the Spark virtualenv's, with
+    pandas and XGBoost) the one Spark's Python workers start, unless ``PYSPARK_PYTHON`` names
+    another: the distributed training's tasks run there. Idempotent."""
+    import os
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from dbt.adapters.spark.impl import SparkAdapter
 
     if getattr(SparkAdapter, "_lead_scoring_session_submission", False):

@@ -17,22 +17,11 @@ import pytest
 from project import PROJECT_DIR
 
 PORTED = (
-    "models/staging/**/*.sql",
-    "models/intermediate/int_*.sql",
-    "models/intermediate/attribution/*.sql",
-    "models/marts/attribution/*.sql",
-    "models/intermediate/features/*.sql",
-    "models/marts/features/*.sql",
-    "models/marts/core/*.sql",
-    "models/intermediate/scoring/*.sql",
-    "models/marts/scoring/*.sql",
-    # the data tests of those layers (singular and generic) run on Spark too
-    "tests/dbt/*.sql",
-    "tests/dbt/attribution/*.sql",
-    "tests/dbt/core/*.sql",
-    "tests/dbt/features/*.sql",
-    "tests/dbt/scoring/*.sql",
-    "macros/generic_tests/*.sql",
+    "models/**/*.sql",
+    # the data tests (singular and generic) run on Spark too
+    "tests/dbt/**/*.sql",
+    # every macro, less the bodies of its default__ (DuckDB) variants
+    "macros/**/*.sql",
 )
 # dispatched macros whose default__ is portable SQL, so Spark falls back to it on purpose
 PORTABLE_DEFAULTS = {
@@ -47,8 +36,11 @@ DUCKDB_ONLY = {
     r"::\s*[a-z]": "a :: cast: cast(... as ...)",
     r"\bregexp_matches\s*\(": "regexp_matches: {{ regex_matches(...) }}",
     r"\b(read_parquet|read_csv|read_csv_auto|read_json|glob)\s*\(": "a DuckDB file reader",
-    r"\b(arg_max|arg_min|list_\w+|struct_pack|string_agg|unnest|epoch|epoch_ms|date_diff|"
-    r"isfinite|timezone|typeof|strftime|strptime|generate_series)\s*\(": "a DuckDB function",
+    # a call, not a method of a Jinja object (run_started_at.strftime) or a dbt macro
+    r"(?<![.\w])(arg_max|arg_min|list_\w+|struct_pack|string_agg|unnest|epoch|epoch_ms|date_diff|"
+    r"isfinite|timezone|typeof|strftime|strptime|generate_series|regexp_full_match|read_blob|try|"
+    r"json_(?:extract\w*|type|valid|keys|array\w*|object|transform\w*|structure|contains|exists|"
+    r"value))\s*\(": "a DuckDB function",
     r"\basof\s+(left\s+)?join\b": "an ASOF join: {{ asof_join(...) }}",
     r"\bqualify\b": "QUALIFY: filter a window in an outer select",
     r"\*\s*exclude\s*\(": "select * exclude (...): list the columns",
@@ -57,14 +49,28 @@ DUCKDB_ONLY = {
 }
 
 JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+# a macro's DuckDB variant: engine-specific by design
+DUCKDB_VARIANT = re.compile(
+    r"\{%-?\s*macro\s+(default|duckdb)__\w+\s*\(.*?\{%-?\s*endmacro\s*-?%\}", re.S
+)
 SQL_COMMENT = re.compile(r"--[^\n]*")
 
 
+def _blank(match: re.Match) -> str:
+    return "\n" * match.group(0).count("\n")  # the line numbers stay
+
+
+def code_for_spark(text: str) -> str:
+    """The SQL and Jinja of a file that Spark runs: comments and default__ (DuckDB) macro
+    bodies left out."""
+    code = DUCKDB_VARIANT.sub(_blank, JINJA_COMMENT.sub(_blank, text))
+    return SQL_COMMENT.sub("", code)
+
+
 def duckdb_only_sql(text: str) -> list[tuple[int, str, str]]:
-    """(line, matched text, advice) of every DuckDB-only construct in a model's SQL, comments
-    left out (their line numbers kept)."""
-    code = JINJA_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-    code = SQL_COMMENT.sub("", code)
+    """(line, matched text, advice) of every DuckDB-only construct in the code of a model, a
+    data test or a macro file that Spark runs (:func:`code_for_spark`)."""
+    code = code_for_spark(text)
     found = []
     for pattern, advice in DUCKDB_ONLY.items():
         for match in re.finditer(pattern, code, re.I | re.S):
@@ -100,6 +106,17 @@ def test_the_scanner_finds_each_kind_of_duckdb_only_sql() -> None:
     """
     advice = {a for _, _, a in duckdb_only_sql(sample)}
     assert len(advice) == 7, advice
+    # DuckDB's JSON functions are DuckDB functions
+    assert duckdb_only_sql("select json_extract_string(m, '$.auc')")
+    # a DuckDB variant of a dispatched macro is DuckDB's own; the Spark one is scanned
+    variants = """
+        {% macro default__f(x) -%} json_extract_string({{ x }}, '$.a') {%- endmacro %}
+        {% macro spark__f(x) -%} get_json_object({{ x }}, '$.a') {%- endmacro %}
+        {% macro spark__g(x) -%} cast({{ x }} as varchar) {%- endmacro %}
+    """
+    assert [(line, text) for line, text, _ in duckdb_only_sql(variants)] == [(4, "as varchar")]
+    # a Jinja method or a dbt macro of the same name is not the SQL function
+    assert duckdb_only_sql("{{ run_started_at.strftime('%Y') }} {{ dbt.generate_series(9) }}") == []
     # comments do not count, portable SQL passes
     assert duckdb_only_sql("-- cast(y as varchar)\n{# arg_max(x) #}\nselect 1") == []
     assert (
@@ -125,7 +142,8 @@ def test_dispatched_macros_of_ported_models_have_a_spark_variant() -> None:
     called = {
         name
         for path in ported_models()
-        for name in re.findall(r"\b(\w+)\s*\(", path.read_text())
+        # a call, not the definition of the dispatching macro itself
+        for name in re.findall(r"(?<!macro )\b(\w+)\s*\(", code_for_spark(path.read_text()))
         if name in variants
     }
     assert called, "the ported models call no dispatched macro: the scan is broken"

@@ -5,6 +5,7 @@ so the Spark side is a stand-in here; ``make spark-test`` runs the real one."""
 
 from __future__ import annotations
 
+import os
 import sys
 from types import ModuleType, SimpleNamespace
 
@@ -122,8 +123,11 @@ def test_install_registers_the_session_method_as_default_of_a_session_target(
     impl = SimpleNamespace(SparkAdapter=SparkAdapter)
     monkeypatch.setitem(sys.modules, "dbt.adapters.spark", SimpleNamespace(impl=impl))
     monkeypatch.setitem(sys.modules, "dbt.adapters.spark.impl", impl)
+    monkeypatch.delenv("PYSPARK_PYTHON", raising=False)
     spark_session.install()
     spark_session.install()  # idempotent
+    # Spark's Python workers (the distributed training's tasks) run this interpreter
+    assert os.environ["PYSPARK_PYTHON"] == sys.executable
     adapter = SparkAdapter()
     assert adapter.python_submission_helpers == {
         "all_purpose_cluster": "databricks",
@@ -132,3 +136,12 @@ def test_install_registers_the_session_method_as_default_of_a_session_target(
     assert adapter.default_python_submission_method == "session"
     adapter.config = SimpleNamespace(credentials=SimpleNamespace(method="http"))
     assert adapter.default_python_submission_method == "all_purpose_cluster"
+
+
+def test_install_keeps_a_python_for_the_workers_named_in_the_environment(monkeypatch) -> None:
+    impl = SimpleNamespace(SparkAdapter=SimpleNamespace(_lead_scoring_session_submission=True))
+    monkeypatch.setitem(sys.modules, "dbt.adapters.spark", SimpleNamespace(impl=impl))
+    monkeypatch.setitem(sys.modules, "dbt.adapters.spark.impl", impl)
+    monkeypatch.setenv("PYSPARK_PYTHON", "/opt/cluster/python3")
+    spark_session.install()
+    assert os.environ["PYSPARK_PYTHON"] == "/opt/cluster/python3"

@@ -182,9 +182,9 @@ intervals as (
 final as (
 
     select
-        cast(experiment_name as varchar) as experiment_name,
-        cast(segment_type as varchar) as segment_type,
-        cast(segment as varchar) as segment,
+        cast(experiment_name as {{ dbt.type_string() }}) as experiment_name,
+        cast(segment_type as {{ dbt.type_string() }}) as segment_type,
+        cast(segment as {{ dbt.type_string() }}) as segment,
         cast(matured_runs as bigint) as matured_runs,
         cast(model_leads as bigint) as model_leads,
         cast(model_conversions as bigint) as model_conversions,

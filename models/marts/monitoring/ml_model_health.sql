@@ -84,7 +84,7 @@ registered as (
         model_version,
         max(model_name) as model_name,
         max(validation_method) as validation_method,
-        max(cast(json_extract_string(metrics_json, '$.auc') as double)) as test_auc
+        max(cast({{ json_field('metrics_json', '$.auc') }} as double)) as test_auc
     from registry
     group by model_version
 
@@ -93,6 +93,7 @@ registered as (
 latest_backtest as (
 
     select
+        row_number() over (order by backtest.scored_at desc) as recency,
         backtest.scored_at as backtest_scored_at,
         backtest.model_version as backtest_model_version,
         backtest.auc as backtest_auc,
@@ -108,7 +109,6 @@ latest_backtest as (
     left join registered
         on backtest.model_version = registered.model_version
     where backtest.score_band = 'all'
-    qualify row_number() over (order by backtest.scored_at desc) = 1
 
 ),
 
@@ -210,7 +210,7 @@ checks as (
     cross join drift_summary
     cross join verdict_features
     cross join segment_summary
-    left join latest_backtest on true
+    left join latest_backtest on latest_backtest.recency = 1
 
 ),
 
@@ -272,7 +272,7 @@ reasoned as (
                         || ', adjusted p '
                         || case
                             when score_p_value_adjusted < 0.0001 then '< 0.0001'
-                            else cast(round(score_p_value_adjusted, 4) as varchar)
+                            else cast(round(score_p_value_adjusted, 4) as {{ dbt.type_string() }})
                         end
                         || ')'
             end,
@@ -298,7 +298,7 @@ reasoned as (
                         || cast(backtest_observed_conversions as bigint)
                         || ' conversions against ' || round(backtest_expected_conversions, 1)
                         || ' expected (observed / expected '
-                        || coalesce(cast(round(observed_to_expected, 2) as varchar), 'n/a')
+                        || coalesce(cast(round(observed_to_expected, 2) as {{ dbt.type_string() }}), 'n/a')
                         || ')'
             end,
             case
@@ -327,7 +327,7 @@ final as (
         cast(n_segments_flagged as bigint) as n_segments_flagged,
         reasons <> '' as requires_retraining,
         reasons,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as checked_at,
+        {{ run_started_at_timestamp(whole_seconds=true) }} as checked_at,
         validation_method,
         score_p_value_adjusted,
         cast(n_features_drift_for_verdict as bigint) as n_features_drift_for_verdict,

@@ -29,6 +29,7 @@ import pandas as pd
 
 from lead_scoring.ml.config import resolve_config
 from lead_scoring.ml.dataset import select_features
+from lead_scoring.ml.distributed import spark_booster_fitter
 from lead_scoring.ml.errors import InsufficientHistoryError
 from lead_scoring.ml.pipeline import train_and_evaluate
 from lead_scoring.ml.registry import REGISTRY_COLUMNS, active_model, deserialize_bundle
@@ -49,6 +50,7 @@ from lead_scoring.ml.scoring import (
 from lead_scoring.ml.tables import EVALUATION_TABLES, pack_table
 from lead_scoring.warehouse import (
     aggregate_row,
+    is_spark_frame,
     relation_to_pandas,
     select_expressions,
     table_exists,
@@ -73,7 +75,7 @@ INT_KEYS = (
     "lr_max_rows",
     "segment_min_positives",
 )
-BOOL_KEYS = ("impute_censored_labels",)
+BOOL_KEYS = ("impute_censored_labels", "distributed_training")
 # an ml_models row: the registry columns, then the evaluation tables of its run as JSON
 ML_MODELS_COLUMNS = REGISTRY_COLUMNS + [t.json_column for t in EVALUATION_TABLES.values()]
 
@@ -195,6 +197,21 @@ def labeled_snapshots(mart, scoring_at, config):
     return relation_to_pandas(sampled), test_window
 
 
+def distributed_fit(mart, resolved, scoring_at):
+    """The production fit on Spark's executors when config ``distributed_training`` asks for it
+    (:mod:`lead_scoring.ml.distributed`), else None: single-node XGBoost. On DuckDB the key is
+    reported and single-node training goes on (one machine is all DuckDB has)."""
+    if not resolved.distributed_training:
+        return None
+    if not is_spark_frame(mart):
+        print(
+            "ml_models: var ml_distributed_training is set, but distributed training needs the "
+            "Spark target: training single-node XGBoost"
+        )
+        return None
+    return spark_booster_fitter(mart, resolved.horizon_days, scoring_at)
+
+
 def health_checks(session, schema: str):
     if not table_exists(session, schema, "ml_model_health"):
         return None
@@ -255,6 +272,7 @@ def registry_rows(
             trained_at=trained_at,
             scoring_at=scoring_at,
             test_frame=test_window,
+            distributed_fit=distributed_fit(mart, resolved, scoring_at),
         )
     except InsufficientHistoryError as exc:
         reason = str(exc)

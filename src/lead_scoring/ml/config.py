@@ -36,6 +36,10 @@ Data, labels and validation (see :mod:`.cv`)
     warehouse, so the full mart never reaches Python.
     ``cv_max_train_rows`` [100_000] -- the same cap for the training rows of each fold.
     ``cv_max_valid_rows`` [60_000] -- the same cap for the rows each fold is scored on.
+    ``distributed_training`` [False] -- on the Spark target, fit the production booster with
+    ``xgboost.spark.SparkXGBClassifier`` on every matured labeled snapshot in the executors
+    (:mod:`.distributed`) instead of single-node XGBoost on the rows above; validation,
+    calibration and explanations still use those rows. For histories that outgrow one machine.
     ``timing_max_rows`` [80_000] -- the same cap for the training and validation rows of the
     7 / 30 / 90-day timing models (:mod:`.timing`), which rank who converts first.
 Leakage trap
@@ -173,6 +177,7 @@ class MLConfig:
     cv_max_train_rows: int | None = 100_000
     cv_max_valid_rows: int | None = 60_000
     timing_max_rows: int | None = 80_000
+    distributed_training: bool = False
     leakage_auc_threshold: float = 0.98
     leakage_corr_threshold: float = 0.95
     leakage_sample_rows: int = 50_000

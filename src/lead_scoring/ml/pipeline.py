@@ -63,6 +63,7 @@ from lead_scoring.ml.dataset import (
     select_features,
     times_ns,
 )
+from lead_scoring.ml.distributed import DistributedFit
 from lead_scoring.ml.errors import InsufficientHistoryError
 from lead_scoring.ml.evaluation import headline_metrics, metric_rows, with_version
 from lead_scoring.ml.holdout import TestRows, fold_tables
@@ -168,6 +169,7 @@ def train_and_evaluate(
     trained_at: pd.Timestamp | str | None = None,
     scoring_at: pd.Timestamp | str | None = None,
     test_frame: TestRows = None,
+    distributed_fit: DistributedFit | None = None,
 ) -> TrainingResult:
     """Cross-validate, evaluate on the test fold, refit on every matured label (module doc).
 
@@ -178,7 +180,9 @@ def train_and_evaluate(
     or a function ``(start, end) -> frame`` that loads them once the test window is known;
     without it the test metrics use ``df``'s own rows of the window, weighted; ``rules``: the
     points seed (rule baseline);
-    ``trained_at`` defaults to now (UTC, naive) and does not enter ``model_version``.
+    ``trained_at`` defaults to now (UTC, naive) and does not enter ``model_version``;
+    ``distributed_fit``: fits the production booster elsewhere (Spark's executors, on every
+    matured label: :mod:`.distributed`) instead of on ``df``'s rows.
     """
     cfg = resolve_config(config)
     stage = _Stages()
@@ -206,7 +210,8 @@ def train_and_evaluate(
     procedure = choice.procedure
     labels = training_labels(history, plan.is_validated)
     validation.update(labels.summary(history))
-    model = fit_production(history, X, T, spec, labels, procedure)
+    model = fit_production(history, X, T, spec, labels, procedure, distributed_fit)
+    validation["production_fit"] = model.fitted_by
     if choice.calibration is None:
         cal, reference = calibrate_in_sample(history, X, T, labels, model)
     else:

@@ -25,6 +25,7 @@ from lead_scoring.ml.calibration import CalibrationResult, Calibrator, calibrate
 from lead_scoring.ml.config import MLConfig
 from lead_scoring.ml.cv import as_ns
 from lead_scoring.ml.dataset import FeatureSpec, censored_horizon_labels
+from lead_scoring.ml.distributed import DistributedFit
 from lead_scoring.ml.evaluation import PRODUCTION_MODEL, model_metrics
 from lead_scoring.ml.explain import mean_abs_shap, shap_contributions
 from lead_scoring.ml.holdout import TestFold
@@ -94,6 +95,8 @@ class ProductionModel:
     X: pd.DataFrame
     T: pd.DataFrame
     nthread: int
+    fitted_by: str = "xgboost"
+    """``xgboost`` (single node, on ``rows``) or ``spark_xgboost`` (every matured label)."""
 
     def margin(self, trees: pd.DataFrame, plain: pd.DataFrame) -> np.ndarray:
         """The blended margin of rows given as the boosters' matrix and the plain one."""
@@ -140,9 +143,13 @@ def fit_production(
     spec: FeatureSpec,
     labels: TrainingLabels,
     procedure: Procedure,
+    distributed_fit: DistributedFit | None = None,
 ) -> ProductionModel:
     """The booster of ``procedure`` on the labeled rows (capped at ``train_max_rows``, recency
-    weighted); with a blend, the logistic regression fits on a background thread meanwhile."""
+    weighted); with a blend, the logistic regression fits on a background thread meanwhile.
+    With ``distributed_fit`` the booster is fitted by it instead, on every matured label of the
+    warehouse (``rows`` stay those of the in-sample check); censored labels imputed for an
+    unvalidated model exist only in pandas, so that model stays single-node."""
     cfg = history.cfg
     rows, weight = history.capped(labels.mask, cfg.train_max_rows, labels.y)
     half_life = procedure.candidate.half_life_days
@@ -150,15 +157,7 @@ def fit_production(
     X_prod = X.iloc[rows]
     T_prod = T.iloc[rows]
     y_prod = labels.y[rows]
-    d_prod = make_dmatrix(
-        T_prod,
-        y_prod,
-        cfg.nthread,
-        ref=procedure.reference,
-        quantile=True,
-        max_bin=int(cfg.xgb_params.get("max_bin", 256)),
-        weight=weight,
-    )
+    distributed = distributed_fit is not None and not labels.imputed
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="production-lr") as pool:
         linear_job = (
             pool.submit(
@@ -175,11 +174,34 @@ def fit_production(
             if procedure.blend < 1.0
             else None
         )
-        booster = fit_booster(d_prod, procedure.params, procedure.rounds).booster
-        del d_prod
+        if distributed:
+            booster = distributed_fit(
+                spec, procedure.params, procedure.rounds, labels.decay_end, half_life
+            )
+        else:
+            d_prod = make_dmatrix(
+                T_prod,
+                y_prod,
+                cfg.nthread,
+                ref=procedure.reference,
+                quantile=True,
+                max_bin=int(cfg.xgb_params.get("max_bin", 256)),
+                weight=weight,
+            )
+            booster = fit_booster(d_prod, procedure.params, procedure.rounds).booster
+            del d_prod
         linear = linear_job.result() if linear_job is not None else None
     return ProductionModel(
-        booster, linear, procedure.blend, rows, weight, y_prod, X_prod, T_prod, cfg.nthread
+        booster,
+        linear,
+        procedure.blend,
+        rows,
+        weight,
+        y_prod,
+        X_prod,
+        T_prod,
+        cfg.nthread,
+        "spark_xgboost" if distributed else "xgboost",
     )
 
 

@@ -5,10 +5,15 @@
 
 with
 
-latest as (
+ranked as (
 
-    select * from {{ ref('ml_model_health') }}
-    qualify row_number() over (order by scored_at desc, checked_at desc) = 1
+    select
+        scored_at,
+        model_version,
+        reasons,
+        requires_retraining,
+        row_number() over (order by scored_at desc, checked_at desc) as recency
+    from {{ ref('ml_model_health') }}
 
 )
 
@@ -17,5 +22,5 @@ select
     model_version,
     reasons
 
-from latest
-where requires_retraining
+from ranked
+where recency = 1 and requires_retraining
