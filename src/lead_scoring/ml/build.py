@@ -209,6 +209,12 @@ def distributed_fit(mart, resolved, scoring_at):
             "Spark target: training single-node XGBoost"
         )
         return None
+    if scoring_at is None:
+        print(
+            "ml_models: var ml_distributed_training is set, but the mart has no scoring "
+            "snapshot to date the labels by: training single-node XGBoost"
+        )
+        return None
     return spark_booster_fitter(mart, resolved.horizon_days, scoring_at)
 
 

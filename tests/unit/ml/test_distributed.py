@@ -177,5 +177,14 @@ def test_distributed_training_needs_the_spark_target(capsys, snapshots):
     assert distributed_fit(relation, resolve_config({}), None) is None
     assert capsys.readouterr().out == ""
     on = resolve_config({"distributed_training": True})
-    assert distributed_fit(relation, on, None) is None
+    assert distributed_fit(relation, on, pd.Timestamp("2025-06-30")) is None
     assert "distributed training needs the Spark target" in capsys.readouterr().out
+
+
+def test_distributed_training_without_a_scoring_time_stays_single_node(capsys, monkeypatch):
+    monkeypatch.setattr("lead_scoring.ml.build.is_spark_frame", lambda relation: True)
+    on = resolve_config({"distributed_training": True})
+    assert distributed_fit("a Spark frame", on, None) is None
+    assert "no scoring snapshot" in capsys.readouterr().out
+    fit = distributed_fit("a Spark frame", on, pd.Timestamp("2025-06-30"))
+    assert callable(fit)
