@@ -34,6 +34,7 @@ __all__ = [
     "open_warehouse",
     "relation_to_pandas",
     "select_columns",
+    "sql_string",
     "select_expressions",
     "table_exists",
 ]
@@ -144,13 +145,17 @@ def select_columns(relation, columns) -> object:
     return select_expressions(relation, *wanted)
 
 
+def sql_string(value) -> str:
+    """``value`` as a SQL string literal (quotes doubled): the same on DuckDB and Spark."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def table_exists(session, schema: str, name: str) -> bool:
     """Whether the table ``schema.name`` exists, in a DuckDB connection or a SparkSession."""
     if hasattr(session, "catalog"):  # pyspark.sql.SparkSession
         return bool(session.catalog.tableExists(f"{schema}.{name}"))
-    schema_sql, name_sql = (value.replace("'", "''") for value in (schema, name))
     found = session.sql(
         "select count(*) from information_schema.tables "
-        f"where table_schema = '{schema_sql}' and table_name = '{name_sql}'"
+        f"where table_schema = {sql_string(schema)} and table_name = {sql_string(name)}"
     ).fetchall()
     return found[0][0] > 0

@@ -28,7 +28,7 @@ import logging
 import pandas as pd
 
 from lead_scoring.ml.config import resolve_config
-from lead_scoring.ml.dataset import select_features
+from lead_scoring.ml.dataset import matured_label_predicate, select_features
 from lead_scoring.ml.distributed import spark_booster_fitter
 from lead_scoring.ml.errors import InsufficientHistoryError
 from lead_scoring.ml.pipeline import train_and_evaluate
@@ -152,12 +152,10 @@ def labeled_snapshots(mart, scoring_at, config):
     the newest months in memory), or None when nothing was sampled."""
     horizons = [7, 30, 90, int(config.get("horizon_days", 30))]
     shortest = min(horizons)
-    rows = mart.filter("not is_scoring_snapshot")
     if scoring_at is not None:
-        cutoff = scoring_at - pd.Timedelta(days=shortest)
-        rows = rows.filter(f"snapshot_at <= timestamp '{cutoff}'")
+        rows = mart.filter(matured_label_predicate(scoring_at, shortest))
     else:
-        rows = rows.filter("label_converted_in_horizon is not null")
+        rows = mart.filter("not is_scoring_snapshot and label_converted_in_horizon is not null")
     counts = aggregate_row(
         rows,
         "count(*) filter (where label_converted_at is not null) as converting",

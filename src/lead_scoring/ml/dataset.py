@@ -46,6 +46,7 @@ __all__ = [
     "horizon_labels",
     "is_reserved",
     "labeled_mask",
+    "matured_label_predicate",
     "prepare_features",
     "select_features",
     "times_ns",
@@ -269,6 +270,13 @@ def times_ns(df: pd.DataFrame, column: str = "snapshot_at") -> np.ndarray:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_convert("UTC").dt.tz_localize(None)
     return s.to_numpy(dtype="datetime64[ns]")
+
+
+def matured_label_predicate(scoring_at: pd.Timestamp, horizon_days: int) -> str:
+    """:func:`horizon_labels`' ``known`` as a SQL predicate over the mart (either engine): not a
+    scoring snapshot, and ``snapshot_at + horizon <= scoring_at``."""
+    cutoff = pd.Timestamp(scoring_at) - pd.Timedelta(days=int(horizon_days))
+    return f"not is_scoring_snapshot and snapshot_at <= timestamp '{cutoff}'"
 
 
 def horizon_labels(

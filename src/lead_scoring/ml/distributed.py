@@ -7,11 +7,13 @@ re-weighted sample of whole leads, so the driver never holds more than that cap.
 ``distributed_training`` on the Spark target, cross-validation, the test fold, calibration and
 the explanations still run on that sample (they choose *how* to fit), but the production booster
 itself is fitted by ``SparkXGBClassifier`` on **every** matured labeled snapshot of the feature
-mart, in the executors: the rows never reach the driver. It pays only when the labeled history
-outgrows one machine: on one 2-core machine it is slower than plain XGBoost (docs/spark.md).
+mart, in the executors: the rows never reach the driver. On one 2-core machine it is slower than
+plain XGBoost (measured, docs/spark.md); it is meant for a labeled history that outgrows one
+machine, which was not measured here (no cluster).
 
 The training frame is SQL over the mart (:func:`training_frame`), the same definitions as the
-pandas path: the label of :func:`~.dataset.horizon_labels`, the recency weight of
+pandas path: the rows of :func:`~.dataset.matured_label_predicate` (what ``labeled_snapshots``
+reads too), the label of :func:`~.dataset.horizon_labels`, the recency weight of
 :func:`~.tuning.recency_weights`, the matrix of :func:`~.dataset.prepare_features` and
 :meth:`~.dataset.FeatureSpec.for_trees` (categoricals as the codes of the training levels, the
 zeros of ``zero_missing`` as missing). A unit test runs that SQL on DuckDB and compares it with
@@ -28,8 +30,8 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from lead_scoring.ml.dataset import FeatureSpec
-from lead_scoring.warehouse import select_expressions
+from lead_scoring.ml.dataset import FeatureSpec, matured_label_predicate
+from lead_scoring.warehouse import select_expressions, sql_string
 
 __all__ = [
     "LABEL",
@@ -52,19 +54,11 @@ DistributedFit = Callable[
 ]
 
 
-def _sql_text(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _timestamp(value) -> str:
-    return f"timestamp '{pd.Timestamp(value).isoformat(sep=' ')}'"
-
-
 def _feature_expression(spec: FeatureSpec, column: str) -> str:
     """One column of the boosters' matrix, as SQL over the mart."""
     if column in spec.categorical_levels:
         cases = " ".join(
-            f"when {_sql_text(level)} then {code}.0"
+            f"when {sql_string(level)} then {code}.0"
             for code, level in enumerate(spec.categorical_levels[column])
         )
         return f"cast(case cast({column} as string) {cases} end as double) as {column}"
@@ -87,8 +81,7 @@ def training_frame(
     within ``horizon_days`` after the snapshot) and the weight ``__weight`` (``0.5 ** (age /
     half_life)``, age in days before ``decay_end``; 1 without a half-life)."""
     horizon = int(horizon_days)
-    cutoff = pd.Timestamp(scoring_at) - pd.Timedelta(days=horizon)
-    rows = mart.filter(f"not is_scoring_snapshot and snapshot_at <= {_timestamp(cutoff)}")
+    rows = mart.filter(matured_label_predicate(scoring_at, horizon))
     label = (
         "case when label_converted_at > snapshot_at and label_converted_at <= "
         f"snapshot_at + interval {horizon} days then 1.0 else 0.0 end as {LABEL}"
@@ -97,7 +90,7 @@ def training_frame(
         weight = f"1.0 as {WEIGHT}"
     else:
         age_days = (
-            f"(unix_micros({_timestamp(pd.Timestamp(decay_end))}) - unix_micros(snapshot_at))"
+            f"(unix_micros(timestamp '{pd.Timestamp(decay_end)}') - unix_micros(snapshot_at))"
             " / 86400000000.0"
         )
         weight = f"power(0.5, greatest({age_days}, 0.0) / {float(half_life_days)!r}) as {WEIGHT}"
