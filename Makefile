@@ -76,8 +76,11 @@ lint: $(STAMP)  ## sqlfluff (dbt templater, in-memory target) and ruff
 	$(BIN)/ruff check src tests python_models scripts dashboard
 	$(BIN)/sqlfluff lint models tests/dbt --processes 2
 
-unit: $(STAMP)  ## pytest: the unit tests (tests/unit: no dbt, about two minutes)
-	$(BIN)/pytest -q tests/unit
+# the unit tests on UNIT_WORKERS pytest-xdist workers (1: one after another)
+UNIT_WORKERS ?= 2
+
+unit: $(STAMP)  ## pytest: the unit tests (tests/unit: no dbt, about a minute), on UNIT_WORKERS workers
+	$(BIN)/pytest -q -n $(UNIT_WORKERS) tests/unit
 
 # the e2e tests on E2E_WORKERS pytest-xdist workers; the tests that share a build run on one
 # worker (their group: tests/e2e/conftest.py), the others go to whichever worker is free

@@ -18,11 +18,15 @@ Databricks, use dbt-databricks and its submission methods instead (docs/spark.md
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 SUBMISSION_METHOD = "session"
 PANDAS_ON_SPARK = "pyspark.pandas"
 _ABSENT = object()
+# dbt's threads run SQL models side by side; Python models one at a time, since hiding
+# pyspark.pandas (submit) changes sys.modules for the whole process
+_PYTHON_MODEL = threading.Lock()
 
 
 class SessionPythonJobHelper:
@@ -53,15 +57,16 @@ class SessionPythonJobHelper:
         # pandas-on-Spark when `import pyspark.pandas` works; in PySpark 3.5 that import fails
         # on NumPy 2 (np.NaN), with an error the writer does not catch. Hidden for the run, the
         # writer takes spark.createDataFrame (through Arrow): the one pandas-to-Spark path.
-        hidden = sys.modules.get(PANDAS_ON_SPARK, _ABSENT)
-        sys.modules[PANDAS_ON_SPARK] = None
-        try:
-            exec(compile(compiled_code, name, "exec"), namespace)  # noqa: S102 - dbt's model
-        finally:
-            if hidden is _ABSENT:
-                del sys.modules[PANDAS_ON_SPARK]
-            else:
-                sys.modules[PANDAS_ON_SPARK] = hidden
+        with _PYTHON_MODEL:
+            hidden = sys.modules.get(PANDAS_ON_SPARK, _ABSENT)
+            sys.modules[PANDAS_ON_SPARK] = None
+            try:
+                exec(compile(compiled_code, name, "exec"), namespace)  # noqa: S102 - dbt's model
+            finally:
+                if hidden is _ABSENT:
+                    del sys.modules[PANDAS_ON_SPARK]
+                else:
+                    sys.modules[PANDAS_ON_SPARK] = hidden
         return namespace
 
 

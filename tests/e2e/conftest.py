@@ -1,9 +1,11 @@
 """The end-to-end fixtures: the sample built once per pytest run (sample_build), two scoring
-runs of it a horizon apart (sample_history), and a tiny raw data set (tiny_raw). Every test under
-tests/e2e is marked ``e2e``. The dbt runner itself is tests/support/dbt_runner.py."""
+runs of it a horizon apart (sample_history), a tiny raw data set (tiny_raw), and the parse the
+session's dbt runs share (shared_dbt_parse). Every test under tests/e2e is marked ``e2e``. The dbt
+runner itself is tests/support/dbt_runner.py."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,9 +13,11 @@ from dbt_runner import (
     SAMPLE_HISTORY_T1,
     SAMPLE_HISTORY_VARS,
     DbtRun,
+    parse_cache_folder,
     run_dbt,
     write_tiny_raw,
 )
+from dbt_shared_parse import CACHE_ENV
 
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -64,6 +68,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             group = xdist_group(item)
             if group is not None:
                 put_in_group(item, group)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_dbt_parse(tmp_path_factory: pytest.TempPathFactory):
+    """The dbt runs of this pytest run share their parses (tests/support/dbt_shared_parse.py):
+    a run parsed like an earlier one starts from its manifest. LEAD_SCORING_TEST_PARSE_CACHE=''
+    turns it off (every run parses in full, as plain dbt in a new folder does)."""
+    folder = parse_cache_folder(tmp_path_factory.getbasetemp())
+    previous = os.environ.get(CACHE_ENV)
+    if previous is None:
+        os.environ[CACHE_ENV] = str(folder)
+    yield os.environ[CACHE_ENV]
+    if previous is None:
+        os.environ.pop(CACHE_ENV, None)
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ class Ok:
 
 def _start_build(workdir: Path, warehouse: Path, dbt_vars: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [DBT, "build", "--vars", dbt_vars],
+        [*DBT, "build", "--vars", dbt_vars],
         cwd=PROJECT_DIR,
         env=dbt_env(workdir, warehouse),
         stdout=subprocess.DEVNULL,

@@ -16,7 +16,9 @@ from pathlib import Path
 import duckdb
 from project import PROJECT_DIR
 
-DBT = str(Path(sys.executable).parent / "dbt")
+# dbt's command line with the session's shared parse (tests/support/dbt_shared_parse.py): plain
+# dbt unless LEAD_SCORING_TEST_PARSE_CACHE names a folder (the e2e tests' session fixture does)
+DBT = [sys.executable, str(Path(__file__).with_name("dbt_shared_parse.py"))]
 SAMPLE_HISTORY_T1 = "2025-05-20"
 # the A/B test of the model against the rule points runs in every build of sample_history, so
 # that its matured run (T1) has an experiment to report (tests/e2e/test_experiment_e2e.py)
@@ -68,7 +70,7 @@ def run_dbt(
     workdir.mkdir(parents=True, exist_ok=True)
     duckdb_path = duckdb_path or workdir / "warehouse.duckdb"
     env = {**dbt_env(workdir, duckdb_path), **(env or {})}
-    command = [DBT, *args]
+    command = [*DBT, *args]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     completed = subprocess.run(
@@ -80,6 +82,13 @@ def run_dbt(
         timeout=timeout,
     )
     return DbtRun(completed.returncode, completed.stdout + completed.stderr, duckdb_path)
+
+
+def parse_cache_folder(basetemp: Path) -> Path:
+    """Where the dbt runs of a pytest run keep their shared parses: beside the run's temporary
+    folders, shared by its pytest-xdist workers (each has a basetemp of its own in that folder)."""
+    root = basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
+    return root / "dbt_parse_cache"
 
 
 def write_tiny_raw(folder: Path, fmt: str = "parquet") -> Path:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from types import ModuleType, SimpleNamespace
 
 import duckdb
@@ -90,6 +92,37 @@ def test_a_submitted_model_runs_with_spark_bound_and_pandas_on_spark_hidden(monk
     )
     namespace = _helper(monkeypatch, session).submit(code)
     assert namespace["seen"] == {"spark": session, "pandas_on_spark": False}
+    assert sys.modules[spark_session.PANDAS_ON_SPARK] is pandas_on_spark
+
+
+def test_python_models_on_two_dbt_threads_both_run_with_pandas_on_spark_hidden(monkeypatch) -> None:
+    """The Spark target runs dbt on two threads: a model submitted while another runs still
+    finds pyspark.pandas hidden for the whole of its run (not restored by the other's end), and
+    sys.modules is as before once both are done."""
+    pandas_on_spark = ModuleType("pyspark.pandas")
+    monkeypatch.setitem(sys.modules, "pyspark", ModuleType("pyspark"))
+    monkeypatch.setitem(sys.modules, spark_session.PANDAS_ON_SPARK, pandas_on_spark)
+    code = (
+        "import time\n"
+        "time.sleep(0.3)\n"
+        "try:\n"
+        "    import pyspark.pandas\n"
+        "    hidden = False\n"
+        "except ImportError:\n"
+        "    hidden = True\n"
+    )
+    results = {}
+
+    def submit(name: str) -> None:
+        results[name] = _helper(monkeypatch, object()).submit(code)["hidden"]
+
+    threads = [threading.Thread(target=submit, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join()
+    assert results == {"first": True, "second": True}
     assert sys.modules[spark_session.PANDAS_ON_SPARK] is pandas_on_spark
 
 
