@@ -27,6 +27,14 @@ _ABSENT = object()
 # dbt's threads run SQL models side by side; Python models one at a time, since hiding
 # pyspark.pandas (submit) changes sys.modules for the whole process
 _PYTHON_MODEL = threading.Lock()
+# Spark loggers whose warnings say nothing to a dbt user, set to ERROR once a session exists:
+# dbt-spark builds a session with the profile's settings for every query, and Spark warns each time
+# that only runtime settings apply to the running session; the metastore warns that there is no
+# database `parquet` whenever a raw file is read as parquet.`path`
+QUIET_LOGGERS = (
+    "org.apache.spark.sql.SparkSession",
+    "org.apache.hadoop.hive.metastore.ObjectStore",
+)
 
 
 class SessionPythonJobHelper:
@@ -70,6 +78,35 @@ class SessionPythonJobHelper:
         return namespace
 
 
+def quiet_spark_logs(session: Any) -> None:
+    """Set QUIET_LOGGERS to ERROR in the session's JVM (Spark's log4j 2)."""
+    log4j = session._jvm.org.apache.logging.log4j
+    for name in QUIET_LOGGERS:
+        log4j.core.config.Configurator.setLevel(name, log4j.Level.ERROR)
+
+
+def _quiet_sessions() -> None:
+    """Every session a SparkSession builder returns has QUIET_LOGGERS quieted (once per JVM)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # dbt without PySpark: no session to quiet
+        return
+    builder = SparkSession.Builder
+    if getattr(builder, "_lead_scoring_quiet", False):
+        return
+    get_or_create = builder.getOrCreate
+
+    def getOrCreate(self):  # noqa: N802 - PySpark's name
+        session = get_or_create(self)
+        if not getattr(session, "_lead_scoring_quiet", False):
+            quiet_spark_logs(session)
+            session._lead_scoring_quiet = True
+        return session
+
+    builder.getOrCreate = getOrCreate
+    builder._lead_scoring_quiet = True
+
+
 def install() -> None:
     """Register the ``session`` submission method on dbt-spark's adapter, as the default of a
     target whose method is ``session``, and make this interpreter (the Spark virtualenv's, with
@@ -78,6 +115,7 @@ def install() -> None:
     import os
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    _quiet_sessions()
     from dbt.adapters.spark.impl import SparkAdapter
 
     if getattr(SparkAdapter, "_lead_scoring_session_submission", False):

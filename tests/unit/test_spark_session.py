@@ -178,3 +178,39 @@ def test_install_keeps_a_python_for_the_workers_named_in_the_environment(monkeyp
     monkeypatch.setenv("PYSPARK_PYTHON", "/opt/cluster/python3")
     spark_session.install()
     assert os.environ["PYSPARK_PYTHON"] == "/opt/cluster/python3"
+
+
+def test_a_session_from_a_builder_has_the_noisy_loggers_quieted_once(monkeypatch) -> None:
+    """_quiet_sessions (run by install) on a stand-in of PySpark: a session a builder returns
+    has every QUIET_LOGGERS logger set to ERROR in its JVM, once per session; the builder still
+    returns that session."""
+    levels = []
+    log4j = SimpleNamespace(
+        core=SimpleNamespace(
+            config=SimpleNamespace(
+                Configurator=SimpleNamespace(
+                    setLevel=lambda name, level: levels.append((name, level))
+                )
+            )
+        ),
+        Level=SimpleNamespace(ERROR="ERROR"),
+    )
+    session = SimpleNamespace(
+        _jvm=SimpleNamespace(
+            org=SimpleNamespace(apache=SimpleNamespace(logging=SimpleNamespace(log4j=log4j)))
+        )
+    )
+
+    class Builder:
+        def getOrCreate(self):  # noqa: N802 - PySpark's name
+            return session
+
+    sql = SimpleNamespace(SparkSession=SimpleNamespace(Builder=Builder))
+    monkeypatch.setitem(sys.modules, "pyspark", SimpleNamespace(sql=sql))
+    monkeypatch.setitem(sys.modules, "pyspark.sql", sql)
+    spark_session._quiet_sessions()
+    spark_session._quiet_sessions()  # idempotent: the builder is wrapped once
+    assert Builder().getOrCreate() is session
+    assert levels == [(name, "ERROR") for name in spark_session.QUIET_LOGGERS]
+    assert Builder().getOrCreate() is session
+    assert len(levels) == len(spark_session.QUIET_LOGGERS)
