@@ -12,10 +12,9 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export LEAD_SCORING_DUCKDB ?= $(CURDIR)/lead_scoring.duckdb
-# OpenMP threads (XGBoost's, scikit-learn's) sleep when idle instead of spinning: two trainings of
-# the sample side by side (two test workers, or a training beside DuckDB's threads) took 168 s
-# spinning and 59 s sleeping, one alone 32.9 s and 34.3 s, the same boosters byte for byte
-# (measured 2026-12-07, docs/development.md#tests)
+# OpenMP threads (XGBoost's) sleep when idle instead of spinning: two trainings of the sample side
+# by side, as two test workers run them, took 168 s spinning and 59 s sleeping, one alone 32.9 s
+# and 34.3 s, the same boosters byte for byte (measured 2026-12-07, docs/development.md#tests)
 export OMP_WAIT_POLICY ?= PASSIVE
 DBT := $(BIN)/dbt
 # The dashboard: Apache Superset in a venv of its own, over the published copy of the warehouse

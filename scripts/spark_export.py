@@ -31,6 +31,7 @@ def spark_session(spark_dir: Path) -> SparkSession:
         SparkSession.builder.master("local[2]")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.warehouse.dir", str(spark_dir / "tables"))
         .config(
             "spark.hadoop.javax.jdo.option.ConnectionURL",

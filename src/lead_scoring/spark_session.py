@@ -29,8 +29,8 @@ _ABSENT = object()
 _PYTHON_MODEL = threading.Lock()
 # Spark loggers whose warnings say nothing to a dbt user, set to ERROR once a session exists:
 # dbt-spark builds a session with the profile's settings for every query, and Spark warns each time
-# that only runtime settings apply to the running session; the metastore warns that there is no
-# database `parquet` whenever a raw file is read as parquet.`path`
+# that only runtime settings apply to the running session (856 lines in one make spark-test); the
+# metastore repeats "Failed to get database parquet"
 QUIET_LOGGERS = (
     "org.apache.spark.sql.SparkSession",
     "org.apache.hadoop.hive.metastore.ObjectStore",
@@ -86,7 +86,8 @@ def quiet_spark_logs(session: Any) -> None:
 
 
 def _quiet_sessions() -> None:
-    """Every session a SparkSession builder returns has QUIET_LOGGERS quieted (once per JVM)."""
+    """Every session a SparkSession builder returns has QUIET_LOGGERS quieted (once per session:
+    the level holds in its JVM)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:  # dbt without PySpark: no session to quiet

@@ -2,8 +2,9 @@
 
 Every end-to-end test runs dbt in a folder of its own (warehouse, target, logs) and with vars of
 its own, so dbt's partial parsing never applies: its state check hashes every command-line var
-and the whole profile, the warehouse's path included, and each folder's target starts empty. A
-full parse of this project is about 9 s of CPU; the tests make some seventy dbt runs.
+and the whole profile, the warehouse's path included, and each folder's target starts empty.
+`dbt parse` of this project takes 9 s with a full parse and 3.6 s from a saved one; the tests
+make some seventy dbt runs.
 
 This runner keeps the parses of a pytest run in a cache folder (``LEAD_SCORING_TEST_PARSE_CACHE``,
 set by tests/e2e/conftest.py) and hands a run the saved parse of an earlier run that was parsed
@@ -86,25 +87,23 @@ def find_saved_parse(cache: Path, cli_vars: dict) -> Path | None:
     return None
 
 
+def _write_whole(target: Path, content: bytes) -> None:
+    """Write target as a temporary file renamed: another process sees all of it or none."""
+    descriptor, tmp = tempfile.mkstemp(dir=target.parent, prefix=".saving-")
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(content)
+    os.replace(tmp, target)
+
+
 def save_parse(cache: Path, manifest_file: Path, cli_vars: dict, var_names: set[str]) -> None:
-    """Add a full parse to the cache: the manifest first, then its entry, each written whole
-    (a temporary file renamed), so another process reads an entry only with its manifest."""
+    """Add a full parse to the cache: the manifest first, then its entry, so another process
+    reads an entry only with its manifest."""
     key = parse_key(cli_vars, var_names)
     name = hashlib.sha256(f"{key}\0{sorted(var_names)}".encode()).hexdigest()[:16]
     cache.mkdir(parents=True, exist_ok=True)
-    for target, write in (
-        (cache / f"{name}.msgpack", lambda tmp: shutil.copyfile(manifest_file, tmp)),
-        (
-            cache / f"{name}.json",
-            lambda tmp: Path(tmp).write_text(
-                json.dumps({"key": key, "var_names": sorted(var_names)})
-            ),
-        ),
-    ):
-        descriptor, tmp = tempfile.mkstemp(dir=cache, prefix=".saving-")
-        os.close(descriptor)
-        write(tmp)
-        os.replace(tmp, target)
+    _write_whole(cache / f"{name}.msgpack", manifest_file.read_bytes())
+    entry = {"key": key, "var_names": sorted(var_names)}
+    _write_whole(cache / f"{name}.json", json.dumps(entry).encode())
 
 
 def install(cache: Path) -> None:

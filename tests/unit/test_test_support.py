@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
 from dbt_shared_parse import UNPARSED_CONNECTION_KEYS, find_saved_parse, parse_key, save_parse
 from project import PROJECT_DIR
 
@@ -50,9 +51,17 @@ def test_no_project_file_reads_what_the_check_leaves_out() -> None:
     must not be read by any file dbt parses: target.path in a model, macro, test or property
     file would make the parse depend on it."""
     read = re.compile(r"target\s*(\.|\[\s*['\"])\s*(" + "|".join(UNPARSED_CONNECTION_KEYS) + r")\b")
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    folders = [
+        folder
+        for key, value in project.items()
+        if key.endswith("-paths") and key != "docs-paths"
+        for folder in value
+    ]
+    assert {"models", "python_models", "macros", "tests/dbt"} <= set(folders)
     parsed_files = [
         path
-        for folder in ("models", "macros", "tests/dbt", "seeds", "snapshots", "analyses")
+        for folder in folders
         for path in (PROJECT_DIR / folder).rglob("*")
         if path.suffix in {".sql", ".yml", ".yaml", ".py", ".csv"}
     ]
