@@ -105,15 +105,20 @@ def sample_history(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = Path(tmp_path_factory.mktemp("monitoring"))
     # every gate at its configured severity: the model-quality gates handle a small test fold's
     # noise with the margin's bootstrap interval, not by being left out
-    first = run_dbt(["build"], work, {**SAMPLE_HISTORY_VARS, "scoring_date": SAMPLE_HISTORY_T1})
+    first = run_dbt(
+        ["build"],
+        work,
+        {**SAMPLE_HISTORY_VARS, "scoring_date": SAMPLE_HISTORY_T1},
+        unit_tests=False,
+    )
     assert first.returncode == 0, first.output[-6000:]
     history_1 = first.query("select * from scored_leads_history order by lead_id")
-    second = run_dbt(["build"], work, SAMPLE_HISTORY_VARS)
+    second = run_dbt(["build"], work, SAMPLE_HISTORY_VARS, unit_tests=False)
     assert second.returncode == 0, second.output[-6000:]
     history_2 = second.query("select * from scored_leads_history order by scored_at, lead_id")
     scored_2 = second.query("select * from scored_leads order by lead_id")
     # run 3 repeats run 2 with --full-refresh: the history, registry and health must survive
-    third = run_dbt(["build", "--full-refresh"], work, SAMPLE_HISTORY_VARS)
+    third = run_dbt(["build", "--full-refresh"], work, SAMPLE_HISTORY_VARS, unit_tests=False)
     assert third.returncode == 0, third.output[-6000:]
     return {
         "history_1": history_1,

@@ -110,6 +110,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         SELECT,
         work,
         {"raw_data_path": str(stationary), "scoring_date": STATIONARY_SCORING_DATE},
+        unit_tests=False,
     )
     assert first.returncode == 0, first.output[-6000:]
     out = {
@@ -117,7 +118,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "health_1": first.query("select * from ml_model_health"),
         "models_1": first.query("select model_version, validation_method from ml_models"),
     }
-    second = run_dbt(SELECT, work, {"raw_data_path": str(flooded), "ml_retrain": False})
+    second = run_dbt(
+        SELECT, work, {"raw_data_path": str(flooded), "ml_retrain": False}, unit_tests=False
+    )
     assert second.returncode == 0, second.output[-6000:]
     out.update(
         drift_2=second.query("select * from ml_drift"),

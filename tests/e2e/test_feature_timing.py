@@ -107,6 +107,7 @@ def build(tmp_path_factory: pytest.TempPathFactory):
         root / "dbt",
         {"raw_data_path": str(raw), "scoring_date": str(SCORING_AT)},
         timeout=900,
+        unit_tests=False,
     )
     assert run.returncode == 0, run.output[-5000:]
     return run

@@ -138,10 +138,11 @@ def daily_and_full(funnel: dict) -> dict:
     daily_dir = root / "daily"
     for day, export in exports.items():
         args = BUILD if day in (FIRST_DAY, LAST_DAY) else RUN
-        _check(run_dbt(args, daily_dir, _vars(export, day)), f"the daily run of {day}")
+        run = run_dbt(args, daily_dir, _vars(export, day), unit_tests=False)
+        _check(run, f"the daily run of {day}")
     daily_seconds = time.perf_counter() - started
     full_dir = root / "full"
-    full = run_dbt(FULL_REFRESH, full_dir, _vars(exports[LAST_DAY], LAST_DAY))
+    full = run_dbt(FULL_REFRESH, full_dir, _vars(exports[LAST_DAY], LAST_DAY), unit_tests=False)
     _check(full, "the full refresh")
     print(
         f"\n{DAILY_RUNS + 1} daily runs {daily_seconds:.1f} s, full refresh "
@@ -212,7 +213,7 @@ def test_comparison_detects_a_full_refresh_of_another_export(
     differs from the daily runs (new leads, touches, spend and a later scoring date)."""
     day = LAST_DAY - dt.timedelta(days=1)
     workdir = funnel["root"] / "full_day_before"
-    run = run_dbt(FULL_REFRESH, workdir, _vars(funnel["exports"][day], day))
+    run = run_dbt(FULL_REFRESH, workdir, _vars(funnel["exports"][day], day), unit_tests=False)
     _check(run, "the full refresh of the day before")
     problems = compare_warehouses.compare(
         run.duckdb_path,

@@ -4,6 +4,7 @@ the data) the build still passes on the rule-based fallback."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -43,6 +44,17 @@ SCORED_COLUMNS = [
 def built(sample_build: DbtRun, tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     # a private copy: the last test of this module builds later scoring dates into it
     return copy_build(sample_build, Path(tmp_path_factory.mktemp("ml_e2e")))
+
+
+def test_the_sample_build_runs_every_dbt_unit_test(sample_build: DbtRun) -> None:
+    """The builds that repeat a build of the sample leave dbt's unit tests out
+    (dbt_runner.WITHOUT_UNIT_TESTS); this one runs every one of them, and they pass."""
+    manifest = json.loads((sample_build.duckdb_path.parent / "target/manifest.json").read_text())
+    n_unit_tests = len(manifest["unit_tests"])
+    assert n_unit_tests >= 20
+    finished = [line for line in sample_build.output.splitlines() if "Finished running" in line]
+    assert len(finished) == 1 and f" {n_unit_tests} unit tests" in finished[0], finished
+    assert "ERROR=0" in sample_build.output
 
 
 def test_scored_leads_cover_the_open_leads(built: DbtRun) -> None:
@@ -143,6 +155,7 @@ def test_scoring_only_runs_keep_the_registered_model(built: DbtRun) -> None:
             workdir,
             {"scoring_date": f"{date:%Y-%m-%d %H:%M:%S}", "ml_retrain": retrain},
             duckdb_path=built.duckdb_path,
+            unit_tests=False,
         )
         assert run.returncode == 0, run.output[-6000:]
         return run

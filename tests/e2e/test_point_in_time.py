@@ -178,6 +178,7 @@ def _build(raw: Path, workdir: Path) -> pd.DataFrame:
         workdir,
         {"raw_data_path": str(raw), "scoring_date": SCORING_DATE},
         timeout=600,
+        unit_tests=False,
     )
     assert run.returncode == 0, run.output[-5000:]
     frame = run.query("select * from fct_lead_features")

@@ -127,7 +127,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[DbtRun, Path, Path]
     root = tmp_path_factory.mktemp("publish_e2e")
     raw = root / "raw"
     generate_dataset(GeneratorConfig(n_leads=300, seed=3), raw, progress=False)
-    run = run_dbt(BUILD, root / "dbt", {"raw_data_path": str(raw)})
+    run = run_dbt(BUILD, root / "dbt", {"raw_data_path": str(raw)}, unit_tests=False)
     assert run.returncode == 0, run.output[-6000:]
     assert run.query("select count(*) as n from scored_leads").n.iloc[0] > 0
     publish(run.duckdb_path, root / "published")
@@ -229,7 +229,11 @@ def test_a_bi_reader_never_blocks_the_build_nor_reads_a_partial_file(
         _wait_for(control / "ready", reader)
         build_started = time.time()
         rebuild = run_dbt(
-            BUILD, run.duckdb_path.parent, {"raw_data_path": str(raw)}, run.duckdb_path
+            BUILD,
+            run.duckdb_path.parent,
+            {"raw_data_path": str(raw)},
+            run.duckdb_path,
+            unit_tests=False,
         )
         build_ended = time.time()
         assert rebuild.returncode == 0, rebuild.output[-6000:]

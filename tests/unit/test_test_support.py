@@ -69,3 +69,24 @@ def test_no_project_file_reads_what_the_check_leaves_out() -> None:
     assert len(parsed_files) > 100
     readers = [str(p) for p in parsed_files if read.search(p.read_text(errors="replace"))]
     assert readers == []
+
+
+def test_run_dbt_leaves_out_the_dbt_unit_tests_only_when_asked(monkeypatch, tmp_path: Path) -> None:
+    """run_dbt(..., unit_tests=False) runs dbt with DBT_EXCLUDE_RESOURCE_TYPES=unit_test (dbt's
+    own switch); by default dbt runs every unit test it selects."""
+    import subprocess
+
+    import dbt_runner
+
+    seen: list[dict] = []
+
+    def fake_run(command, **kwargs):
+        seen.append(kwargs["env"])
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.delenv("DBT_EXCLUDE_RESOURCE_TYPES", raising=False)
+    monkeypatch.setattr(dbt_runner.subprocess, "run", fake_run)
+    dbt_runner.run_dbt(["build"], tmp_path / "a")
+    dbt_runner.run_dbt(["build"], tmp_path / "b", unit_tests=False)
+    assert "DBT_EXCLUDE_RESOURCE_TYPES" not in seen[0]
+    assert seen[1]["DBT_EXCLUDE_RESOURCE_TYPES"] == "unit_test"
