@@ -19,8 +19,7 @@ The sklearn baselines train on at most ``baseline_max_train_rows`` train rows (s
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,22 +117,6 @@ def _labels(y: np.ndarray | pd.Series | Sequence[int]) -> np.ndarray:
     return np.asarray(pd.Series(y).astype("float64"), dtype=np.float32)
 
 
-@contextmanager
-def _unnamed(*matrices: xgb.DMatrix | None) -> Iterator[None]:
-    """The matrices without their feature names while a booster trains on them (their types, so
-    the categoricals, stay), the names put back after. xgboost checks a named matrix against the
-    booster's names every round, reading both lists back from C: 9 of the 47 s of the sample's
-    training (cProfile, 2026-12-07). The trees are the same: the caller names the booster after."""
-    named = [(m, m.feature_names) for m in matrices if m is not None]
-    try:
-        for matrix, _ in named:
-            matrix.feature_names = None
-        yield
-    finally:
-        for matrix, names in named:
-            matrix.feature_names = names
-
-
 def fit_booster(
     dtrain: xgb.DMatrix,
     params: Mapping[str, Any],
@@ -145,19 +128,15 @@ def fit_booster(
     log loss after every round and stop after ``early_stopping_rounds`` rounds without
     improvement. Deterministic: same matrices and parameters, same booster bytes."""
     evals_result: dict[str, dict[str, list[float]]] = {}
-    names, types = dtrain.feature_names, dtrain.feature_types
-    with _unnamed(dtrain, dvalid):
-        booster = xgb.train(
-            dict(params),
-            dtrain,
-            num_boost_round=int(num_boost_round),
-            evals=[(dvalid, "valid")] if dvalid is not None else [],
-            early_stopping_rounds=early_stopping_rounds if dvalid is not None else None,
-            evals_result=evals_result,
-            verbose_eval=False,
-        )
-    booster.feature_names = names
-    booster.feature_types = types
+    booster = xgb.train(
+        dict(params),
+        dtrain,
+        num_boost_round=int(num_boost_round),
+        evals=[(dvalid, "valid")] if dvalid is not None else [],
+        early_stopping_rounds=early_stopping_rounds if dvalid is not None else None,
+        evals_result=evals_result,
+        verbose_eval=False,
+    )
     curve = np.asarray(evals_result.get("valid", {}).get("logloss", []), dtype=np.float64)
     if dvalid is not None:
         # xgb.train returns the booster with every round trained (the early stop only halts)

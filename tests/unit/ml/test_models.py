@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import xgboost as xgb
 
 from lead_scoring.ml.config import resolve_config
 from lead_scoring.ml.dataset import build_feature_spec, horizon_labels, prepare_features
@@ -62,30 +61,6 @@ def test_booster_is_deterministic_and_records_its_validation_curve(parts):
     m = predict_margin(a.booster, X["test"], 1, rounds=best)
     assert m.shape == (len(X["test"]),) and np.isfinite(m).all()
     assert not np.allclose(m, predict_margin(a.booster, X["test"], 1))  # all rounds differ
-
-
-def test_booster_equals_plain_xgboost_and_the_matrices_keep_their_names(parts):
-    """fit_booster trains on unnamed matrices (faster) and names the booster after: the same
-    booster bytes as xgb.train on the named matrices, and the matrices get their names back."""
-    _, X, y = parts
-    dtrain = make_dmatrix(X["train"], y["train"], 1, quantile=True)
-    dvalid = make_dmatrix(X["valid"], y["valid"], 1)
-    names, types = dtrain.feature_names, dtrain.feature_types
-    assert "c" in types  # a categorical feature: its type must survive the unnamed rounds
-    fitted = fit_booster(dtrain, _params(), 400, dvalid, 20)
-    plain = xgb.train(
-        _params(),
-        dtrain,
-        num_boost_round=400,
-        evals=[(dvalid, "valid")],
-        early_stopping_rounds=20,
-        verbose_eval=False,
-    )
-    assert bytes(fitted.booster.save_raw("ubj")) == bytes(plain.save_raw("ubj"))
-    assert fitted.booster.feature_names == names == list(X["train"].columns)
-    assert fitted.booster.feature_types == types
-    assert dtrain.feature_names == names and dvalid.feature_names == names
-    assert dtrain.feature_types == types == dvalid.feature_types
 
 
 def test_native_params_layer_config_and_candidate():
