@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from dbt_runner import DBT, DbtRun, copy_build, dbt_env, run_dbt
+from dbt_runner import DBT, WITHOUT_UNIT_TESTS, DbtRun, copy_build, dbt_env, run_dbt
 from project import PROJECT_DIR
 from warehouse_state import dump_state
 
@@ -29,7 +29,7 @@ def _start_build(workdir: Path, warehouse: Path, dbt_vars: str) -> subprocess.Po
     return subprocess.Popen(
         [*DBT, "build", "--vars", dbt_vars],
         cwd=PROJECT_DIR,
-        env=dbt_env(workdir, warehouse),
+        env={**dbt_env(workdir, warehouse), **WITHOUT_UNIT_TESTS},  # as run_dbt(unit_tests=False)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # the kill reaches dbt's whole process group
@@ -60,6 +60,7 @@ def test_a_build_killed_at_random_points_then_rerun_keeps_the_state(
         tmp_path / "dbt",
         {"scoring_date": "2025-07-03", "ml_retrain": False},
         duckdb_path=run.duckdb_path,
+        unit_tests=False,
     )
     assert rerun.returncode == 0, f"seed {seed}, kills at {delays}: {rerun.output[-4000:]}"
     after = dump_state(run.duckdb_path)

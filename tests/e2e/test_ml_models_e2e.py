@@ -125,6 +125,7 @@ def test_rule_fallback_when_history_is_too_short(tmp_path: Path) -> None:
         ],
         tmp_path,
         {"ml_min_positive_labels": 10**9},
+        unit_tests=False,
     )
     assert run.returncode == 0, run.output[-6000:]
     assert "InsufficientHistoryError" in run.output or "rule-based fallback" in run.output

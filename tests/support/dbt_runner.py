@@ -25,9 +25,10 @@ SAMPLE_HISTORY_T1 = "2025-05-20"
 SAMPLE_HISTORY_VARS = {"experiment_rules_share": 0.5}
 # dbt's unit tests (given rows in, expected rows out) read of the warehouse only the column types
 # of their inputs, the raw contract's in every build of the committed sample or of generated
-# data: the builds that repeat such a build leave them out (run_dbt(..., unit_tests=False)). They
-# run in sample_build, in the whole build of generated data (test_build_e2e) and wherever the raw
-# files' types vary (test_raw_contract, test_attribution_sql_e2e). In a sample build they are 25
+# data (the sample is the generator's output): the builds that repeat such a build leave them out
+# (run_dbt(..., unit_tests=False)). They run in sample_build, in the whole build of generated data
+# (test_build_e2e) and wherever the raw files' types vary (test_raw_contract,
+# test_received_events, test_attribution_sql_e2e). In a sample build they are 25
 # nodes and about 10 s of dbt's thread time (13 s in a CI precheck, 2026-12-07).
 WITHOUT_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
 
