@@ -4,8 +4,10 @@
 every model of ``+fct_lead_features`` with var ``scoring_date`` set to a sentinel timestamp. In the
 compiled SQL the sentinel literal is replaced by a read of the one-row table
 ``raw.scoring_clock``, so one program serves any scoring time. The models are returned in
-dependency order with the seeds they read; :mod:`.engine` runs them over one lead's rows.
-Nothing is rewritten by hand: the SQL is the dbt models', with the vars of the build.
+dependency order with the seeds they read; :mod:`.engine` runs them, as one statement, over a few
+leads' rows. Nothing is rewritten by hand: the SQL is the dbt models', with the vars of the build
+and var ``portable_asof_join`` (the point-in-time joins as window functions, the same rows:
+DuckDB 2.0 fails re-running a cached plan that holds an ``ASOF`` join).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ SCORING_MODEL = "ml_scores"
 SENTINEL = "1970-01-01 00:00:00.424242"
 SENTINEL_SQL = f"cast('{SENTINEL}' as timestamp)"
 CLOCK_SQL = "(select scoring_at from raw.scoring_clock)"
+PORTABLE_ASOF = "portable_asof_join"
 
 
 class ProgramError(Exception):
@@ -137,10 +140,13 @@ def compile_program(
     """Compile ``+fct_lead_features`` into ``out_dir`` (its own dbt target path) and read it.
 
     ``vars`` are the build's ``--vars`` (the same snapshot interval, horizon, windows...);
-    ``scoring_date`` is always the sentinel. Runs the ``dbt`` of this Python environment.
+    ``scoring_date`` is always the sentinel and ``portable_asof_join`` true. Runs the ``dbt`` of
+    this Python environment.
     """
-    vars = {k: v for k, v in (vars or {}).items() if k != "scoring_date"}
-    compile_vars = {**vars, "scoring_date": SENTINEL}
+    vars = {k: v for k, v in (vars or {}).items() if k not in ("scoring_date", PORTABLE_ASOF)}
+    # the ASOF joins in their portable form (macro window_asof_join, the same rows): the engine
+    # caches the program's plan, and DuckDB 2.0 fails re-running a cached ASOF join
+    compile_vars = {**vars, "scoring_date": SENTINEL, PORTABLE_ASOF: True}
     dbt = Path(sys.executable).with_name("dbt")
     command = [
         str(dbt) if dbt.exists() else "dbt",

@@ -6,8 +6,8 @@ half-written state):
 
 - ``raw.leads`` / ``raw.touchpoints`` / ``raw.conversions``: the raw sources as the build read
   them (the views dbt's on-run-start registered, so with the same types), with ``lead_key``
-  (``lower(trim(lead_id))``: the exact and the case-folded matches staging makes) and sorted by it,
-  so one lead's rows are a zone-map lookup;
+  (``lower(trim(lead_id))``: the exact and the case-folded matches staging makes), sorted and
+  indexed by it, so one lead's rows are an index lookup;
 - ``seeds.*``: the seeds the feature models and the rule points read;
 - ``batch.scored_leads``, ``batch.ranking`` (each open lead's arm, probability, rule points and
   model band: what ``lead_priority`` ranks), ``batch.ml_models`` (the registry) and, for the rule
@@ -121,6 +121,9 @@ def build_state(
                     f"cannot read raw.{table} of {warehouse} (its files are read from var "
                     f"raw_data_path, relative to where dbt ran): {first}"
                 ) from None
+            # an index for the few leads of a run: on the 100k-lead warehouse, loading ten
+            # leads' rows took 77 ms through the zone maps of the sorted table, 20 ms with it
+            wh.execute(f"create index {table}_lead_key on state.raw.{table} (lead_key)")
         for seed in dict.fromkeys((*program.seeds, RULES_SEED)):
             wh.execute(f"create table state.seeds.{seed} as select * from main.{seed}")
         wh.execute("create table state.batch.scored_leads as select * from main.scored_leads")

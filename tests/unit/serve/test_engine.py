@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from lead_scoring.serve.engine import Engine, EngineClosedError, Worker
-from lead_scoring.serve.program import CLOCK_SQL, FeatureProgram, Step
+from lead_scoring.serve.engine import Engine, EngineClosedError, Worker, program_statement
+from lead_scoring.serve.program import CLOCK_SQL, FeatureProgram, ProgramError, Step
 
 COUNTS_SQL = f"""
 select
@@ -91,7 +91,11 @@ def test_the_engine_batches_by_time_and_stops_cleanly(state):
     times = [pd.Timestamp("2025-01-02 12:00"), pd.Timestamp("2025-01-05")]
     jobs = [(key, times[i % 2]) for i, key in enumerate(["l1", "l2", "l3"] * 4)]
     with ThreadPoolExecutor(len(jobs)) as pool:
-        futures = [pool.submit(engine.features, [key], at) for key, at in jobs]
+        # the first request alone in a run that waits, then the others queue up behind it
+        futures = [pool.submit(engine.features, [jobs[0][0]], jobs[0][1])]
+        while not seen:
+            time.sleep(0.01)
+        futures += [pool.submit(engine.features, [key], at) for key, at in jobs[1:]]
         while engine.requests.qsize() < len(jobs) - 1:
             time.sleep(0.01)
         gate.set()
@@ -137,7 +141,10 @@ def test_requests_for_now_share_one_run_at_the_clock(state):
     engine = Engine(state, PROGRAM, received, workers=1, clock=lambda: now)
     keys = ["l1", "l2", "l3", "l1", "l2"]
     with ThreadPoolExecutor(len(keys)) as pool:
-        futures = [pool.submit(engine.features, [key]) for key in keys]
+        futures = [pool.submit(engine.features, [keys[0]])]
+        while not runs:
+            time.sleep(0.01)
+        futures += [pool.submit(engine.features, [key]) for key in keys[1:]]
         while engine.requests.qsize() < len(keys) - 1:
             time.sleep(0.01)
         gate.set()
@@ -145,3 +152,103 @@ def test_requests_for_now_share_one_run_at_the_clock(state):
     assert len(runs) == 2  # the first alone, the four waiting ones together
     assert all(frame["snapshot_at"].iloc[0] == now for frame in results)
     engine.close()
+
+
+def test_the_program_is_one_statement_over_its_parameters():
+    """Every relation of the compiled SQL points at a CTE (qualified, quoted or not; a table's
+    name stays its qualifier unless it has an alias); an unknown one or an ASOF join is named."""
+    program = FeatureProgram(
+        steps=(
+            Step("staged", 'select t.lead_id from "memory"."raw"."touchpoints" as t'),
+            Step(
+                "fct_lead_features",
+                "select staged.lead_id, weights.weight, true as is_scoring_snapshot "
+                'from main.staged join "memory"."main"."weights" on true',
+            ),
+        ),
+        seeds=("weights",),
+        vars={},
+    )
+    raw = {t: [("lead_id", "VARCHAR")] for t in ("leads", "touchpoints", "conversions")}
+    seeds = {"weights": ([("weight", "INTEGER")], '[["5"]]')}
+    sql = program_statement(program, raw, seeds)
+    assert "from __raw__touchpoints as t" in sql
+    assert 'from __model__staged as "staged"' in sql
+    assert 'join __main__weights as "weights" on true' in sql
+    assert "memory" not in sql and "raw." not in sql and "main." not in sql
+    con = duckdb.connect()
+    rows = con.execute(sql, ['[["L1"]]', '[["L1"], ["L2"]]', "[]", "2025-01-01"]).fetchall()
+    assert sorted(rows) == [("L1", 5, True), ("L2", 5, True)]
+
+    unknown = FeatureProgram((Step("fct_lead_features", "select * from main.elsewhere"),), (), {})
+    with pytest.raises(ProgramError, match="reads main.elsewhere, which is neither"):
+        program_statement(unknown, raw, {})
+    asof = FeatureProgram(
+        (Step("fct_lead_features", "select * from raw.leads asof left join raw.touchpoints"),),
+        (),
+        {},
+    )
+    with pytest.raises(ProgramError, match="fct_lead_features compiled with an ASOF join"):
+        program_statement(asof, raw, {})
+
+
+def test_raw_values_reach_the_program_unchanged(tmp_path):
+    """The rows go to the statement as text and come back with their types: every value equal,
+    the odd ones too (quotes, new lines, accents, the smallest double, microseconds, nulls)."""
+    path = tmp_path / "state.duckdb"
+    con = duckdb.connect(str(path))
+    for schema in ("raw", "seeds"):
+        con.execute(f"create schema {schema}")
+    con.execute("""
+        create table raw.touchpoints as select *, lower(trim(lead_id)) as lead_key from (values
+            ('L1', 'it''s "quoted"' || chr(10) || 'Zoë ✓', 0.1::double, 5e-324::double,
+             -0.0::double, timestamp '2025-01-02 03:04:05.123456',
+             timestamptz '2025-01-02 03:04:05.5+05:30', date '2025-02-28', true,
+             12.345::decimal(10, 3), 9007199254740993::bigint),
+            ('L1', null, null, null, null, null, null, null, null, null, null)
+        ) as t(lead_id, text_value, a_double, tiny_double, negative_zero, a_timestamp,
+               a_timestamptz, a_date, a_flag, a_decimal, a_bigint)
+    """)
+    for table in ("leads", "conversions"):
+        con.execute(f"create table raw.{table} as select 'L1' as lead_id, 'L1' as lead_key")
+    expected = con.execute(
+        "select * exclude (lead_key) from raw.touchpoints order by text_value nulls last"
+    ).fetchall()
+    con.close()
+    echo = FeatureProgram(
+        (
+            Step(
+                "fct_lead_features",
+                f"select *, true as is_scoring_snapshot, {CLOCK_SQL} as clock from raw.touchpoints",
+            ),
+        ),
+        (),
+        {},
+    )
+    worker = Worker(path, echo)
+    frame = worker.features(["l1"], pd.Timestamp("2025-03-01 10:00:00.000001"))
+    assert (frame["clock"] == pd.Timestamp("2025-03-01 10:00:00.000001")).all()
+    got = worker.con.execute(
+        "select * exclude (is_scoring_snapshot, clock) from frame order by text_value nulls last"
+    ).fetchall()
+    assert got == expected
+    assert str(got[0][3]) == "5e-324" and str(got[0][4]) == "-0.0"
+    worker.close()
+
+
+def test_a_duckdb_fault_opens_the_database_again_and_runs_once_more(state, monkeypatch):
+    worker = Worker(state, PROGRAM)
+    first = worker.con
+    real = Worker._features
+    calls = []
+
+    def faulty(self, *args):
+        calls.append(self.con)
+        if len(calls) == 1:
+            raise duckdb.FatalException("database has been invalidated")
+        return real(self, *args)
+
+    monkeypatch.setattr(Worker, "_features", faulty)
+    rows = worker.features(["l1"], pd.Timestamp("2025-01-02 12:00"))
+    assert list(rows["lead_id"]) == ["L1"] and worker.con is not first and len(calls) == 2
+    worker.close()
