@@ -66,20 +66,25 @@ def _literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _cte(schema: str, name: str) -> str:
     return f"__{schema}__{name}"
 
 
 def encode_rows_sql(relation: str, columns: Columns) -> str:
     """A query of one JSON text: every row of ``relation`` as a list of its values' text."""
-    values = ", ".join(f'cast("{name}" as varchar)' for name, _ in columns)
+    values = ", ".join(f"cast({_identifier(name)} as varchar)" for name, _ in columns)
     return f"select coalesce(cast(to_json(list([{values}])) as varchar), '[]') from {relation}"
 
 
 def _decode_rows(json_sql: str, columns: Columns) -> str:
     """The rows of a JSON text made by :func:`encode_rows_sql`, with their types back."""
     casts = ",\n    ".join(
-        f'cast(row_values[{i}] as {kind}) as "{name}"' for i, (name, kind) in enumerate(columns, 1)
+        f"cast(row_values[{i}] as {kind}) as {_identifier(name)}"
+        for i, (name, kind) in enumerate(columns, 1)
     )
     return (
         f"select\n    {casts}\n"
@@ -170,7 +175,15 @@ class Worker:
             seeds[seed] = (columns, rows)
         self.touchpoint_columns = [name for name, _ in raw_columns["touchpoints"]]
         self.statement = program_statement(self.program, raw_columns, seeds)
-        con.execute(f"prepare feature_program as {self.statement}")
+        try:
+            con.execute(f"prepare feature_program as {self.statement}")
+        except duckdb.Error as exc:
+            con.close()
+            first = str(exc).strip().splitlines()[0]
+            raise ProgramError(
+                f"the feature program cannot be prepared as one statement: {first}"
+            ) from None
+
         self.encode = "select " + ", ".join(
             f"({encode_rows_sql(f'loading.{t}', raw_columns[t])})" for t in RAW_TABLES
         )

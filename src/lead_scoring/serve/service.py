@@ -36,7 +36,7 @@ from lead_scoring.ml.registry import active_model, deserialize_bundle
 from lead_scoring.ml.scoring import REASONS_PER_SIDE
 from lead_scoring.serve.engine import Engine, EngineClosedError
 from lead_scoring.serve.events import ReceivedEvents, validate_events
-from lead_scoring.serve.program import FeatureProgram, compile_program
+from lead_scoring.serve.program import FeatureProgram, ProgramError, compile_program
 from lead_scoring.serve.ranking import ArmRanking
 from lead_scoring.serve.state import ServeError, build_state, read_meta
 from lead_scoring.warehouse import relation_to_pandas
@@ -231,7 +231,7 @@ class ScoringService:
             return False
         try:
             new = self._load()
-        except ServeError as exc:  # e.g. a build still holds the lock: keep serving, try later
+        except (ServeError, ProgramError) as exc:  # e.g. a build holds the lock: try later
             log.warning("state not refreshed: %s", exc)
             return False
         old, self.loaded = self.loaded, new

@@ -207,7 +207,7 @@ def test_raw_values_reach_the_program_unchanged(tmp_path):
              12.345::decimal(10, 3), 9007199254740993::bigint),
             ('L1', null, null, null, null, null, null, null, null, null, null)
         ) as t(lead_id, text_value, a_double, tiny_double, negative_zero, a_timestamp,
-               a_timestamptz, a_date, a_flag, a_decimal, a_bigint)
+               a_timestamptz, a_date, "a ""quoted"" flag", a_decimal, a_bigint)
     """)
     for table in ("leads", "conversions"):
         con.execute(f"create table raw.{table} as select 'L1' as lead_id, 'L1' as lead_key")
@@ -252,3 +252,11 @@ def test_a_duckdb_fault_opens_the_database_again_and_runs_once_more(state, monke
     rows = worker.features(["l1"], pd.Timestamp("2025-01-02 12:00"))
     assert list(rows["lead_id"]) == ["L1"] and worker.con is not first and len(calls) == 2
     worker.close()
+
+
+def test_a_program_that_cannot_be_one_statement_is_named(state):
+    elsewhere = FeatureProgram(
+        (Step("fct_lead_features", 'select * from "memory"."other"."leads"'),), (), {}
+    )
+    with pytest.raises(ProgramError, match="cannot be prepared as one statement: Catalog Error"):
+        Worker(state, elsewhere)
