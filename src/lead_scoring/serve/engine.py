@@ -8,8 +8,8 @@ statement's parameters (the raw rows as JSON text, every value in DuckDB's own t
 back to the raw table's types). DuckDB 2.0 binds and optimizes again, on every ``EXECUTE``, a
 statement that reads a table (its plan cache keeps no plan with a table scan); a statement that
 reads only its parameters keeps its plan, so a run costs the execution of the plan, not the
-planning of ~20 models and their few thousand expressions (on the sample, one lead: 330 ms as
-one statement per model, 190 ms as this one statement).
+planning of ~20 models and their few thousand expressions (on the 100k-lead warehouse, one lead:
+397 ms as one statement per model, 194 ms as this one statement; docs/benchmark.md).
 
 :meth:`Worker.features` loads the leads' raw rows from the state file (plus the events received
 since the build) into the worker's loading tables, turns them into the parameters and executes
