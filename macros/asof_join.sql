@@ -10,20 +10,20 @@
     {% if not right_columns %}
         {{ exceptions.raise_compiler_error("asof_join: give right_columns") }}
     {% endif %}
-    {%- if var('portable_asof_join', false) | string | lower in ('true', '1') %}
-        {#- the online feature program (lead_scoring.serve.program): DuckDB 2.0 fails re-running
-            a cached plan that holds an ASOF join -#}
-        {{ return(lead_scoring.window_asof_join(
-            left_relation, right_relation, partition_column, left_order, right_order, right_columns, column_prefix
-        )) }}
-    {%- endif %}
     {{ return(adapter.dispatch('asof_join', 'lead_scoring')(
         left_relation, right_relation, partition_column, left_order, right_order, right_columns, column_prefix
     )) }}
 {% endmacro %}
 
-{#- DuckDB has a native ASOF join -#}
+{#- DuckDB has a native ASOF join; var portable_asof_join asks for the portable form instead
+    (the real-time API's feature program, lead_scoring.serve.program: DuckDB 2.0 fails re-running
+    a cached plan that holds an ASOF join) -#}
 {% macro default__asof_join(left_relation, right_relation, partition_column, left_order, right_order, right_columns, column_prefix) %}
+    {%- if var('portable_asof_join') | string | lower in ('true', '1') %}
+        {{ return(lead_scoring.window_asof_join(
+            left_relation, right_relation, partition_column, left_order, right_order, right_columns, column_prefix
+        )) }}
+    {%- endif %}
     select
         {{ left_relation }}.*,
         {%- for column in right_columns %}

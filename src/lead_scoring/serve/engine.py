@@ -34,7 +34,7 @@ import pandas as pd
 
 from lead_scoring.serve.program import FeatureProgram, ProgramError
 from lead_scoring.serve.state import RAW_TABLES, lead_key_sql
-from lead_scoring.warehouse import relation_to_pandas
+from lead_scoring.warehouse import relation_to_pandas, sql_string
 
 __all__ = ["Engine", "EngineClosedError", "Worker", "program_statement"]
 
@@ -60,10 +60,6 @@ CLOCK_TABLE = "scoring_clock"
 
 class EngineClosedError(RuntimeError):
     """The engine was closed (a refresh replaced it): ask the new one."""
-
-
-def _literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _identifier(name: str) -> str:
@@ -111,7 +107,7 @@ def program_statement(
     )
     for seed in program.seeds:
         columns, rows = seeds[seed]
-        ctes.append((_cte("main", seed), _decode_rows(f"{_literal(rows)}::varchar", columns)))
+        ctes.append((_cte("main", seed), _decode_rows(f"{sql_string(rows)}::varchar", columns)))
     known = {name for name, _ in ctes}
     steps = {step.name for step in program.steps}
 
@@ -158,8 +154,7 @@ class Worker:
 
     def _open(self) -> None:
         self.con = con = duckdb.connect(":memory:", config={"threads": 1})
-        path = str(self.state_path).replace("'", "''")
-        con.execute(f"attach '{path}' as state (read_only)")
+        con.execute(f"attach {sql_string(self.state_path)} as state (read_only)")
         con.execute("create schema loading")  # the rows of a run, before they become parameters
         raw_columns = {}
         for table in RAW_TABLES:
@@ -174,16 +169,15 @@ class Worker:
             rows = con.execute(encode_rows_sql(f"state.seeds.{seed}", columns)).fetchone()[0]
             seeds[seed] = (columns, rows)
         self.touchpoint_columns = [name for name, _ in raw_columns["touchpoints"]]
-        self.statement = program_statement(self.program, raw_columns, seeds)
+        statement = program_statement(self.program, raw_columns, seeds)
         try:
-            con.execute(f"prepare feature_program as {self.statement}")
+            con.execute(f"prepare feature_program as {statement}")
         except duckdb.Error as exc:
             con.close()
             first = str(exc).strip().splitlines()[0]
             raise ProgramError(
                 f"the feature program cannot be prepared as one statement: {first}"
             ) from None
-
         self.encode = "select " + ", ".join(
             f"({encode_rows_sql(f'loading.{t}', raw_columns[t])})" for t in RAW_TABLES
         )
@@ -203,15 +197,14 @@ class Worker:
 
         A DuckDB internal or fatal error (a DuckDB fault, which leaves the database unusable)
         opens the worker's database again and runs once more."""
-        try:
-            return self._features(lead_keys, scoring_at, received)
-        except (duckdb.FatalException, duckdb.InternalException):
-            self._reopen()
+        for attempt in (1, 2):
             try:
                 return self._features(lead_keys, scoring_at, received)
             except (duckdb.FatalException, duckdb.InternalException):
                 self._reopen()
-                raise
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _reopen(self) -> None:
         with contextlib.suppress(duckdb.Error):
@@ -225,7 +218,7 @@ class Worker:
         keys = list(dict.fromkeys(lead_keys))
         # a literal IN list: an index lookup in the state table (its lead_key index), where a
         # parameter list would be a join over every raw row
-        in_list = ", ".join(_literal(k) for k in keys)
+        in_list = ", ".join(sql_string(k) for k in keys)
         for table in RAW_TABLES:
             con.execute(
                 f"insert into loading.{table} select * exclude (lead_key) "
@@ -245,7 +238,8 @@ class Worker:
         rows = con.execute(self.encode).fetchone()
         clock = scoring_at.to_pydatetime().isoformat(sep=" ")
         # the parameters as literals: the Python client cannot pass parameters to an EXECUTE
-        arguments = ", ".join(_literal(value) for value in (*rows, clock))
+        arguments = ", ".join(sql_string(value) for value in (*rows, clock))
+        # (con.sql of an EXECUTE leaves its result open on the connection in DuckDB 2.0)
         return relation_to_pandas(
             con.execute(f"execute feature_program({arguments})").to_arrow_table()
         )
